@@ -4,15 +4,18 @@
 
 # %% ../nbs/00_core.ipynb #fe155487
 from __future__ import annotations
-import os, random, hashlib, contextlib, tempfile
+import os, random, hashlib, contextlib, tempfile, importlib, pkgutil
+from dataclasses import dataclass, field
+from typing import Callable
 from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
 
 # %% auto #0
-__all__ = ['project_root', 'data_dir', 'figures_dir', 'derive_seed', 'seed_everything', 'rng_scope', 'get_rank', 'get_world_size',
-           'is_main_process', 'atomic_write']
+__all__ = ['METHODS', 'project_root', 'data_dir', 'figures_dir', 'derive_seed', 'seed_everything', 'rng_scope', 'get_rank',
+           'get_world_size', 'is_main_process', 'atomic_write', 'Method', 'register_method', 'available_methods',
+           'get_method']
 
 # %% ../nbs/00_core.ipynb #441dd37f
 def project_root() -> Path:
@@ -80,3 +83,39 @@ def atomic_write(path, mode: str = 'wb'):
     except BaseException:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
         raise
+
+# %% ../nbs/00_core.ipynb #a7c3e1f0
+@dataclass
+class Method:
+    "A training method: how to build its model, its loss terms, its segmenter and its default settings."
+    name: str
+    build: Callable        # build(preset=None, **overrides) -> nn.Module
+    loss: Callable         # loss(model, batch) -> dict[str, Tensor]; entries with 'loss' in the key are summed
+    segmenter: Callable    # segmenter(model, **options) -> a segmenter (see ovs_nb.segment)
+    defaults: dict = field(default_factory=dict)
+    doc: str = ''
+
+METHODS: dict[str, Method] = {}
+
+def register_method(method: Method) -> Method:
+    "Register `method` under `method.name` (a re-registration replaces it, so notebooks can be re-run)."
+    METHODS[method.name] = method
+    return method
+
+def available_methods() -> list[str]:
+    "Registered methods plus every module in `ovs_nb.methods`."
+    names = set(METHODS)
+    with contextlib.suppress(ModuleNotFoundError):
+        pkg = importlib.import_module('ovs_nb.methods')
+        names |= {m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith('_')}
+    return sorted(names)
+
+def get_method(name: str) -> Method:
+    "The registered method `name`, importing `ovs_nb.methods.<name>` if needed; a clear error if there is none."
+    if name not in METHODS:
+        try: importlib.import_module(f'ovs_nb.methods.{name}')
+        except ModuleNotFoundError as e:
+            if e.name not in (f'ovs_nb.methods.{name}', 'ovs_nb.methods'): raise
+    if name not in METHODS:
+        raise KeyError(f"unknown method {name!r}; available methods: {', '.join(available_methods()) or 'none'}")
+    return METHODS[name]

@@ -263,14 +263,16 @@ class ImageTextPipeline(IterableDataset):
         self.partial, self.epoch_length, self.resample, self.shuffle_shards = partial, epoch_length, resample, shuffle_shards
         self.warn_limit = warn_limit
         self._epoch = torch.tensor([epoch], dtype=torch.long).share_memory_()
+        self._skip = torch.zeros(1, dtype=torch.long).share_memory_()   # batches to skip at the start of the epoch
         self._stats = torch.zeros(self.MAX_WORKERS + 1, len(self.STATS), dtype=torch.long).share_memory_()
 
     # --- epochs and counters (main process) ---
     @property
     def epoch(self) -> int: return int(self._epoch[0])
-    def set_epoch(self, epoch: int):
-        "Start epoch `epoch`: new shard order, shuffle and augmentations; resets `stats`. Call before `iter(loader)`."
-        self._epoch[0] = epoch; self.reset_stats()
+    def set_epoch(self, epoch: int, skip: int = 0):
+        "Start epoch `epoch` (new shard order, shuffle, augmentations; resets `stats`) after its first `skip` batches. Call before `iter(loader)`."
+        if skip < 0: raise ValueError(f"skip must be >= 0, got {skip}")
+        self._epoch[0] = epoch; self._skip[0] = skip; self.reset_stats()
     def reset_stats(self): self._stats.zero_()
     @property
     def stats(self) -> dict:
@@ -316,9 +318,12 @@ class ImageTextPipeline(IterableDataset):
             dry = 0 if n else dry + 1
             if dry > limit: raise RuntimeError(f"no readable samples in {dry} consecutive shards (last: {url}); giving up")
 
-    def _samples(self, raws: Iterator[dict], epoch: int, row: int) -> Iterator[dict]:
+    def _samples(self, raws: Iterator[dict], epoch: int, row: int, skip: int = 0) -> Iterator[dict]:
         for raw in raws:
-            try: yield self.processor(raw, epoch, raw['__pass__'])
+            try:
+                if skip:                      # delivered before a resume: only check that it decodes
+                    decode_sample(raw); skip -= 1; continue
+                yield self.processor(raw, epoch, raw['__pass__'])
             except BadSample as e:
                 self._stats[row, 1] += 1
                 self._warn(row, f"skipping sample {raw['__key__']!r} of shard {raw['__url__']}: {e}")
@@ -327,15 +332,18 @@ class ImageTextPipeline(IterableDataset):
         info = get_worker_info()
         worker, num_workers = (info.id, info.num_workers) if info else (0, 1)
         if num_workers > self.MAX_WORKERS: raise ValueError(f"at most {self.MAX_WORKERS} DataLoader workers are supported")
-        row, epoch = (worker + 1 if info else 0), self.epoch
+        row, epoch, skip = (worker + 1 if info else 0), self.epoch, int(self._skip[0])
+        worker = (worker + skip) % num_workers                           # the reader this worker plays (see set_epoch)
+        done = skip // num_workers + (worker < skip % num_workers)       # batches it delivered before `skip`
         stream = self._raw_samples(epoch, worker, num_workers, row)
         if self.shuffle_buffer > 0:
             stream = wds.shuffle(self.shuffle_buffer, initial=min(100, self.shuffle_buffer),
                                  seed=derive_seed(self.seed, epoch, self.rank, worker, 'samples'))(stream)
-        batches = wds.batched(self.batch_size, collation_fn=collate, partial=self.partial)(self._samples(stream, epoch, row))
+        samples = self._samples(stream, epoch, row, done * self.batch_size)
+        batches = wds.batched(self.batch_size, collation_fn=collate, partial=self.partial)(samples)
         if self.epoch_length is not None:
             quota = self.epoch_length // num_workers + (worker < self.epoch_length % num_workers)
-            batches = itertools.islice(batches, quota)
+            batches = itertools.islice(batches, max(quota - done, 0))
         for batch in batches:
             self._stats[row, 0] += len(batch['key'])
             yield batch

@@ -640,7 +640,7 @@ class Scenes:
     val_root: Path             # the VOC-layout folder (JPEGImages/, SegmentationClass/, ImageSets/Segmentation/val.txt)
     classes: tuple[str, ...]
     n_train: int
-    n_val: int
+    n_val: int                 # images listed in val.txt (at least the number asked for)
     config: dict
     stats: dict = field(default_factory=dict)    # what this call generated, and how fast
 
@@ -727,10 +727,13 @@ def ensure_scenes(root=None, n_train: int = 50_000, n_val: int = 1_000, seed: in
         dt = time.perf_counter() - t0
         stats.update(seconds=round(dt, 3), images_per_s=round(n_img / dt, 1), images_per_s_per_worker=round(n_img / dt / workers, 1))
     (voc/'ImageSets'/'Segmentation').mkdir(parents=True, exist_ok=True)
-    _write_if_changed(voc/'ImageSets'/'Segmentation'/'val.txt', ''.join(f'{i:06d}\n' for i in range(n_val)))
+    # the split lists every val image made so far (ids 0..n-1), so asking for fewer never shrinks an existing split
+    n_listed = n_val
+    while f'{n_listed:06d}' in val_meta and (voc/'SegmentationClass'/f'{n_listed:06d}.png').exists(): n_listed += 1
+    _write_if_changed(voc/'ImageSets'/'Segmentation'/'val.txt', ''.join(f'{i:06d}\n' for i in range(n_listed)))
     shards = [base/SHARD_NAME.format(s) for s in range(n_shards)]
     urls = str(base/f'scenes-train-{{000000..{n_shards - 1:06d}}}.tar') if n_shards > 1 else str(shards[0]) if shards else ''
-    return Scenes(base, urls, shards, voc, CLASSES, n_train, n_val, cfg, stats)
+    return Scenes(base, urls, shards, voc, CLASSES, n_train, n_listed, cfg, stats)
 
 # %% ../nbs/03_scenes.ipynb #678e12d3
 def benchmark(n: int = 200, size=224, seed: int = 0, warm: bool = True) -> float:
