@@ -13,10 +13,12 @@ import pandas as pd
 import torch
 from .core import figures_dir
 from .segment import segment_batch, IMAGENET_MEAN, IMAGENET_STD
+from .segdata import VOCSegmentation, read_label
 
 # %% auto #0
-__all__ = ['confusion_matrix', 'miou_from_confusion', 'iou_table', 'normalize_confusion', 'plot_confusion', 'EvalResult',
-           'evaluate', 'predict']
+__all__ = ['EVAL_PROTOCOLS', 'confusion_matrix', 'miou_from_confusion', 'iou_table', 'normalize_confusion', 'plot_confusion',
+           'EvalResult', 'evaluate', 'predict', 'protocol_settings', 'evaluate_protocol', 'background_baseline',
+           'scenes_val_dataset', 'plot_predictions']
 
 # %% ../nbs/31_metrics.ipynb #2f8b4d1e
 def _tensor(x) -> torch.Tensor:
@@ -176,3 +178,97 @@ def predict(segmenter, dataset, idx: int, *, class_names: Sequence[str] | None =
     scores = segment_batch(segmenter, [it['image']], E, with_bg=with_bg, **segment_kw)[0]
     return dict(id=it.get('id'), image=it['image'], label=it['label'], pred=scores.argmax(0).cpu().numpy(),
                 scores=scores.cpu(), class_names=names, with_bg=with_bg)
+
+# %% ../nbs/31_metrics.ipynb #7e1c0a02
+EVAL_PROTOCOLS = {
+    'groupvit': dict(short_side=448, crop=448, stride=224, mode='slide', templates='simple'),   # the paper (spec §7)
+    'quick': dict(short_side=224, crop=224, stride=112, mode='slide', templates='simple'),      # CPU checks
+}
+
+def protocol_settings(protocol: str | dict = 'groupvit', **overrides) -> dict:
+    "The `evaluate` arguments of a named protocol (`EVAL_PROTOCOLS`) or a dict of them, with `overrides` on top."
+    if isinstance(protocol, str):
+        if protocol not in EVAL_PROTOCOLS:
+            raise KeyError(f"unknown evaluation protocol {protocol!r}; known: {', '.join(EVAL_PROTOCOLS)}")
+        protocol = EVAL_PROTOCOLS[protocol]
+    s = dict(protocol) | overrides
+    import inspect
+    valid = set(list(inspect.signature(evaluate).parameters)[2:])
+    bad = sorted(set(s) - valid)
+    if bad: raise TypeError(f"{bad} are not arguments of evaluate; valid: {', '.join(sorted(valid))}")
+    return s
+
+def evaluate_protocol(segmenter, dataset, protocol: str | dict = 'groupvit', **overrides) -> EvalResult:
+    "`evaluate` with a named protocol's settings (`EVAL_PROTOCOLS`), any of them overridden; the name is kept in `.settings['protocol']`."
+    r = evaluate(segmenter, dataset, **protocol_settings(protocol, **overrides))
+    r.settings['protocol'] = protocol if isinstance(protocol, str) else 'custom'
+    return r
+
+# %% ../nbs/31_metrics.ipynb #7e1c0a05
+def _label(dataset, i: int):
+    "Item `i`'s label, read straight from its file when the dataset is a plain label-folder reader (no image decoding)."
+    if getattr(dataset, 'label_path', None) and getattr(dataset, 'transform', 1) is None and not getattr(dataset, 'reduce_zero_label', True):
+        return read_label(dataset.label_path(i))
+    return dataset[i]['label']
+
+def background_baseline(dataset, limit: int | None = None, *, class_names: Sequence[str] | None = None,
+                        ignore_index: int = 255) -> EvalResult:
+    "mIoU etc. of predicting background (class 0) everywhere, scored like `evaluate`: the floor a segmenter must beat."
+    names, with_bg, _ = _setup(dataset, class_names, None)
+    if not with_bg: raise ValueError(f"class 0 is {names[0]!r}, not 'background': the dataset has no background to predict")
+    n, n_cls = len(dataset) if limit is None else min(limit, len(dataset)), len(names)
+    cm = torch.zeros(n_cls, n_cls, dtype=torch.long)
+    t0 = time.perf_counter()
+    for i in range(n):
+        lab = _tensor(_label(dataset, i))
+        cm += confusion_matrix(torch.zeros_like(lab), lab, n_cls, ignore_index)
+    dt = time.perf_counter() - t0
+    r = miou_from_confusion(cm)
+    return EvalResult(r['miou'], r['acc'], r['macc'], iou_table(cm, names), cm, names, n, dt, n / max(dt, 1e-9),
+                      dict(baseline='all-background', ignore_index=ignore_index))
+
+# %% ../nbs/31_metrics.ipynb #7e1c0a09
+def scenes_val_dataset(root=None, n_val: int = 1000, names: str | Sequence[str] = 'groupvit', seed: int = 0,
+                       progress: bool = False) -> VOCSegmentation:
+    "The embedded scenes' val set (under `root`, default `data_dir('scenes')`) as a `VOCSegmentation`, generating only missing val images."
+    from ovs_nb.scenes import ensure_scenes
+    sc = ensure_scenes(root, n_train=0, n_val=n_val, seed=seed, progress=progress)
+    return VOCSegmentation(sc.val_root, names=names)
+
+# %% ../nbs/31_metrics.ipynb #7e1c0a12
+_SEGMENT_ARGS = ('short_side', 'max_long', 'crop', 'stride', 'mode', 'mean', 'std', 'window_batch')
+
+def plot_predictions(segmenter, dataset, indices: int | Sequence[int] = 4, protocol: str | dict = 'groupvit', *,
+                     class_names: Sequence[str] | None = None, with_bg: bool | None = None, path=None, dpi: int = 80,
+                     **overrides):
+    "Figure: image, label and prediction (VOC colours, 255 white) of the first `indices` items (or those listed); saved to `path`."
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+    from ovs_nb.scenes import voc_palette
+    from ovs_nb.segment import as_chw
+    idx = list(range(min(indices, len(dataset)))) if isinstance(indices, int) else list(indices)
+    if not idx: raise ValueError("no items to show")
+    s = protocol_settings(protocol, **overrides)
+    names, with_bg, fg = _setup(dataset, class_names, with_bg)
+    E = segmenter.embed_classes(fg, s.get('templates', 'simple'))
+    seg_kw = {k: v for k, v in s.items() if k in _SEGMENT_ARGS}
+    pal = voc_palette(256); pal[255] = 255                                                 # [256,3], ignore = white
+    fig, axs = plt.subplots(len(idx), 3, figsize=(11, 2.9 * len(idx)), squeeze=False, layout='constrained')
+    for row, i in zip(axs, idx):
+        p = predict(segmenter, dataset, i, class_names=names, with_bg=with_bg, class_emb=E, **seg_kw)
+        lab, pred = np.asarray(p['label']).astype(np.int64), p['pred']
+        valid = lab != 255
+        acc = (pred[valid] == lab[valid]).mean() if valid.any() else float('nan')
+        row[0].imshow(as_chw(p['image']).permute(1, 2, 0).numpy()); row[0].set_title(str(p['id'] if p['id'] is not None else i), fontsize=9)
+        row[1].imshow(pal[lab % 256]); row[1].set_title('label', fontsize=9)
+        row[2].imshow(pal[pred % 256]); row[2].set_title(f'prediction (pixel accuracy {100 * acc:.0f}%)', fontsize=9)
+        present = sorted(set(np.unique(lab[valid]).tolist()) | set(np.unique(pred).tolist()))
+        row[2].legend([Patch(color=pal[c % 256] / 255) for c in present], [names[c] for c in present], loc='center left',
+                      bbox_to_anchor=(1.02, 0.5), fontsize=7, frameon=False)
+        for ax in row: ax.set_axis_off()
+    if path is not None:
+        path = Path(path)
+        if path.parent == Path('.'): path = figures_dir()/path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=dpi); plt.close(fig)
+    return fig

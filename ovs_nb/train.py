@@ -4,7 +4,7 @@
 
 # %% ../nbs/32_train.ipynb #c32a0003
 from __future__ import annotations
-import csv, math, os, random, re, time, warnings, contextlib, dataclasses
+import copy, csv, functools, math, os, random, re, time, warnings, contextlib, dataclasses
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
@@ -20,11 +20,11 @@ from .losses import unwrap_model, all_reduce_with_grad
 from .data import ImageTextPipeline, check_split, expand_urls, tar_samples
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'TrainConfig', 'config_dict', 'resolve_config', 'WarmupCosine', 'scaled_lrs', 'param_groups',
-           'init_distributed', 'resolve_device', 'DistBatchNorm', 'convert_batchnorm', 'CheckpointMismatchError',
-           'rng_state', 'set_rng_state', 'checkpoint_path', 'latest_checkpoint', 'check_state_dict', 'read_checkpoint',
-           'load_checkpoint', 'MetricsLog', 'default_train_samples', 'estimate_epoch_samples', 'NonFiniteLossError',
-           'Trainer', 'train', 'plot_history', 'cli']
+__all__ = ['CKPT_FORMAT', 'TrainConfig', 'config_dict', 'resolve_config', 'recipe_changes', 'with_changes', 'WarmupCosine',
+           'scaled_lrs', 'param_groups', 'init_distributed', 'resolve_device', 'DistBatchNorm', 'convert_batchnorm',
+           'CheckpointMismatchError', 'rng_state', 'set_rng_state', 'checkpoint_path', 'latest_checkpoint',
+           'check_state_dict', 'read_checkpoint', 'load_checkpoint', 'MetricsLog', 'default_train_samples',
+           'estimate_epoch_samples', 'NonFiniteLossError', 'Trainer', 'train', 'plot_history', 'find_checkpoint', 'cli']
 
 # %% ../nbs/32_train.ipynb #c32a0007
 @dataclass
@@ -32,6 +32,7 @@ class TrainConfig:
     "A training run: method and model, data, optimisation, precision, distribution and bookkeeping (see `train`)."
     # model
     method: str = 'groupvit'
+    recipe: str | None = None                 # a named recipe of the method (see below): its values replace these defaults
     preset: str | None = None                 # None: the method's default preset
     overrides: dict = field(default_factory=dict)   # model config overrides passed to method.build
     # data
@@ -100,6 +101,49 @@ def resolve_config(cfg: TrainConfig, world_size: int = 1) -> TrainConfig:
         templates=pick(cfg.templates, 'templates', 'full'), image_size=pick(cfg.image_size, 'image_size'),
         num_workers=workers, warmup_steps=round(cfg.steps / 15) if cfg.warmup_steps is None else cfg.warmup_steps,
         out_dir=str(cfg.out_dir or project_root()/'runs'/f'{cfg.method}-{preset}'), overrides=dict(cfg.overrides))
+
+# %% ../nbs/32_train.ipynb #c32a0061
+_RECIPE_FIELDS = frozenset(f.name for f in fields(TrainConfig) if f.init) - {'method', 'recipe'}
+
+def recipe_changes(method: str, recipe: str | None) -> dict:
+    "The `TrainConfig` values of `method`'s named `recipe` (its `defaults['recipes'][recipe]`); `{}` for None."
+    if recipe is None: return {}
+    recipes = get_method(method).defaults.get('recipes') or {}
+    if recipe not in recipes:
+        raise KeyError(f"method {method!r} has no recipe {recipe!r}; known recipes: {', '.join(sorted(recipes)) or 'none'}")
+    changes = copy.deepcopy(dict(recipes[recipe]))
+    bad = sorted(set(changes) - _RECIPE_FIELDS)
+    if bad: raise ValueError(f"recipe {recipe!r} of method {method!r} sets {bad}: not TrainConfig fields a recipe may set")
+    return changes
+
+_dataclass_init = getattr(TrainConfig.__init__, '__wrapped__', TrainConfig.__init__)
+
+@functools.wraps(_dataclass_init)
+def _init_with_recipe(self, *args, **kwargs):
+    _dataclass_init(self, *args, **kwargs)
+    names = [f.name for f in fields(TrainConfig) if f.init]
+    self.__dict__['_given'] = given = frozenset(names[:len(args)]) | frozenset(kwargs)   # what the caller chose
+    for k, v in recipe_changes(self.method, self.recipe).items():
+        if k not in given: setattr(self, k, v)
+
+TrainConfig.__init__ = _init_with_recipe
+
+def _explicit_fields(cfg: TrainConfig) -> dict:
+    "The fields of `cfg` its caller chose: those passed to the constructor, or, for a full copy, those that differ from the defaults and the recipe."
+    given = cfg.__dict__.get('_given')
+    fs = [f for f in fields(TrainConfig) if f.init]
+    if given is not None and len(given) < len(fs): return {k: getattr(cfg, k) for k in given}
+    base = {f.name: (f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default) for f in fs}
+    base.update(recipe_changes(cfg.method, cfg.recipe))
+    return {f.name: getattr(cfg, f.name) for f in fs if getattr(cfg, f.name) != base[f.name]}
+
+def with_changes(cfg: TrainConfig | None = None, **changes) -> TrainConfig:
+    "`cfg` (or the defaults) with `changes`; a new `recipe` or `method` re-applies the recipe under `cfg`'s explicit fields and `changes`."
+    if cfg is None: return TrainConfig(**changes)
+    if not any(k in changes and changes[k] != getattr(cfg, k) for k in ('recipe', 'method')):
+        return dataclasses.replace(cfg, **changes)
+    keep = {k: v for k, v in _explicit_fields(cfg).items() if k not in changes and k not in ('method', 'recipe')}
+    return TrainConfig(**{'method': cfg.method, 'recipe': cfg.recipe, **keep, **changes})
 
 # %% ../nbs/32_train.ipynb #c32a0010
 class WarmupCosine:
@@ -313,7 +357,7 @@ def _to_device(batch: dict, device: torch.device) -> dict:
 class Trainer:
     "Model, optimiser, scheduler and step counter of one run; `train_step` does one optimiser step, `fit` the whole run."
     def __init__(self, cfg: TrainConfig | None = None, **changes):
-        cfg = dataclasses.replace(cfg or TrainConfig(), **changes)
+        cfg = with_changes(cfg, **changes)
         self.rank, self.world, self.local_rank = init_distributed(cfg.device)
         self.device = resolve_device(cfg.device, self.local_rank)
         self.cfg = cfg = resolve_config(cfg, self.world)
@@ -583,6 +627,25 @@ def plot_history(df, path=None):
         Path(p).parent.mkdir(parents=True, exist_ok=True); fig.savefig(p, dpi=110)
     plt.close(fig)
     return fig
+
+# %% ../nbs/32_train.ipynb #c32a0065
+def find_checkpoint(checkpoint=None, method: str = 'groupvit', recipe: str | None = 'demo') -> Path:
+    "A checkpoint file: `checkpoint` itself, the latest in a run folder, or (None) the latest of `method`'s default run folder for `recipe` (if it has one)."
+    if checkpoint is None:
+        recipes = get_method(method).defaults.get('recipes') or {}
+        use = recipe if recipe in recipes else None
+        folder = Path(resolve_config(TrainConfig(method=method, recipe=use)).out_dir)
+        how = f"the default run folder of method {method!r}" + (f" with recipe {use!r}" if use else '')
+    else:
+        folder = Path(checkpoint).expanduser()
+        if folder.is_file(): return folder
+        if not folder.is_dir(): raise FileNotFoundError(f"no checkpoint file or run folder at {folder}")
+        how = 'the given run folder'
+    ck = latest_checkpoint(folder)
+    if ck is None:
+        raise FileNotFoundError(f"no checkpoint (ckpt-*.pt) in {folder}, {how}: train one first (e.g. `papermill nbs/train.ipynb "
+                                f"out.ipynb -p method {method}`) or give the path of a checkpoint or run folder")
+    return ck
 
 # %% ../nbs/32_train.ipynb #c32a0050
 def _parse_value(text: str, kind):

@@ -12,11 +12,22 @@ from ..groupvit import create_groupvit
 from ..losses import contrastive_loss, multi_label_loss, unwrap_model
 
 # %% auto #0
-__all__ = ['DEFAULTS', 'GROUPVIT', 'build', 'loss', 'segmenter']
+__all__ = ['DEFAULTS', 'RECIPES', 'GROUPVIT', 'build', 'loss', 'segmenter']
 
 # %% ../../nbs/20_methods_groupvit.ipynb #c20a0007
 DEFAULTS = dict(preset='groupvit-tiny', transform='deit', k_prompts=3, templates='full', image_size=None,
                 bg_thresh=0.95, topk=5, seg_templates='simple')
+
+# Named training recipes (`ovs_nb.train.recipe_changes`): TrainConfig fields a run starts from.
+RECIPES = {
+    # CPU demo on the embedded scenes: what `papermill nbs/train.ipynb out.ipynb -p method groupvit` runs (proposed default)
+    'demo': dict(preset='groupvit-tiny', image_size=128, transform='light', batch_size=64, steps=300, lr=5e-4,
+                 scale_lr=False, warmup_steps=30, warmup_lr=1e-6, min_lr=1e-5, max_minutes=6.0),
+    # the published gcc_yfcc schedule (spec §9): 30 epochs of 6,997 steps at batch 4096, 2 warm-up epochs (paper + code)
+    'paper': dict(preset='groupvit-s', image_size=224, transform='deit', batch_size=4096, steps=30 * 6997, lr=1.6e-3,
+                  scale_lr=True, warmup_steps=2 * 6997, warmup_lr=4e-6, min_lr=4e-5, weight_decay=0.05, clip_grad=5.0),
+}
+DEFAULTS['recipes'] = RECIPES
 
 def build(preset: str | None = None, **overrides) -> nn.Module:
     "A fresh GroupViT: `create_groupvit(preset or DEFAULTS['preset'], **overrides)`."

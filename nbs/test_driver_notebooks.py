@@ -1,0 +1,68 @@
+"""The driver notebooks, nbs/train.ipynb and nbs/eval.ipynb, run end to end through papermill as users run them, on the
+CPU with tiny settings: a 2-step run on tiny shards, scored on a tiny VOC-layout tree, all in a temporary folder (figures
+and generated data included). The notebooks' own cells are not run by the numbered-notebook tests (see conftest.py)."""
+import json, os, time
+from pathlib import Path
+import nbformat
+import pytest
+
+NBS = Path(__file__).resolve().parent
+DRIVERS = ('train.ipynb', 'eval.ipynb')
+
+@pytest.mark.parametrize('name', DRIVERS)
+def test_parameters_cell(name):
+    "papermill finds the parameters by the cell tag `parameters`: exactly one cell must carry it."
+    nb = nbformat.read(NBS/name, as_version=4)
+    tagged = [c for c in nb.cells if 'parameters' in c.get('metadata', {}).get('tags', [])]
+    assert len(tagged) == 1, (f"{name}: {len(tagged)} cells tagged 'parameters' (nbdev_clean keeps cell tags only when "
+                              "settings.ini has `allowed_cell_metadata_keys = tags`)")
+    assert not any(c.get('outputs') for c in nb.cells if c.cell_type == 'code'), f"{name} is committed with outputs"
+
+def _text(nb) -> str:
+    "All stream and text/plain outputs of an executed notebook."
+    out = []
+    for c in nb.cells:
+        for o in c.get('outputs', []):
+            out.append(o.get('text', '') if o.get('output_type') == 'stream' else o.get('data', {}).get('text/plain', ''))
+    return '\n'.join(out)
+
+def test_train_then_eval(tmp_path, monkeypatch):
+    pm = pytest.importorskip('papermill')
+    from ovs_nb.data import write_shards
+    from ovs_nb.segdata import write_voc_fixture
+    for k, v in dict(OVS_NB_FIGURES=tmp_path/'figures', OVS_NB_DATA=tmp_path/'data', HF_HUB_OFFLINE=1, MPLBACKEND='Agg',
+                     OMP_NUM_THREADS=1).items():
+        monkeypatch.setenv(k, str(v))          # the kernels inherit the environment: nothing is written outside tmp_path
+    shards = write_shards(tmp_path/'shards', n_shards=4, per_shard=8, size=32)
+    voc = write_voc_fixture(tmp_path/'voc', n=3, size=(48, 64))
+    run = tmp_path/'run'
+    t = time.time()
+    nb = pm.execute_notebook(
+        str(NBS/'train.ipynb'), str(tmp_path/'train-out.ipynb'), kernel_name='python3', cwd=str(NBS), progress_bar=False,
+        parameters=dict(recipe=None, preset='groupvit-tiny', data=shards, steps=2, batch_size=8, lr=1e-3, image_size=32,
+                        num_workers=1, device='cpu', out_dir=str(run), train_kwargs=dict(scale_lr=False, warmup_steps=1),
+                        eval_protocol='quick', eval_limit=2, eval_dataset='voc', eval_root=str(voc), n_show=2))
+    t_train = time.time() - t
+    text = _text(nb)
+    res = json.loads((run/'results.json').read_text())
+    assert set(res['miou']) == {'trained', 'random_init', 'all_background'}, res
+    assert all(0 <= v <= 1 for v in res['miou'].values()) and res['n_images'] == 2 and res['step'] == 2
+    assert res['train']['steps'] == 2 and res['train']['recipe'] is None and res['eval']['protocol'] == 'quick'
+    assert f"mIoU trained {100 * res['miou']['trained']:.2f}% | random-init" in text, text[-3000:]
+    figs = sorted(p.name for p in (tmp_path/'figures').glob('*.png'))
+    assert figs == ['train-run-confusion.png', 'train-run-groups.png', 'train-run-predictions.png', 'train-run.png'], figs
+    assert (run/'ckpt-0000002.pt').exists() and (run/'metrics.csv').exists()
+
+    t = time.time()
+    nb = pm.execute_notebook(
+        str(NBS/'eval.ipynb'), str(tmp_path/'eval-out.ipynb'), kernel_name='python3', cwd=str(NBS), progress_bar=False,
+        parameters=dict(checkpoint=str(run), dataset='voc', data_root=str(voc), protocol='quick', limit=2, device='cpu',
+                        n_show=2))
+    t_eval = time.time() - t
+    ev = json.loads((run/'eval-ckpt-0000002-voc-quick.json').read_text())
+    # the same checkpoint, images and protocol as train.ipynb's evaluation: the same numbers
+    assert ev['miou'] == pytest.approx(res['miou']['trained'], abs=1e-9) and ev['n_images'] == 2
+    assert ev['all_background_miou'] == pytest.approx(res['miou']['all_background'], abs=1e-9)
+    assert {'eval-run-ckpt-0000002-voc-confusion.png', 'eval-run-ckpt-0000002-voc-predictions.png',
+            'eval-run-ckpt-0000002-voc-groups.png'} <= {p.name for p in (tmp_path/'figures').glob('*.png')}
+    print(f"papermill train.ipynb {t_train:.1f}s, eval.ipynb {t_eval:.1f}s")
