@@ -1,4 +1,4 @@
-"""The driver notebooks, nbs/train.ipynb and nbs/eval.ipynb, run end to end through papermill as users run them, on the
+"""The driver notebooks, nbs/train.ipynb, nbs/eval.ipynb and nbs/bench.ipynb, run end to end through papermill as users run them, on the
 CPU with tiny settings: a 2-step run on tiny shards, scored on a tiny VOC-layout tree, all in a temporary folder (figures
 and generated data included). The notebooks' own cells are not run by the numbered-notebook tests (see conftest.py)."""
 import json, os, time
@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 NBS = Path(__file__).resolve().parent
-DRIVERS = ('train.ipynb', 'eval.ipynb')
+DRIVERS = ('train.ipynb', 'eval.ipynb', 'bench.ipynb')
 
 @pytest.mark.parametrize('name', DRIVERS)
 def test_parameters_cell(name):
@@ -41,7 +41,7 @@ def test_train_then_eval(tmp_path, monkeypatch):
         str(NBS/'train.ipynb'), str(tmp_path/'train-out.ipynb'), kernel_name='python3', cwd=str(NBS), progress_bar=False,
         parameters=dict(recipe=None, preset='groupvit-tiny', data=shards, steps=2, batch_size=8, lr=1e-3, image_size=32,
                         num_workers=1, device='cpu', out_dir=str(run), train_kwargs=dict(scale_lr=False, warmup_steps=1),
-                        eval_protocol='quick', eval_limit=2, eval_dataset='voc', eval_root=str(voc), n_show=2))
+                        eval_protocol='quick', eval_limit=2, eval_every=1, eval_dataset='voc', eval_root=str(voc), n_show=2))
     t_train = time.time() - t
     text = _text(nb)
     res = json.loads((run/'results.json').read_text())
@@ -50,7 +50,13 @@ def test_train_then_eval(tmp_path, monkeypatch):
     assert res['train']['steps'] == 2 and res['train']['recipe'] is None and res['eval']['protocol'] == 'quick'
     assert f"mIoU trained {100 * res['miou']['trained']:.2f}% | random-init" in text, text[-3000:]
     figs = sorted(p.name for p in (tmp_path/'figures').glob('*.png'))
-    assert figs == ['train-run-confusion.png', 'train-run-groups.png', 'train-run-predictions.png', 'train-run.png'], figs
+    assert figs == ['train-run-confusion.png', 'train-run-groups.png', 'train-run-miou.png', 'train-run-predictions.png',
+                    'train-run.png'], figs
+    import pandas as pd
+    log = pd.read_csv(run/'metrics.csv').dropna(subset=['miou'])     # eval_every=1: an mIoU after each of the 2 steps
+    assert list(log.step) == [1, 2] and log.miou.between(0, 100).all(), log
+    # the curve's last point is the final model on the same images and protocol as the results table
+    assert log.miou.iloc[-1] == pytest.approx(100 * res['miou']['trained'], abs=1e-6)
     assert (run/'ckpt-0000002.pt').exists() and (run/'metrics.csv').exists()
 
     t = time.time()
@@ -66,3 +72,21 @@ def test_train_then_eval(tmp_path, monkeypatch):
     assert {'eval-run-ckpt-0000002-voc-confusion.png', 'eval-run-ckpt-0000002-voc-predictions.png',
             'eval-run-ckpt-0000002-voc-groups.png'} <= {p.name for p in (tmp_path/'figures').glob('*.png')}
     print(f"papermill train.ipynb {t_train:.1f}s, eval.ipynb {t_eval:.1f}s")
+
+
+def test_bench(tmp_path, monkeypatch):
+    "bench.ipynb on the CPU: both sources timed, one CSV row each, with the command that reproduces them."
+    pm = pytest.importorskip('papermill')
+    import pandas as pd
+    from ovs_nb.data import write_shards
+    for k, v in dict(OVS_NB_FIGURES=tmp_path/'figures', OVS_NB_DATA=tmp_path/'data', HF_HUB_OFFLINE=1, MPLBACKEND='Agg',
+                     OMP_NUM_THREADS=1).items():
+        monkeypatch.setenv(k, str(v))
+    shards = write_shards(tmp_path/'shards', n_shards=2, per_shard=8, size=32)
+    pm.execute_notebook(str(NBS/'bench.ipynb'), str(tmp_path/'bench-out.ipynb'), kernel_name='python3', cwd=str(NBS),
+                        progress_bar=False, parameters=dict(preset='groupvit-tiny', batch=4, size=32, steps=2, warmup=1,
+                                                            device='cpu', workers=1, data=shards))
+    t = pd.read_csv(tmp_path/'figures'/'bench-train.csv')
+    assert list(t.source) == ['random', 'shards'] and (t.img_s > 0).all() and (t.batch == 4).all(), t
+    assert t.command[0].startswith('papermill nbs/bench.ipynb out.ipynb -p method groupvit -p preset groupvit-tiny'), t.command[0]
+    assert (t.precision == 'fp32').all() and t.device_name[0].startswith('cpu')
