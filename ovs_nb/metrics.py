@@ -16,9 +16,9 @@ from .segment import segment_batch, IMAGENET_MEAN, IMAGENET_STD
 from .segdata import VOCSegmentation, read_label
 
 # %% auto #0
-__all__ = ['EVAL_PROTOCOLS', 'confusion_matrix', 'miou_from_confusion', 'iou_table', 'normalize_confusion', 'plot_confusion',
-           'EvalResult', 'evaluate', 'predict', 'protocol_settings', 'evaluate_protocol', 'background_baseline',
-           'scenes_val_dataset', 'plot_predictions']
+__all__ = ['EVAL_PROTOCOLS', 'VAL_DATASETS', 'confusion_matrix', 'miou_from_confusion', 'iou_table', 'normalize_confusion',
+           'plot_confusion', 'EvalResult', 'evaluate', 'predict', 'protocol_settings', 'evaluate_protocol',
+           'background_baseline', 'scenes_val_dataset', 'val_dataset', 'plot_predictions']
 
 # %% ../nbs/31_metrics.ipynb #2f8b4d1e
 def _tensor(x) -> torch.Tensor:
@@ -234,6 +234,19 @@ def scenes_val_dataset(root=None, n_val: int = 1000, names: str | Sequence[str] 
     from ovs_nb.scenes import ensure_scenes
     sc = ensure_scenes(root, n_train=0, n_val=n_val, seed=seed, progress=progress)
     return VOCSegmentation(sc.val_root, names=names)
+
+# %% ../nbs/31_metrics.ipynb #7e1c0a31
+VAL_DATASETS = ('scenes', 'voc')
+
+def val_dataset(name: str = 'scenes', root=None, split: str = 'val', n_val: int | None = None) -> VOCSegmentation:
+    "A validation set by name: `'scenes'` (the embedded set, its first `n_val` images made if missing) or `'voc'` (at `root`)."
+    if name == 'scenes':
+        if split != 'val': raise ValueError(f"the embedded scenes have only a 'val' split, not {split!r}")
+        return scenes_val_dataset(root, n_val=n_val or 1000)
+    if name == 'voc':
+        if root is None: raise ValueError("the 'voc' dataset needs its root: the folder holding VOC2012/ (or VOCdevkit/)")
+        return VOCSegmentation(root, split, names='groupvit')
+    raise ValueError(f"unknown validation dataset {name!r}; known: {VAL_DATASETS}")
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a12
 _SEGMENT_ARGS = ('short_side', 'max_long', 'crop', 'stride', 'mode', 'mean', 'std', 'window_batch')

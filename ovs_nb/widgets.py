@@ -22,7 +22,7 @@ __all__ = ['WIDGET_STATE_MIME', 'MEAN', 'STD', 'group_palette', 'label_edges', '
            'Linked', 'link_index', 'selector_stack', 'widget_state', 'save_widget_html', 'html_widget_state',
            'state_models', 'model_input', 'eval_mode', 'class_embeddings', 'StageGroups', 'GroupAnalysis',
            'topk_classes', 'analyse_groups', 'draw_group_numbers', 'GroupViewer', 'group_viewer', 'plot_groups',
-           'val_images']
+           'show_groups', 'val_images']
 
 # %% ../nbs/40_widgets.ipynb #5e0a11c6
 if not hasattr(widgets, 'Stack'):
@@ -398,6 +398,17 @@ def plot_groups(model=None, images: Sequence[np.ndarray] | None = None, class_na
         for ax in row: ax.set_axis_off()
     if path is not None: fig.savefig(path, dpi=dpi); plt.close(fig)
     return fig
+
+# %% ../nbs/40_widgets.ipynb #5e0a11f1
+def show_groups(model, dataset, n: int = 4, path=None, short_side: int = 448, templates='simple'):
+    "Groups of `model` on the first `n` items of a VOC-layout `dataset`: figure saved to `path`; returns the viewer (None if no grouping encoder)."
+    if not hasattr(model, 'img_encoder'):
+        print(f"no group viewer for {type(model).__name__}: it has no grouping image encoder"); return None
+    items = [dataset[i] for i in range(min(n, len(dataset)))]
+    analyses = analyse_groups(model, [it['image'] for it in items], dataset.classes[1:], names=[it['id'] for it in items],
+                              short_side=short_side, templates=templates)
+    plot_groups(analyses=analyses, path=path)
+    return group_viewer(analyses=analyses)
 
 # %% ../nbs/40_widgets.ipynb #5e0a11df
 def val_images(n: int = 8, val_root=None, ids: Sequence[str] | None = None) -> tuple[list, list]:
