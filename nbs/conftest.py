@@ -18,7 +18,7 @@ class NotebookItem(pytest.Item):
     def runtest(self):
         from nbdev.test import test_nb
         from nbdev.config import get_config
-        flags = [f for f in get_config().get('tst_flags', 'notest').split('|') if f]
+        flags = [f for f in re.split(r'[|\s]+', get_config().get('tst_flags', 'notest')) if f]   # nbdev splits on spaces
         ok, secs = test_nb(self.path, skip_flags=flags, showerr=True)
         if not ok: raise NotebookFailed(self.path.name)
         self.user_properties.append(('seconds', round(secs, 1)))

@@ -90,3 +90,32 @@ def test_bench(tmp_path, monkeypatch):
     assert list(t.source) == ['random', 'shards'] and (t.img_s > 0).all() and (t.batch == 4).all(), t
     assert t.command[0].startswith('papermill nbs/bench.ipynb out.ipynb -p method groupvit -p preset groupvit-tiny'), t.command[0]
     assert (t.precision == 'fp32').all() and t.device_name[0].startswith('cpu')
+
+
+def test_train_mixreorg(tmp_path, monkeypatch):
+    "`-p method mixreorg`: the same driver trains MixReorg (all five loss terms logged) and shows its mixed-patch viewer."
+    pm = pytest.importorskip('papermill')
+    import pandas as pd
+    from ovs_nb.data import write_shards
+    from ovs_nb.segdata import write_voc_fixture
+    for k, v in dict(OVS_NB_FIGURES=tmp_path/'figures', OVS_NB_DATA=tmp_path/'data', HF_HUB_OFFLINE=1, MPLBACKEND='Agg',
+                     OMP_NUM_THREADS=1).items():
+        monkeypatch.setenv(k, str(v))
+    shards = write_shards(tmp_path/'shards', n_shards=4, per_shard=8, size=32)
+    voc = write_voc_fixture(tmp_path/'voc', n=2, size=(48, 64))
+    run = tmp_path/'run'
+    nb = pm.execute_notebook(
+        str(NBS/'train.ipynb'), str(tmp_path/'train-out.ipynb'), kernel_name='python3', cwd=str(NBS), progress_bar=False,
+        parameters=dict(method='mixreorg', recipe=None, preset='mixreorg-tiny', data=shards, steps=2, batch_size=8, lr=1e-3,
+                        image_size=32, num_workers=1, device='cpu', out_dir=str(run), eval_protocol='quick', eval_limit=2,
+                        eval_dataset='voc', eval_root=str(voc), n_show=1,
+                        train_kwargs=dict(scale_lr=False, warmup_steps=1, ckpt_every=1, keep_ckpts=2)))
+    res = json.loads((run/'results.json').read_text())
+    assert res['train']['method'] == 'mixreorg' and res['step'] == 2 and set(res['miou']) == {'trained', 'random_init', 'all_background'}
+    log = pd.read_csv(run/'metrics.csv')
+    assert {'loss_ori_it', 'loss_ori_ml', 'loss_re_it', 'loss_re_ml', 'loss_seg'} <= set(log.columns), log.columns
+    assert 'train-run-view.png' in {p.name for p in (tmp_path/'figures').glob('*.png')}
+    assert 'has no views of its own' not in _text(nb)
+    shown = [o['data'].get('text/plain', '') for c in nb.cells for o in c.get('outputs', [])
+             if 'application/vnd.jupyter.widget-view+json' in o.get('data', {})]
+    assert sum(t.startswith('MixViewer(') for t in shown) == 1 and sum(t.startswith('GroupViewer(') for t in shown) == 1, shown

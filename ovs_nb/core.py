@@ -94,6 +94,7 @@ class Method:
     segmenter: Callable    # segmenter(model, **options) -> a segmenter (see ovs_nb.segment)
     defaults: dict = field(default_factory=dict)
     doc: str = ''
+    views: Callable | None = None   # views(model, run_dir=None, dataset=None) -> a widget (or None): the method's own viewer
 
 METHODS: dict[str, Method] = {}
 

@@ -277,14 +277,20 @@ class GroupViTImageEncoder(nn.Module):
 
     def get_pos_embed(self, hw) -> torch.Tensor: return interpolate_pos_embed(self.pos_embed, self.grid, hw)
 
-    def forward(self, x):
+    def embed(self, x):
+        "`images [B,3,H,W]` -> patch tokens with position embeddings `[B,N,C]` and the grid `(H/p, W/p)`."
         x, hw = self.patch_embed(x)                        # [B,N,C]
-        x = self.pos_drop(x + self.get_pos_embed(hw))
-        g, attn_dicts = None, []
-        for layer in self.layers:
+        return self.pos_drop(x + self.get_pos_embed(hw)), hw
+
+    def forward_stages(self, x, g=None, start: int = 0):
+        "Run stages `start:` on tokens `x` (with the previous stage's group tokens `g`); final LN. `[B,G,C]`, attn dicts."
+        attn_dicts = []
+        for layer in self.layers[start:]:
             x, g, attn_dict = layer(x, g)
             if attn_dict is not None: attn_dicts.append(attn_dict)
         return self.norm(x), attn_dicts
+
+    def forward(self, x): return self.forward_stages(self.embed(x)[0])
 
 # %% ../nbs/10_groupvit.ipynb #e4f58e03
 def compose_assignments(attn_dicts: list[dict], key: str = 'soft') -> torch.Tensor:
@@ -458,10 +464,7 @@ class GroupViT(nn.Module):
     def __init__(self, cfg: GroupViTConfig = GroupViTConfig()):
         super().__init__()
         self.cfg = cfg
-        self.img_encoder = GroupViTImageEncoder(
-            cfg.img_size, cfg.patch_size, cfg.in_chans, cfg.embed_dim, cfg.depths, cfg.num_heads, cfg.num_group_tokens,
-            cfg.num_output_groups, cfg.mlp_ratio, cfg.qkv_bias, cfg.drop_rate, cfg.attn_drop_rate, cfg.drop_path_rate,
-            cfg.hard_assignment, cfg.gumbel_tau, cfg.assign_eps)
+        self.img_encoder = self.build_image_encoder(cfg)
         self.text_encoder = TextTransformer(cfg.context_length, cfg.text_width, cfg.text_layers, cfg.text_heads,
                                             cfg.vocab_size, cfg.trim_text)
         self.img_projector = ProjectMLP(cfg.embed_dim, cfg.proj_hidden, cfg.output_dim, cfg.proj_num_layers)
@@ -469,6 +472,13 @@ class GroupViT(nn.Module):
         init = math.log(1 / cfg.contrast_temperature)
         self.logit_scale = nn.Parameter(torch.full((), init))
         self.multi_label_logit_scale = nn.Parameter(torch.full((), init)) if cfg.multi_label > 0 else None
+
+    def build_image_encoder(self, cfg: GroupViTConfig) -> GroupViTImageEncoder:
+        "The image encoder for `cfg` (a subclass that changes the encoder overrides this)."
+        return GroupViTImageEncoder(
+            cfg.img_size, cfg.patch_size, cfg.in_chans, cfg.embed_dim, cfg.depths, cfg.num_heads, cfg.num_group_tokens,
+            cfg.num_output_groups, cfg.mlp_ratio, cfg.qkv_bias, cfg.drop_rate, cfg.attn_drop_rate, cfg.drop_path_rate,
+            cfg.hard_assignment, cfg.gumbel_tau, cfg.assign_eps)
 
     @property
     def scale(self) -> torch.Tensor: return self.logit_scale.exp().clamp(max=100)

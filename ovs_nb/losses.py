@@ -48,8 +48,15 @@ def all_reduce_with_grad(x: torch.Tensor) -> torch.Tensor:
     return _AllReduceWithGrad.apply(x) if _dist_world() > 1 else x
 
 # %% ../nbs/11_losses.ipynb #c1a0e010
-def contrastive_loss(z_img: torch.Tensor, z_txt: torch.Tensor, scale: torch.Tensor | float) -> torch.Tensor:
-    "Symmetric InfoNCE of normalised `z_img [b,D]` and `z_txt [b,D]` against the embeddings of all ranks (GroupViT §5.1)."
+def _reduce_directions(a: torch.Tensor, b: torch.Tensor, reduction: str) -> torch.Tensor:
+    "Combine the two directions of a symmetric loss: 'mean' (the GroupViT code) or 'sum' (MixReorg's Eqs. 7-8)."
+    if reduction == 'mean': return 0.5 * (a + b)
+    if reduction == 'sum': return a + b
+    raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+
+def contrastive_loss(z_img: torch.Tensor, z_txt: torch.Tensor, scale: torch.Tensor | float,
+                     reduction: str = 'mean') -> torch.Tensor:
+    "Symmetric InfoNCE of normalised `z_img [b,D]` and `z_txt [b,D]` against the embeddings of all ranks (GroupViT §5.1); the two directions averaged ('mean') or summed ('sum')."
     if z_img.shape != z_txt.shape or z_img.ndim != 2:
         raise ValueError(f"z_img and z_txt must both be [b, D]; got {tuple(z_img.shape)} and {tuple(z_txt.shape)}")
     zi, zt = z_img.float(), z_txt.float()
@@ -57,11 +64,13 @@ def contrastive_loss(z_img: torch.Tensor, z_txt: torch.Tensor, scale: torch.Tens
     labels = torch.arange(b, device=zi.device) + b * (dist.get_rank() if _dist_world() > 1 else 0)   # [b]
     logits_i = scale * zi @ gather_with_grad(zt).T                  # [b, W·b]
     logits_t = scale * zt @ gather_with_grad(zi).T                  # [b, W·b]
-    return 0.5 * (F.cross_entropy(logits_i, labels) + F.cross_entropy(logits_t, labels))
+    return _reduce_directions(F.cross_entropy(logits_i, labels), F.cross_entropy(logits_t, labels), reduction)
 
 # %% ../nbs/11_losses.ipynb #c1a0e014
-def multi_label_loss(z_img: torch.Tensor, z_prompts: torch.Tensor, scale: torch.Tensor | float) -> torch.Tensor:
-    "GroupViT's multi-label loss of `z_img [b,D]` against `z_prompts [b,K,D]` over all ranks: soft 1/K targets one way, one-hot the other (§5.2)."
+def multi_label_loss(z_img: torch.Tensor, z_prompts: torch.Tensor, scale: torch.Tensor | float,
+                     form: str = 'soft', reduction: str = 'mean') -> torch.Tensor:
+    "Multi-label loss of `z_img [b,D]` against `z_prompts [b,K,D]` over all ranks: image → own K prompts ('soft': GroupViT's 1/K soft targets; 'logsum': the log of the summed probabilities), one-hot prompt → image; directions averaged or summed."
+    if form not in ('soft', 'logsum'): raise ValueError(f"form must be 'soft' or 'logsum', got {form!r}")
     if z_prompts.ndim != 3 or z_img.ndim != 2 or z_prompts.shape[0] != z_img.shape[0] or z_prompts.shape[2] != z_img.shape[1]:
         raise ValueError(f"need z_img [b, D] and z_prompts [b, K, D]; got {tuple(z_img.shape)} and {tuple(z_prompts.shape)}")
     b, K, D = z_prompts.shape
@@ -70,10 +79,11 @@ def multi_label_loss(z_img: torch.Tensor, z_prompts: torch.Tensor, scale: torch.
     own = torch.arange(b, device=zi.device) + b * rank                   # [b] global index of each local sample
     logits_i = scale * zi @ gather_with_grad(u).T                        # [b, W·b·K]
     own_logits = logits_i.view(b, -1, K)[torch.arange(b, device=zi.device), own]   # [b, K]
-    loss_i = (logits_i.logsumexp(-1) - own_logits.mean(-1)).mean()       # soft-target CE, targets 1/K
+    own_term = own_logits.mean(-1) if form == 'soft' else own_logits.logsumexp(-1)   # [b]
+    loss_i = (logits_i.logsumexp(-1) - own_term).mean()                  # 'soft': soft-target CE, targets 1/K
     logits_p = scale * u @ gather_with_grad(zi).T                        # [b·K, W·b]
     loss_p = F.cross_entropy(logits_p, own.repeat_interleave(K))
-    return 0.5 * (loss_i + loss_p)
+    return _reduce_directions(loss_i, loss_p, reduction)
 
 # %% ../nbs/11_losses.ipynb #c1a0e024
 def unwrap_model(model: nn.Module) -> nn.Module:

@@ -18,11 +18,12 @@ from .text import tokenize, get_templates
 from .groupvit import compose_assignments
 
 # %% auto #0
-__all__ = ['WIDGET_STATE_MIME', 'MEAN', 'STD', 'group_palette', 'label_edges', 'overlay', 'image_bytes', 'image_widget', 'fit',
-           'Linked', 'link_index', 'selector_stack', 'widget_state', 'save_widget_html', 'html_widget_state',
-           'state_models', 'model_input', 'eval_mode', 'class_embeddings', 'StageGroups', 'GroupAnalysis',
-           'topk_classes', 'analyse_groups', 'draw_group_numbers', 'GroupViewer', 'group_viewer', 'plot_groups',
-           'show_groups', 'val_images']
+__all__ = ['WIDGET_STATE_MIME', 'MEAN', 'STD', 'MIX_ROWS', 'group_palette', 'label_edges', 'overlay', 'image_bytes',
+           'image_widget', 'fit', 'Linked', 'link_index', 'selector_stack', 'widget_state', 'save_widget_html',
+           'html_widget_state', 'state_models', 'model_input', 'eval_mode', 'class_embeddings', 'StageGroups',
+           'GroupAnalysis', 'topk_classes', 'analyse_groups', 'draw_group_numbers', 'GroupViewer', 'group_viewer',
+           'plot_groups', 'show_groups', 'val_images', 'mixing_tiles', 'mixing_panel', 'plot_mixing', 'MixViewer',
+           'mix_viewer']
 
 # %% ../nbs/40_widgets.ipynb #5e0a11c6
 if not hasattr(widgets, 'Stack'):
@@ -108,10 +109,10 @@ def link_index(selector: widgets.Widget, *stacks: widgets.Stack) -> list:
 
 def selector_stack(labels: Sequence[str], children: Sequence[widgets.Widget], kind: str = 'dropdown',
                    description: str = '', index: int = 0, **selector_kwargs) -> Linked:
-    "A `Stack` of `children` and a selector (`'dropdown'`, `'toggle'` or `'select'`) labelled `labels`, linked in the browser."
+    "A `Stack` of `children` and a selector (`'dropdown'`, `'toggle'`, `'select'` or `'slider'`) labelled `labels`, linked in the browser."
     if len(labels) != len(children): raise ValueError(f"{len(labels)} labels for {len(children)} children")
     if not children: raise ValueError("no views to stack")
-    cls = dict(dropdown=widgets.Dropdown, toggle=widgets.ToggleButtons, select=widgets.Select)[kind]
+    cls = dict(dropdown=widgets.Dropdown, toggle=widgets.ToggleButtons, select=widgets.Select, slider=widgets.SelectionSlider)[kind]
     sel = cls(options=[(str(l), i) for i, l in enumerate(labels)], index=index, description=description, **selector_kwargs)
     stack = widgets.Stack(children=list(children), selected_index=index)
     return Linked(sel, stack, link_index(sel, stack))
@@ -427,3 +428,116 @@ def val_images(n: int = 8, val_root=None, ids: Sequence[str] | None = None) -> t
     missing = [i for i in ids if not (val_root/'JPEGImages'/f'{i}.jpg').exists()]
     if missing: raise FileNotFoundError(f"images missing under {val_root/'JPEGImages'}: {missing[:5]}")
     return [np.asarray(Image.open(val_root/'JPEGImages'/f'{i}.jpg').convert('RGB')) for i in ids], list(ids)
+
+# %% ../nbs/40_widgets.ipynb #5e0a1202
+MIX_ROWS = {'images': 'sources', 'mixed': 'mixed', 'src': 'true source', 'predicted': 'predicted source',
+            'segments': 'segments (mixed)', 'restored_segments': 'segments (restored)', 'original_segments': 'segments (original)'}
+_GREY = np.array([[150, 150, 150]], np.uint8)
+
+def _patch_up(labels: np.ndarray, H: int, W: int) -> np.ndarray:
+    "Nearest upsampling of a `[gh,gw]` patch map to `[H,W]` pixels."
+    gh, gw = labels.shape
+    return labels[np.arange(H) * gh // H][:, np.arange(W) * gw // W]
+
+def _framed(image: np.ndarray, colour, width: int = 3) -> np.ndarray:
+    out = image.copy()
+    out[:width], out[-width:], out[:, :width], out[:, -width:] = colour, colour, colour, colour
+    return out
+
+def mixing_tiles(snap: dict, group: int, rows: Sequence[str] = tuple(MIX_ROWS)[:6], alpha: float = 0.5) -> list[list[np.ndarray]]:
+    "The viewer's images for one mixing `group` of snapshot `snap`: `rows` x M uint8 tiles."
+    M, b = snap['M'], len(snap['images'])
+    lo, hi = group * M, min(b, (group + 1) * M)
+    if not 0 <= lo < b: raise ValueError(f"group {group} out of range: the snapshot has {-(-b // M)} groups of M={M}")
+    bad = [r for r in rows if r not in MIX_ROWS]
+    if bad: raise ValueError(f"unknown rows {bad}; known: {list(MIX_ROWS)}")
+    src_col = np.concatenate([group_palette(hi - lo), _GREY])              # source colours (+ grey: outside the group)
+    seg_col = group_palette(snap['n_groups'])
+    local = lambda a: np.where((a >= lo) & (a < hi), a - lo, hi - lo)       # global image index -> colour index
+    H, W = snap['images'].shape[1:3]
+    out = []
+    for r in rows:
+        tiles = []
+        for j in range(lo, hi):
+            up = lambda a: _patch_up(a, H, W)
+            if r == 'images': t = _framed(snap['images'][j], src_col[j - lo])
+            elif r == 'mixed': t = snap['mixed'][j]
+            elif r in ('src', 'predicted'): t = overlay(snap['mixed'][j], up(local(snap[r][j])), src_col, alpha, edges=False)
+            elif r == 'segments': t = overlay(snap['mixed'][j], up(snap['segments'][j]), seg_col, alpha)
+            else: t = overlay(snap['images'][j], up(snap[r][j]), seg_col, alpha)
+            tiles.append(t)
+        out.append(tiles)
+    return out
+
+def mixing_panel(snap: dict, group: int, rows: Sequence[str] = tuple(MIX_ROWS)[:6], gap: int = 3, alpha: float = 0.5) -> np.ndarray:
+    "The tiles of `mixing_tiles` in one uint8 image (white gaps)."
+    tiles = mixing_tiles(snap, group, rows, alpha)
+    H, W = tiles[0][0].shape[:2]
+    n_r, n_c = len(tiles), len(tiles[0])
+    out = np.full((n_r * H + (n_r - 1) * gap, n_c * W + (n_c - 1) * gap, 3), 255, np.uint8)
+    for i, row in enumerate(tiles):
+        for j, t in enumerate(row): out[i * (H + gap):i * (H + gap) + H, j * (W + gap):j * (W + gap) + W] = t
+    return out
+
+def _mix_info(snap: dict, group: int) -> str:
+    M, b = snap['M'], len(snap['images'])
+    lo, hi = group * M, min(b, (group + 1) * M)
+    col = group_palette(hi - lo)
+    pred, src = snap['predicted'][lo:hi], snap['src'][lo:hi]
+    acc = float((pred == src).mean())
+    rows = [[_swatch(col[j - lo]), html.escape(str(snap['captions'][j]))[:90]] for j in range(lo, hi)]
+    return (f"<b>{html.escape(snap['label'])}</b>, group {group + 1}: {(pred == src).sum()} of {pred.size} mixed patches "
+            f"classified to their own source's caption ({100 * acc:.1f}%; whole batch {100 * snap['accuracy']:.1f}%, "
+            f"chance {100 / b:.1f}%)" + _table(['source', 'caption'], rows))
+
+def plot_mixing(snap: dict, group: int = 0, path=None, rows: Sequence[str] = tuple(MIX_ROWS)[:6], alpha: float = 0.5):
+    "A static figure of `mixing_panel` with row labels; saved to `path` if given. Returns the figure."
+    import matplotlib.pyplot as plt
+    panel = mixing_panel(snap, group, rows, alpha=alpha)
+    H, gap = snap['images'].shape[1], 3
+    fig, ax = plt.subplots(figsize=(panel.shape[1] / 110 + 1.4, panel.shape[0] / 110 + 0.5))
+    ax.imshow(panel)
+    ax.set_yticks([i * (H + gap) + H / 2 for i in range(len(rows))], [MIX_ROWS[r] for r in rows])
+    ax.set_xticks([]); ax.tick_params(length=0)
+    for sp in ax.spines.values(): sp.set_visible(False)
+    M, b = snap['M'], len(snap['images'])
+    lo, hi = group * M, min(b, (group + 1) * M)
+    acc = float((snap['predicted'][lo:hi] == snap['src'][lo:hi]).mean())
+    ax.set_title(f"{snap['label']}: mixing group {group + 1}, M={M}; patches sent to their own caption: {100 * acc:.0f}% "
+                 f"(chance {100 / b:.0f}%)" if 'predicted' in rows else f"{snap['label']}: mixing group {group + 1}, M={M}", fontsize=9)
+    fig.tight_layout()
+    if path is not None: fig.savefig(path, dpi=110, bbox_inches='tight'); plt.close(fig)
+    return fig
+
+class MixViewer(widgets.VBox):
+    "The mixed-patch reorganization viewer (a `VBox`); `snapshots`, `links`, `nbytes`, `group_selector`, `ckpt_selector`."
+    def save_figure(self, path, group: int = 0):
+        "The last snapshot's `group` as a static figure (`plot_mixing`) at `path`."
+        plot_mixing(self.snapshots[-1], group, path)
+        return Path(path)
+
+def mix_viewer(snapshots: Sequence[dict], rows: Sequence[str] = tuple(MIX_ROWS)[:6], fmt: str = 'jpeg', alpha: float = 0.5) -> MixViewer:
+    "Widget: sliders over checkpoints (one snapshot each) and mixing groups; each view is `mixing_panel` plus the group's captions."
+    snapshots = list(snapshots)
+    if not snapshots: raise ValueError("no snapshots to show")
+    b, M = len(snapshots[0]['images']), snapshots[0]['M']
+    if any(len(s['images']) != b or s['M'] != M for s in snapshots): raise ValueError("snapshots differ in batch size or M")
+    n_groups = -(-b // M)
+    group_sel = widgets.SelectionSlider(options=[(f'{g + 1} of {n_groups}', g) for g in range(n_groups)], description='group')
+    links, ck_children = [], []
+    for s in snapshots:
+        views = [widgets.VBox([image_widget(mixing_panel(s, g, rows, alpha=alpha), fmt), widgets.HTML(_mix_info(s, g))])
+                 for g in range(n_groups)]
+        stack = widgets.Stack(children=views, selected_index=0)
+        links += link_index(group_sel, stack)
+        ck_children.append(stack)
+    L = selector_stack([s['label'] for s in snapshots], ck_children, kind='slider', description='checkpoint',
+                       index=len(snapshots) - 1, layout=widgets.Layout(width='480px'))
+    links += L.links
+    legend = ', '.join(f'<i>{MIX_ROWS[r]}</i>' for r in rows)
+    head = widgets.HTML(f'<b>Mixed patch reorganization</b> (M={M}): one column per image of the mixing group; rows: {legend}. '
+                        'Source colours frame the sources; grey in <i>predicted source</i> is a caption outside the group.')
+    v = MixViewer([head, widgets.HBox([L.selector, group_sel]), L.stack])
+    v.snapshots, v.links, v.group_selector, v.ckpt_selector = snapshots, links, group_sel, L.selector
+    v.nbytes = sum(len(w.value) for w in _walk(v) if isinstance(w, widgets.Image))
+    return v
