@@ -5,6 +5,7 @@
 # %% ../nbs/31_metrics.ipynb #2f990766
 from __future__ import annotations
 import time, warnings
+import torch.distributed as dist
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -16,9 +17,11 @@ from .segment import segment_batch, IMAGENET_MEAN, IMAGENET_STD
 from .segdata import VOCSegmentation, read_label
 
 # %% auto #0
-__all__ = ['EVAL_PROTOCOLS', 'VAL_DATASETS', 'confusion_matrix', 'miou_from_confusion', 'iou_table', 'normalize_confusion',
-           'plot_confusion', 'EvalResult', 'evaluate', 'predict', 'protocol_settings', 'evaluate_protocol',
-           'background_baseline', 'scenes_val_dataset', 'val_dataset', 'plot_predictions']
+__all__ = ['EVAL_PROTOCOLS', 'SEGMENTER_SETTINGS', 'DATASET_SETTINGS', 'VAL_DATASETS', 'BENCHMARK_ORDER', 'confusion_matrix',
+           'miou_from_confusion', 'iou_table', 'normalize_confusion', 'plot_confusion', 'EvalResult', 'evaluate',
+           'predict', 'protocol_settings', 'protocol_segmenter', 'evaluate_protocol', 'background_baseline',
+           'scenes_val_dataset', 'val_dataset', 'plot_predictions', 'results_table', 'markdown_table', 'write_results',
+           'confusion_entry']
 
 # %% ../nbs/31_metrics.ipynb #2f8b4d1e
 def _tensor(x) -> torch.Tensor:
@@ -112,6 +115,7 @@ class EvalResult:
     seconds: float
     images_per_s: float
     settings: dict = field(default_factory=dict)
+    confusions: np.ndarray | None = None   # rows (image index, true, predicted, pixels): evaluate(record_confusions=k)
 
     def summary(self, per_class: bool = True) -> str:
         "mIoU / aAcc / mAcc in percent, timings, and the per-class IoU table."
@@ -142,32 +146,53 @@ def evaluate(segmenter, dataset, *, class_names: Sequence[str] | None = None, wi
              templates='simple', short_side: int | None = 448, max_long: int = 2048, crop=448, stride=224,
              mode: str = 'slide', mean=IMAGENET_MEAN, std=IMAGENET_STD, limit: int | None = None,
              batch_size: int = 1, window_batch: int = 8, num_workers: int = 0, ignore_index: int = 255,
-             progress: bool = True) -> EvalResult:
-    "Zero-shot mIoU of `segmenter` on `dataset` (items {'image','label'}) with mmseg's protocol (spec §7)."
+             progress: bool = True, desc: str = 'evaluate', record_confusions: int = 0) -> EvalResult:
+    "Zero-shot mIoU of `segmenter` on `dataset` (items {'image','label'}) with mmseg's protocol (spec §7); under torchrun each rank scores a slice."
     names, with_bg, fg = _setup(dataset, class_names, with_bg)
     E = segmenter.embed_classes(fg, templates)                               # [n_fg, D]
     dev, n_cls = E.device, len(names)
     n = len(dataset) if limit is None else min(limit, len(dataset))
+    world, rank = (dist.get_world_size(), dist.get_rank()) if dist.is_available() and dist.is_initialized() else (1, 0)
+    mine = list(range(rank, n, world))                                        # this rank's images
     seg_kw = dict(with_bg=with_bg, short_side=short_side, max_long=max_long, crop=crop, stride=stride, mean=mean,
                   std=std, mode=mode, window_batch=window_batch)
     if num_workers > 0:
-        items = iter(torch.utils.data.DataLoader(torch.utils.data.Subset(dataset, range(n)), batch_size=None,
+        items = iter(torch.utils.data.DataLoader(torch.utils.data.Subset(dataset, mine), batch_size=None,
                                                  num_workers=num_workers))
-    else: items = (dataset[i] for i in range(n))
+    else: items = (dataset[i] for i in mine)
     from tqdm.auto import tqdm
     cm = torch.zeros(n_cls, n_cls, dtype=torch.long, device=dev)
+    records = []                                                             # (image index, true, predicted, pixels)
     _sync(dev); t0 = time.perf_counter()
-    with tqdm(total=n, desc='evaluate', unit='img', disable=not progress) as bar:
-        for k in range(0, n, batch_size):
-            chunk = [next(items) for _ in range(min(batch_size, n - k))]
+    with tqdm(total=len(mine), desc=desc, unit='img', disable=not progress or rank != 0) as bar:
+        for k in range(0, len(mine), batch_size):
+            idx = mine[k:k + batch_size]
+            chunk = [next(items) for _ in idx]
             outs = segment_batch(segmenter, [it['image'] for it in chunk], E, **seg_kw)   # [n_cls,H,W] each
-            for it, scores in zip(chunk, outs):
-                cm += confusion_matrix(scores.argmax(0), _tensor(it['label']).to(dev), n_cls, ignore_index)
+            for i, it, scores in zip(idx, chunk, outs):
+                c = confusion_matrix(scores.argmax(0), _tensor(it['label']).to(dev), n_cls, ignore_index)
+                cm += c
+                if record_confusions: records.append(_top_offdiagonal(c, record_confusions, i))
             bar.update(len(chunk))
     _sync(dev); dt = time.perf_counter() - t0
+    if world > 1:                                                            # sum the ranks' matrices
+        dist.all_reduce(cm, op=dist.ReduceOp.SUM)
+        if record_confusions:
+            gathered = [None] * world; dist.all_gather_object(gathered, records); records = [r for g in gathered for r in g]
+        t = torch.tensor([dt], device=dev); dist.all_reduce(t, op=dist.ReduceOp.MAX); dt = float(t)
     r = miou_from_confusion(cm)
     return EvalResult(r['miou'], r['acc'], r['macc'], iou_table(cm, names), cm.cpu(), names, n, dt, n / max(dt, 1e-9),
-                      dict(seg_kw, templates=templates, batch_size=batch_size, ignore_index=ignore_index))
+                      dict(seg_kw, templates=templates, batch_size=batch_size, ignore_index=ignore_index, world_size=world),
+                      np.concatenate(records) if records else np.zeros((0, 4), np.int64))
+
+def _top_offdiagonal(c: torch.Tensor, k: int, image: int) -> np.ndarray:
+    "The `k` largest off-diagonal cells of one image's confusion matrix as rows `(image, true, predicted, pixels)`."
+    off = c.clone(); off.fill_diagonal_(0)
+    v, flat = off.flatten().topk(min(k, off.numel()))
+    keep = v > 0
+    v, flat = v[keep].cpu().numpy(), flat[keep].cpu().numpy()
+    C = c.shape[0]
+    return np.stack([np.full_like(flat, image), flat // C, flat % C, v], 1).astype(np.int64)
 
 def predict(segmenter, dataset, idx: int, *, class_names: Sequence[str] | None = None, with_bg: bool | None = None,
             templates='simple', class_emb: torch.Tensor | None = None, **segment_kw) -> dict:
@@ -180,28 +205,58 @@ def predict(segmenter, dataset, idx: int, *, class_names: Sequence[str] | None =
                 scores=scores.cpu(), class_names=names, with_bg=with_bg)
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a02
+_GROUPVIT_BG = {'voc': 0.95, 'context': 0.35, 'coco_object': 0.95, 'scenes': 0.95}
 EVAL_PROTOCOLS = {
-    'groupvit': dict(short_side=448, crop=448, stride=224, mode='slide', templates='simple'),   # the paper (spec §7)
-    'quick': dict(short_side=224, crop=224, stride=112, mode='slide', templates='simple'),      # CPU checks
+    'groupvit': dict(short_side=448, crop=448, stride=224, mode='slide', templates='simple', background='native',
+                     bg_thresh=_GROUPVIT_BG, names='groupvit'),                                # spec §7
+    'tcl': dict(short_side=448, crop=448, stride=224, mode='slide', templates='custom', background='constant',
+                bg_score=0.4, pamr=True, names='mmseg'),                                       # TCL, with PAMR
+    'tcl-nopamr': dict(short_side=448, crop=448, stride=224, mode='slide', templates='custom', background='constant',
+                       bg_score=0.5, pamr=False, names='mmseg'),                               # TCL, without PAMR
+    'quick': dict(short_side=224, crop=224, stride=112, mode='slide', templates='simple', names='groupvit'),  # CPU checks
 }
+SEGMENTER_SETTINGS = ('background', 'bg_score', 'pamr', 'bg_thresh')
+DATASET_SETTINGS = ('names',)      # used when the dataset is built (`val_dataset(..., names=)`), not by evaluate
 
 def protocol_settings(protocol: str | dict = 'groupvit', **overrides) -> dict:
-    "The `evaluate` arguments of a named protocol (`EVAL_PROTOCOLS`) or a dict of them, with `overrides` on top."
+    "All settings (`evaluate` arguments and `SEGMENTER_SETTINGS`) of a named protocol or a dict, with `overrides` on top."
     if isinstance(protocol, str):
         if protocol not in EVAL_PROTOCOLS:
             raise KeyError(f"unknown evaluation protocol {protocol!r}; known: {', '.join(EVAL_PROTOCOLS)}")
         protocol = EVAL_PROTOCOLS[protocol]
     s = dict(protocol) | overrides
     import inspect
-    valid = set(list(inspect.signature(evaluate).parameters)[2:])
+    valid = set(list(inspect.signature(evaluate).parameters)[2:]) | set(SEGMENTER_SETTINGS) | set(DATASET_SETTINGS)
     bad = sorted(set(s) - valid)
-    if bad: raise TypeError(f"{bad} are not arguments of evaluate; valid: {', '.join(sorted(valid))}")
+    if bad: raise TypeError(f"{bad} are not arguments of evaluate or protocol segmenter settings; valid: {', '.join(sorted(valid))}")
     return s
 
-def evaluate_protocol(segmenter, dataset, protocol: str | dict = 'groupvit', **overrides) -> EvalResult:
-    "`evaluate` with a named protocol's settings (`EVAL_PROTOCOLS`), any of them overridden; the name is kept in `.settings['protocol']`."
-    r = evaluate(segmenter, dataset, **protocol_settings(protocol, **overrides))
-    r.settings['protocol'] = protocol if isinstance(protocol, str) else 'custom'
+def _bg_thresh_for(value, dataset_key):
+    if isinstance(value, dict): return value.get(dataset_key)
+    return value
+
+def protocol_segmenter(segmenter, settings: dict, dataset_key: str | None = None):
+    "`segmenter` under a protocol's segmenter settings: per-dataset `bg_thresh` (if it has one), constant background, PAMR."
+    seg = segmenter
+    thr = _bg_thresh_for(settings.get('bg_thresh'), dataset_key)
+    if thr is not None and hasattr(seg, 'bg_thresh'):
+        import copy
+        seg = copy.copy(seg); seg.bg_thresh = float(thr)
+    bg, pamr = settings.get('background', 'native'), settings.get('pamr', False)
+    if bg != 'native' or pamr:
+        from ovs_nb.segment import ProtocolSegmenter
+        seg = ProtocolSegmenter(seg, bg, settings.get('bg_score', 0.4), pamr=bool(pamr))
+    return seg
+
+def evaluate_protocol(segmenter, dataset, protocol: str | dict = 'groupvit', dataset_key: str | None = None,
+                      **overrides) -> EvalResult:
+    "`evaluate` under a named protocol (`EVAL_PROTOCOLS`) for dataset `dataset_key`; the protocol's name and resolved segmenter settings are kept in `.settings`."
+    s = protocol_settings(protocol, **overrides)
+    seg = protocol_segmenter(segmenter, s, dataset_key)
+    r = evaluate(seg, dataset, **{k: v for k, v in s.items() if k not in SEGMENTER_SETTINGS + DATASET_SETTINGS})
+    r.settings.update(protocol=protocol if isinstance(protocol, str) else 'custom', dataset=dataset_key,
+                      background=s.get('background', 'native'), bg_score=s.get('bg_score'), pamr=bool(s.get('pamr')),
+                      bg_thresh=getattr(seg, 'bg_thresh', None))
     return r
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a05
@@ -236,25 +291,28 @@ def scenes_val_dataset(root=None, n_val: int = 1000, names: str | Sequence[str] 
     return VOCSegmentation(sc.val_root, names=names)
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a31
-VAL_DATASETS = ('scenes', 'voc')
+from .segdata import BENCHMARKS, benchmark_dataset
+VAL_DATASETS = ('scenes',) + tuple(BENCHMARKS)
 
-def val_dataset(name: str = 'scenes', root=None, split: str = 'val', n_val: int | None = None) -> VOCSegmentation:
-    "A validation set by name: `'scenes'` (the embedded set, its first `n_val` images made if missing) or `'voc'` (at `root`)."
+def val_dataset(name: str = 'scenes', root=None, split: str = 'val', n_val: int | None = None, names: str = 'groupvit'):
+    "A validation set by name: `'scenes'` (the embedded set, its first `n_val` images made if missing) or a benchmark key (at `root`)."
     if name == 'scenes':
         if split != 'val': raise ValueError(f"the embedded scenes have only a 'val' split, not {split!r}")
         return scenes_val_dataset(root, n_val=n_val or 1000)
-    if name == 'voc':
-        if root is None: raise ValueError("the 'voc' dataset needs its root: the folder holding VOC2012/ (or VOCdevkit/)")
-        return VOCSegmentation(root, split, names='groupvit')
-    raise ValueError(f"unknown validation dataset {name!r}; known: {VAL_DATASETS}")
+    if name in BENCHMARKS:
+        if root is None: raise ValueError(f"the {name!r} dataset needs its root: its folder, or the data/ folder holding it")
+        cls = BENCHMARKS[name]
+        known = getattr(cls, 'NAME_SETS', None) or {'mmseg': cls.CLASSES}
+        return benchmark_dataset(name, root, split, names=names if names in known else 'mmseg')
+    raise ValueError(f"unknown validation dataset {name!r}; known: {', '.join(VAL_DATASETS)}")
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a12
 _SEGMENT_ARGS = ('short_side', 'max_long', 'crop', 'stride', 'mode', 'mean', 'std', 'window_batch')
 
 def plot_predictions(segmenter, dataset, indices: int | Sequence[int] = 4, protocol: str | dict = 'groupvit', *,
                      class_names: Sequence[str] | None = None, with_bg: bool | None = None, path=None, dpi: int = 80,
-                     **overrides):
-    "Figure: image, label and prediction (VOC colours, 255 white) of the first `indices` items (or those listed); saved to `path`."
+                     dataset_key: str | None = None, **overrides):
+    "Figure: image, label and prediction (VOC colours, 255 white) of the first `indices` items (or those listed) under `protocol`; saved to `path`."
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
     from ovs_nb.scenes import voc_palette
@@ -262,6 +320,7 @@ def plot_predictions(segmenter, dataset, indices: int | Sequence[int] = 4, proto
     idx = list(range(min(indices, len(dataset)))) if isinstance(indices, int) else list(indices)
     if not idx: raise ValueError("no items to show")
     s = protocol_settings(protocol, **overrides)
+    segmenter = protocol_segmenter(segmenter, s, dataset_key)
     names, with_bg, fg = _setup(dataset, class_names, with_bg)
     E = segmenter.embed_classes(fg, s.get('templates', 'simple'))
     seg_kw = {k: v for k, v in s.items() if k in _SEGMENT_ARGS}
@@ -285,3 +344,64 @@ def plot_predictions(segmenter, dataset, indices: int | Sequence[int] = 4, proto
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=dpi); plt.close(fig)
     return fig
+
+# %% ../nbs/31_metrics.ipynb #7e1c0a57
+BENCHMARK_ORDER = ('voc', 'context', 'coco_object', 'voc20', 'context59', 'coco_stuff', 'cityscapes', 'ade20k')
+
+def results_table(records: Sequence[dict]) -> pd.DataFrame:
+    "Rows = runs, columns = datasets (benchmark order) + 'avg', values = mIoU in percent, from records {run, dataset, miou, protocol}."
+    if not records: raise ValueError("no results to tabulate")
+    protos = sorted({r.get('protocol') for r in records}, key=str)
+    if len(protos) > 1: raise ValueError(f"results from different protocols {protos} do not belong in one table")
+    df = pd.DataFrame(records).pivot_table(index='run', columns='dataset', values='miou', aggfunc='last', sort=False) * 100
+    order = [d for d in BENCHMARK_ORDER if d in df.columns] + [d for d in df.columns if d not in BENCHMARK_ORDER]
+    df = df[order]
+    df['avg'] = df.mean(axis=1).where(df.notna().all(axis=1))
+    df.columns.name, df.attrs['protocol'] = None, protos[0]
+    return df
+
+def markdown_table(df: pd.DataFrame, digits: int = 1) -> str:
+    "A Markdown table of `df` (index first), numbers to `digits` decimals, NaN as '–'."
+    cols = [df.index.name or ''] + [str(c) for c in df.columns]
+    fmt = lambda v: '–' if isinstance(v, float) and np.isnan(v) else (f'{v:.{digits}f}' if isinstance(v, (float, np.floating)) else str(v))
+    rows = ['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)]
+    rows += ['| ' + ' | '.join([str(i)] + [fmt(v) for v in r]) + ' |' for i, r in zip(df.index, df.itertuples(index=False))]
+    return '\n'.join(rows)
+
+def write_results(df: pd.DataFrame, path) -> tuple[Path, Path]:
+    "Write `df` as `<path>.csv` and `<path>.md` (with the protocol named), atomically; returns both paths."
+    from ovs_nb.core import atomic_write
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    csv, md = path.with_suffix('.csv'), path.with_suffix('.md')
+    with atomic_write(csv, 'w') as f: df.to_csv(f, float_format='%.2f')
+    with atomic_write(md, 'w') as f:
+        f.write(markdown_table(df) + f"\n\nmIoU (%), protocol `{df.attrs.get('protocol')}` (`ovs_nb.metrics.EVAL_PROTOCOLS`).\n")
+    return csv, md
+
+# %% ../nbs/31_metrics.ipynb #7e1c0a60
+def confusion_entry(segmenter, dataset, result: EvalResult, run: str = '', dataset_name: str = '', top: int = 20,
+                    per_cell: int = 3) -> dict:
+    "The confusion explorer's entry for `result` (needs `evaluate(record_confusions=k)`): matrix, names and example images."
+    cm = result.cm.numpy() if torch.is_tensor(result.cm) else np.asarray(result.cm)
+    off = cm.copy(); np.fill_diagonal(off, 0)
+    flat = np.argsort(-off, axis=None, kind='stable')[:top]
+    cells = [(int(f // cm.shape[0]), int(f % cm.shape[0])) for f in flat if off.flat[f] > 0]
+    rec = result.confusions if result.confusions is not None else np.zeros((0, 4), np.int64)
+    s = result.settings
+    seg_kw = {k: s[k] for k in ('short_side', 'max_long', 'crop', 'stride', 'mean', 'std', 'mode', 'window_batch') if k in s}
+    seg = protocol_segmenter(segmenter, s, s.get('dataset')) if 'background' in s else segmenter
+    names, with_bg, fg = _setup(dataset, result.class_names, s.get('with_bg'))
+    E = seg.embed_classes(fg, s.get('templates', 'simple'))
+    cache, examples = {}, {}
+    for i, j in cells:
+        hits = rec[(rec[:, 1] == i) & (rec[:, 2] == j)]
+        hits = hits[np.argsort(-hits[:, 3], kind='stable')][:per_cell]
+        out = []
+        for img, _, _, v in hits:
+            if img not in cache: cache[img] = predict(seg, dataset, int(img), class_names=names, with_bg=with_bg, class_emb=E, **seg_kw)
+            p = cache[img]
+            out.append(dict(id=str(p['id']), image=np.asarray(p['image']), label=np.asarray(p['label']), pred=p['pred'], count=int(v)))
+        examples[(i, j)] = out
+    label = f"{run} / {dataset_name}" if run or dataset_name else 'results'
+    return dict(label=label, run=run, dataset=dataset_name, cm=cm, class_names=list(names), examples=examples)

@@ -15,7 +15,8 @@ from .groupvit import compose_assignments
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'SegmenterProtocol', 'eval_mode', 'Segmenter', 'groupvit_affinity',
-           'GroupViTSegmenter', 'rescale_size', 'as_chw', 'preprocess', 'slide_windows', 'segment_batch', 'segment']
+           'GroupViTSegmenter', 'rescale_size', 'as_chw', 'preprocess', 'slide_windows', 'segment_batch', 'segment',
+           'PAMR', 'ProtocolSegmenter']
 
 # %% ../nbs/30_segment.ipynb #02a10a9d
 @runtime_checkable
@@ -189,3 +190,75 @@ def segment(segmenter, image, class_emb: torch.Tensor, *, with_bg: bool, short_s
     "mmseg-equivalent inference for one RGB 0-255 image → scores `[n_cls(+1 bg first), H, W]` at its original size."
     return segment_batch(segmenter, [image], class_emb, with_bg=with_bg, short_side=short_side, max_long=max_long,
                          crop=crop, stride=stride, mean=mean, std=std, mode=mode, window_batch=window_batch)[0]
+
+# %% ../nbs/30_segment.ipynb #30pa0002
+def _taps(x: torch.Tensor, d: int, pad: int, centre: bool) -> list[torch.Tensor]:
+    "The 8 (or 9 with `centre`) shifted copies of `x [B,C,H,W]` at dilation `d`, from `x` replicate-padded by `pad`."
+    H, W = x.shape[-2:]
+    xp = F.pad(x, (pad,) * 4, mode='replicate')
+    offs = [(dy, dx) for dy in (-d, 0, d) for dx in (-d, 0, d) if centre or (dy, dx) != (0, 0)]
+    return [xp[..., pad + dy:pad + dy + H, pad + dx:pad + dx + W] for dy, dx in offs]
+
+class PAMR(nn.Module):
+    "Pixel-adaptive mask refinement: `forward(image [B,3,H,W], masks [B,C,H,W]) -> [B,C,H,W]` (TCL's settings by default)."
+    def __init__(self, num_iter: int = 10, dilations: Sequence[int] = (1, 2, 4, 8, 12, 24)):
+        super().__init__()
+        self.num_iter, self.dilations = num_iter, tuple(int(d) for d in dilations)
+
+    def affinity(self, image: torch.Tensor) -> torch.Tensor:
+        "Neighbour weights `[B, 8·len(dilations), H, W]` (softmax over neighbours) of `image`."
+        x, pad = image.float(), max(self.dilations)
+        taps = torch.stack([t for d in self.dilations for t in _taps(x, d, pad, True)], 2)     # [B,3,9·n_d,H,W]
+        std = taps.std(2, unbiased=True)                                                       # [B,3,H,W]
+        nb = torch.stack([t for d in self.dilations for t in _taps(x, d, pad, False)], 2)      # [B,3,8·n_d,H,W]
+        a = -(x[:, :, None] - nb).abs() / (1e-8 + 0.1 * std[:, :, None])
+        return a.mean(1).softmax(1)                                                            # [B,8·n_d,H,W]
+
+    def forward(self, image: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+        if image.shape[-2:] != masks.shape[-2:] or image.shape[0] != masks.shape[0]:
+            raise ValueError(f"image {tuple(image.shape)} and masks {tuple(masks.shape)} must share batch and size")
+        alpha = self.affinity(image)                                                           # [B,K,H,W]
+        pad, dtype, m = max(self.dilations), masks.dtype, masks.float()
+        for _ in range(self.num_iter):
+            out = torch.zeros_like(m)
+            for k, d in enumerate(self.dilations):
+                a = alpha[:, 8 * k:8 * k + 8]                                                  # [B,8,H,W]
+                for j, t in enumerate(_taps(m, d, pad, False)): out += a[:, j:j + 1] * t
+            m = out
+        return m.to(dtype)
+
+    def __repr__(self): return f"PAMR(num_iter={self.num_iter}, dilations={self.dilations})"
+
+# %% ../nbs/30_segment.ipynb #30pa0006
+class ProtocolSegmenter:
+    "A method's segmenter under a protocol's background rule ('native' | 'constant' with `bg_score`) and optional PAMR at 1/`pamr_stride` of the window."
+    def __init__(self, base, background: str = 'native', bg_score: float = 0.4, pamr: PAMR | bool | None = None,
+                 pamr_stride: int = 4):
+        if background not in ('native', 'constant'): raise ValueError(f"background must be 'native' or 'constant', got {background!r}")
+        self.base, self.background, self.bg_score, self.pamr_stride = base, background, float(bg_score), int(pamr_stride)
+        self.pamr = PAMR() if pamr is True else (pamr or None)
+
+    def __getattr__(self, name):                       # model, device, bg_thresh, ... of the wrapped segmenter
+        if name == 'base': raise AttributeError(name)
+        return getattr(self.base, name)
+
+    def embed_classes(self, names, templates='simple') -> torch.Tensor: return self.base.embed_classes(names, templates)
+
+    def refine(self, images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+        "PAMR on `masks [B,C,h,w]` at 1/`pamr_stride` of the window, with the normalised window resized there."
+        h, w = masks.shape[-2:]
+        size = (max(1, h // self.pamr_stride), max(1, w // self.pamr_stride))
+        small = F.interpolate(masks.float(), size=size, mode='bilinear', align_corners=False)
+        im = F.interpolate(images.float(), size=size, mode='bilinear', align_corners=True)
+        return F.interpolate(self.pamr(im, small), size=(h, w), mode='bilinear', align_corners=False)
+
+    def __call__(self, images: torch.Tensor, class_emb: torch.Tensor, with_bg: bool) -> torch.Tensor:
+        native = self.background == 'native'
+        s = self.base(images, class_emb, with_bg and native)                   # [B, n_cls(+1 if native bg), h, w]
+        if self.pamr is not None: s = self.refine(images, s)
+        if with_bg and not native: s = torch.cat([torch.full_like(s[:, :1], self.bg_score), s], 1)
+        return s
+
+    def __repr__(self):
+        return (f"ProtocolSegmenter({self.base!r}, background={self.background!r}"
+                + (f", bg_score={self.bg_score}" if self.background == 'constant' else '') + f", pamr={self.pamr})")
