@@ -62,15 +62,25 @@ def test_train_then_eval(tmp_path, monkeypatch):
     t = time.time()
     nb = pm.execute_notebook(
         str(NBS/'eval.ipynb'), str(tmp_path/'eval-out.ipynb'), kernel_name='python3', cwd=str(NBS), progress_bar=False,
-        parameters=dict(checkpoint=str(run), dataset='voc', data_root=str(voc), protocol='quick', limit=2, device='cpu',
-                        n_show=2))
+        parameters=dict(checkpoint=str(run), dataset='voc,voc20', data_root=str(voc), protocol='quick', limit=2, device='cpu',
+                        n_show=2, results=str(tmp_path/'results')))
     t_eval = time.time() - t
     ev = json.loads((run/'eval-ckpt-0000002-voc-quick.json').read_text())
     # the same checkpoint, images and protocol as train.ipynb's evaluation: the same numbers
     assert ev['miou'] == pytest.approx(res['miou']['trained'], abs=1e-9) and ev['n_images'] == 2
     assert ev['all_background_miou'] == pytest.approx(res['miou']['all_background'], abs=1e-9)
     assert {'eval-run-ckpt-0000002-voc-confusion.png', 'eval-run-ckpt-0000002-voc-predictions.png',
-            'eval-run-ckpt-0000002-voc-groups.png'} <= {p.name for p in (tmp_path/'figures').glob('*.png')}
+            'eval-run-ckpt-0000002-voc-groups.png', 'eval-run-ckpt-0000002-voc20-confusion.png'} <= {p.name for p in (tmp_path/'figures').glob('*.png')}
+    # the results table: one row (the checkpoint), one column per dataset and the average, as CSV and Markdown
+    import pandas as pd
+    table = pd.read_csv(tmp_path/'results.csv', index_col=0)
+    assert list(table.columns) == ['voc', 'voc20', 'avg', 'protocol'] and list(table.index) == ['run-ckpt-0000002'], table
+    assert (table.protocol == 'quick').all()
+    assert table.loc['run-ckpt-0000002', 'voc'] == pytest.approx(100 * res['miou']['trained'], abs=0.01)
+    assert "protocol `quick`" in (tmp_path/'results.md').read_text()
+    shown = [o['data'].get('text/plain', '') for c in nb.cells for o in c.get('outputs', [])
+             if 'application/vnd.jupyter.widget-view+json' in o.get('data', {})]
+    assert sum(t.startswith('ConfusionExplorer(') for t in shown) == 1, shown
     print(f"papermill train.ipynb {t_train:.1f}s, eval.ipynb {t_eval:.1f}s")
 
 

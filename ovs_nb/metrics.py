@@ -21,7 +21,7 @@ __all__ = ['EVAL_PROTOCOLS', 'SEGMENTER_SETTINGS', 'DATASET_SETTINGS', 'VAL_DATA
            'miou_from_confusion', 'iou_table', 'normalize_confusion', 'plot_confusion', 'EvalResult', 'evaluate',
            'predict', 'protocol_settings', 'protocol_segmenter', 'evaluate_protocol', 'background_baseline',
            'scenes_val_dataset', 'val_dataset', 'plot_predictions', 'results_table', 'markdown_table', 'write_results',
-           'confusion_entry']
+           'confusion_entry', 'evaluate_suite', 'eval_cli']
 
 # %% ../nbs/31_metrics.ipynb #2f8b4d1e
 def _tensor(x) -> torch.Tensor:
@@ -146,7 +146,7 @@ def evaluate(segmenter, dataset, *, class_names: Sequence[str] | None = None, wi
              templates='simple', short_side: int | None = 448, max_long: int = 2048, crop=448, stride=224,
              mode: str = 'slide', mean=IMAGENET_MEAN, std=IMAGENET_STD, limit: int | None = None,
              batch_size: int = 1, window_batch: int = 8, num_workers: int = 0, ignore_index: int = 255,
-             progress: bool = True, desc: str = 'evaluate', record_confusions: int = 0) -> EvalResult:
+             progress: bool = True, desc: str = 'evaluate', record_confusions: int = 0, bf16: bool = True) -> EvalResult:
     "Zero-shot mIoU of `segmenter` on `dataset` (items {'image','label'}) with mmseg's protocol (spec §7); under torchrun each rank scores a slice."
     names, with_bg, fg = _setup(dataset, class_names, with_bg)
     E = segmenter.embed_classes(fg, templates)                               # [n_fg, D]
@@ -168,7 +168,8 @@ def evaluate(segmenter, dataset, *, class_names: Sequence[str] | None = None, wi
         for k in range(0, len(mine), batch_size):
             idx = mine[k:k + batch_size]
             chunk = [next(items) for _ in idx]
-            outs = segment_batch(segmenter, [it['image'] for it in chunk], E, **seg_kw)   # [n_cls,H,W] each
+            with torch.autocast('cuda', dtype=torch.bfloat16, enabled=bf16 and dev.type == 'cuda'):   # GPU: bf16 windows
+                outs = segment_batch(segmenter, [it['image'] for it in chunk], E, **seg_kw)   # [n_cls,H,W] each (fp32)
             for i, it, scores in zip(idx, chunk, outs):
                 c = confusion_matrix(scores.argmax(0), _tensor(it['label']).to(dev), n_cls, ignore_index)
                 cm += c
@@ -182,7 +183,8 @@ def evaluate(segmenter, dataset, *, class_names: Sequence[str] | None = None, wi
         t = torch.tensor([dt], device=dev); dist.all_reduce(t, op=dist.ReduceOp.MAX); dt = float(t)
     r = miou_from_confusion(cm)
     return EvalResult(r['miou'], r['acc'], r['macc'], iou_table(cm, names), cm.cpu(), names, n, dt, n / max(dt, 1e-9),
-                      dict(seg_kw, templates=templates, batch_size=batch_size, ignore_index=ignore_index, world_size=world),
+                      dict(seg_kw, templates=templates, batch_size=batch_size, ignore_index=ignore_index, world_size=world,
+                          bf16=bf16 and dev.type == 'cuda'),
                       np.concatenate(records) if records else np.zeros((0, 4), np.int64))
 
 def _top_offdiagonal(c: torch.Tensor, k: int, image: int) -> np.ndarray:
@@ -369,12 +371,12 @@ def markdown_table(df: pd.DataFrame, digits: int = 1) -> str:
     return '\n'.join(rows)
 
 def write_results(df: pd.DataFrame, path) -> tuple[Path, Path]:
-    "Write `df` as `<path>.csv` and `<path>.md` (with the protocol named), atomically; returns both paths."
+    "Write `df` as `<path>.csv` (with a `protocol` column) and `<path>.md` (the protocol named under it), atomically; returns both paths."
     from ovs_nb.core import atomic_write
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     csv, md = path.with_suffix('.csv'), path.with_suffix('.md')
-    with atomic_write(csv, 'w') as f: df.to_csv(f, float_format='%.2f')
+    with atomic_write(csv, 'w') as f: df.assign(protocol=df.attrs.get('protocol')).to_csv(f, float_format='%.2f')
     with atomic_write(md, 'w') as f:
         f.write(markdown_table(df) + f"\n\nmIoU (%), protocol `{df.attrs.get('protocol')}` (`ovs_nb.metrics.EVAL_PROTOCOLS`).\n")
     return csv, md
@@ -405,3 +407,50 @@ def confusion_entry(segmenter, dataset, result: EvalResult, run: str = '', datas
         examples[(i, j)] = out
     label = f"{run} / {dataset_name}" if run or dataset_name else 'results'
     return dict(label=label, run=run, dataset=dataset_name, cm=cm, class_names=list(names), examples=examples)
+
+# %% ../nbs/31_metrics.ipynb #7e1c0a71
+def evaluate_suite(checkpoints, datasets, data_root=None, protocol: str = 'groupvit', method: str = 'groupvit',
+                   split: str = 'val', results=None, device: str = 'auto', progress: bool = True, **overrides) -> pd.DataFrame:
+    "Score each checkpoint on each dataset (keys, or 'all') under `protocol`; rank 0 writes the results table (CSV + Markdown)."
+    from ovs_nb.core import get_method, project_root
+    from ovs_nb.train import find_checkpoint, load_checkpoint, resolve_device, init_distributed
+    rank, world, local = init_distributed(device)
+    dev = resolve_device(device, local)
+    m = get_method(method)
+    keys = list(BENCHMARK_ORDER) if datasets == 'all' else [datasets] if isinstance(datasets, str) else list(datasets)
+    s = protocol_settings(protocol, **{k: v for k, v in overrides.items() if k != 'limit'})
+    data = {k: val_dataset(k, data_root.get(k) if isinstance(data_root, dict) else data_root, split,
+                           n_val=overrides.get('limit'), names=s.get('names', 'groupvit')) for k in keys}
+    records = []
+    for ck in ([checkpoints] if isinstance(checkpoints, (str, Path)) or checkpoints is None else checkpoints):
+        path = find_checkpoint(ck, method=method)
+        model, info = load_checkpoint(path, device=dev, method=method)
+        run = f"{Path(path).parent.name}-{Path(path).stem}"
+        for k, ds in data.items():
+            r = evaluate_protocol(m.segmenter(model), ds, protocol, dataset_key=k, desc=f'{run} {k}', progress=progress, **overrides)
+            records.append(dict(run=run, dataset=k, miou=r.miou, protocol=protocol))
+            if rank == 0: print(f"{run} {k}: mIoU {100 * r.miou:.2f}%  ({r.n_images} images, {r.images_per_s:.2f} img/s on {world} process(es))")
+    table = results_table(records)
+    if rank == 0: write_results(table, Path(results) if results else project_root()/'runs'/'eval'/f'results-{protocol}')
+    return table
+
+def eval_cli(argv: list[str] | None = None):
+    "`python -m ovs_nb.metrics --checkpoint A[,B] --dataset voc[,context|all] --data_root DIR --protocol NAME [--limit N] ...`"
+    import argparse, sys
+    p = argparse.ArgumentParser(description='Zero-shot segmentation mIoU of checkpoints on benchmarks (runs under torchrun).')
+    p.add_argument('--checkpoint', default=None, help='checkpoint files or run folders, comma-separated (default: the demo run)')
+    p.add_argument('--dataset', default='voc', help="benchmark keys, comma-separated, or 'all'")
+    p.add_argument('--data_root', default=None); p.add_argument('--protocol', default='groupvit')
+    p.add_argument('--method', default='groupvit'); p.add_argument('--split', default='val')
+    p.add_argument('--results', default=None); p.add_argument('--device', default='auto')
+    for k, t in (('limit', int), ('batch_size', int), ('window_batch', int), ('num_workers', int), ('bg_thresh', float)):
+        p.add_argument(f'--{k}', type=t, default=None)
+    a = p.parse_args(sys.argv[1:] if argv is None else argv)
+    extra = {k: getattr(a, k) for k in ('limit', 'batch_size', 'window_batch', 'num_workers', 'bg_thresh') if getattr(a, k) is not None}
+    cks = None if a.checkpoint is None else a.checkpoint.split(',')
+    ds = 'all' if a.dataset == 'all' else a.dataset.split(',')
+    return evaluate_suite(cks, ds, a.data_root, a.protocol, a.method, a.split, a.results, a.device, **extra)
+
+# %% ../nbs/31_metrics.ipynb #7e1c0a74
+#| eval: false
+if __name__ == '__main__': eval_cli()
