@@ -26,13 +26,17 @@ def _text(nb) -> str:
             out.append(o.get('text', '') if o.get('output_type') == 'stream' else o.get('data', {}).get('text/plain', ''))
     return '\n'.join(out)
 
+def sandbox(tmp_path, monkeypatch):
+    "Point figures and generated data at `tmp_path` (the kernels inherit the environment: nothing is written outside it)."
+    for k, v in dict(OVS_NB_FIGURES=tmp_path/'figures', OVS_NB_DATA=tmp_path/'data', HF_HUB_OFFLINE=1, MPLBACKEND='Agg',
+                     OMP_NUM_THREADS=1).items():
+        monkeypatch.setenv(k, str(v))
+
 def test_train_then_eval(tmp_path, monkeypatch):
     pm = pytest.importorskip('papermill')
     from ovs_nb.data import write_shards
     from ovs_nb.segdata import write_voc_fixture
-    for k, v in dict(OVS_NB_FIGURES=tmp_path/'figures', OVS_NB_DATA=tmp_path/'data', HF_HUB_OFFLINE=1, MPLBACKEND='Agg',
-                     OMP_NUM_THREADS=1).items():
-        monkeypatch.setenv(k, str(v))          # the kernels inherit the environment: nothing is written outside tmp_path
+    sandbox(tmp_path, monkeypatch)
     shards = write_shards(tmp_path/'shards', n_shards=4, per_shard=8, size=32)
     voc = write_voc_fixture(tmp_path/'voc', n=3, size=(48, 64))
     run = tmp_path/'run'
@@ -89,9 +93,7 @@ def test_bench(tmp_path, monkeypatch):
     pm = pytest.importorskip('papermill')
     import pandas as pd
     from ovs_nb.data import write_shards
-    for k, v in dict(OVS_NB_FIGURES=tmp_path/'figures', OVS_NB_DATA=tmp_path/'data', HF_HUB_OFFLINE=1, MPLBACKEND='Agg',
-                     OMP_NUM_THREADS=1).items():
-        monkeypatch.setenv(k, str(v))
+    sandbox(tmp_path, monkeypatch)
     shards = write_shards(tmp_path/'shards', n_shards=2, per_shard=8, size=32)
     pm.execute_notebook(str(NBS/'bench.ipynb'), str(tmp_path/'bench-out.ipynb'), kernel_name='python3', cwd=str(NBS),
                         progress_bar=False, parameters=dict(preset='groupvit-tiny', batch=4, size=32, steps=2, warmup=1,
@@ -108,9 +110,7 @@ def test_train_mixreorg(tmp_path, monkeypatch):
     import pandas as pd
     from ovs_nb.data import write_shards
     from ovs_nb.segdata import write_voc_fixture
-    for k, v in dict(OVS_NB_FIGURES=tmp_path/'figures', OVS_NB_DATA=tmp_path/'data', HF_HUB_OFFLINE=1, MPLBACKEND='Agg',
-                     OMP_NUM_THREADS=1).items():
-        monkeypatch.setenv(k, str(v))
+    sandbox(tmp_path, monkeypatch)
     shards = write_shards(tmp_path/'shards', n_shards=4, per_shard=8, size=32)
     voc = write_voc_fixture(tmp_path/'voc', n=2, size=(48, 64))
     run = tmp_path/'run'
