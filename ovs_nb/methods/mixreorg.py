@@ -360,18 +360,15 @@ def views(model: nn.Module, run_dir=None, dataset=None, n: int = 16, size: int |
     from ovs_nb.train import load_checkpoint
     m = unwrap_model(model)
     ckpts = sorted(Path(run_dir).glob('ckpt-[0-9]*.pt'))[-max_ckpts:] if run_dir is not None else []
-    info = load_checkpoint(ckpts[-1])[1] if ckpts else None
+    loaded = [load_checkpoint(ck) for ck in ckpts]                       # [(model, info)], oldest first
+    info = loaded[-1][1] if loaded else None
     size = size or (info['config'].get('image_size') if info else None) or m.cfg.img_size
     batch = viewer_batch(info['config'].get('data') if info else None, n, size)
     M = m.cfg.mix_group
-    snaps = []
-    if info:
-        seed_everything(info['config']['seed'])
-        snaps.append(mixing_snapshot(build(info['preset'], **info['overrides']), batch, M, label='step 0 (init)'))
-        for ck in ckpts:
-            mk, i = load_checkpoint(ck)
-            snaps.append(mixing_snapshot(mk, batch, M, label=f"step {i['step']}"))
-    else: snaps.append(mixing_snapshot(m, batch, M, label='model'))
+    if not info: return mix_viewer([mixing_snapshot(m, batch, M, label='model')])
+    seed_everything(info['config']['seed'])                               # as the trainer did before building its model
+    snaps = [mixing_snapshot(build(info['preset'], **info['overrides']), batch, M, label='step 0 (init)')]
+    snaps += [mixing_snapshot(mk, batch, M, label=f"step {i['step']}") for mk, i in loaded]
     return mix_viewer(snaps)
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0048
