@@ -192,12 +192,13 @@ def segment(segmenter, image, class_emb: torch.Tensor, *, with_bg: bool, short_s
                          crop=crop, stride=stride, mean=mean, std=std, mode=mode, window_batch=window_batch)[0]
 
 # %% ../nbs/30_segment.ipynb #30pa0002
-def _taps(x: torch.Tensor, d: int, pad: int, centre: bool) -> list[torch.Tensor]:
-    "The 8 (or 9 with `centre`) shifted copies of `x [B,C,H,W]` at dilation `d`, from `x` replicate-padded by `pad`."
-    H, W = x.shape[-2:]
-    xp = F.pad(x, (pad,) * 4, mode='replicate')
+def _taps(xp: torch.Tensor, d: int, pad: int, centre: bool) -> list[torch.Tensor]:
+    "The 8 (or 9 with `centre`) shifted `[B,C,H,W]` views at dilation `d` of `xp`, a tensor replicate-padded by `pad`."
+    H, W = xp.shape[-2] - 2 * pad, xp.shape[-1] - 2 * pad
     offs = [(dy, dx) for dy in (-d, 0, d) for dx in (-d, 0, d) if centre or (dy, dx) != (0, 0)]
     return [xp[..., pad + dy:pad + dy + H, pad + dx:pad + dx + W] for dy, dx in offs]
+
+def _pad(x: torch.Tensor, pad: int) -> torch.Tensor: return F.pad(x, (pad,) * 4, mode='replicate')
 
 class PAMR(nn.Module):
     "Pixel-adaptive mask refinement: `forward(image [B,3,H,W], masks [B,C,H,W]) -> [B,C,H,W]` (TCL's settings by default)."
@@ -208,9 +209,10 @@ class PAMR(nn.Module):
     def affinity(self, image: torch.Tensor) -> torch.Tensor:
         "Neighbour weights `[B, 8·len(dilations), H, W]` (softmax over neighbours) of `image`."
         x, pad = image.float(), max(self.dilations)
-        taps = torch.stack([t for d in self.dilations for t in _taps(x, d, pad, True)], 2)     # [B,3,9·n_d,H,W]
+        xp = _pad(x, pad)
+        taps = torch.stack([t for d in self.dilations for t in _taps(xp, d, pad, True)], 2)    # [B,3,9·n_d,H,W]
         std = taps.std(2, unbiased=True)                                                       # [B,3,H,W]
-        nb = torch.stack([t for d in self.dilations for t in _taps(x, d, pad, False)], 2)      # [B,3,8·n_d,H,W]
+        nb = torch.stack([t for d in self.dilations for t in _taps(xp, d, pad, False)], 2)     # [B,3,8·n_d,H,W]
         a = -(x[:, :, None] - nb).abs() / (1e-8 + 0.1 * std[:, :, None])
         return a.mean(1).softmax(1)                                                            # [B,8·n_d,H,W]
 
@@ -220,10 +222,10 @@ class PAMR(nn.Module):
         alpha = self.affinity(image)                                                           # [B,K,H,W]
         pad, dtype, m = max(self.dilations), masks.dtype, masks.float()
         for _ in range(self.num_iter):
-            out = torch.zeros_like(m)
+            out, mp = torch.zeros_like(m), _pad(m, pad)                                        # pad once per iteration
             for k, d in enumerate(self.dilations):
                 a = alpha[:, 8 * k:8 * k + 8]                                                  # [B,8,H,W]
-                for j, t in enumerate(_taps(m, d, pad, False)): out += a[:, j:j + 1] * t
+                for j, t in enumerate(_taps(mp, d, pad, False)): out += a[:, j:j + 1] * t
             m = out
         return m.to(dtype)
 
