@@ -259,9 +259,10 @@ def mixed_segment_loss(assign: torch.Tensor, seg_feat: torch.Tensor, z_txt: torc
     if assign.ndim != 3 or seg_feat.ndim != 3 or assign.shape[0] != seg_feat.shape[0] or assign.shape[2] != seg_feat.shape[1]:
         raise ValueError(f"need assign [b,N,G] and seg_feat [b,G,D]; got {tuple(assign.shape)} and {tuple(seg_feat.shape)}")
     if labels.shape != assign.shape[:2]: raise ValueError(f"labels {tuple(labels.shape)} must be [b,N] = {tuple(assign.shape[:2])}")
-    S = scale * seg_feat.float() @ z_txt.float().T                                  # [b,G,T]
-    if one_hot: return _OneHotSegmentCE.apply(assign.float(), S, labels)
-    return F.cross_entropy((assign.float() @ S).flatten(0, 1), labels.flatten())   # direct: [b,N,T]
+    with torch.autocast(seg_feat.device.type, enabled=False):                      # fp32 logits even under bf16 autocast
+        S = scale * seg_feat.float() @ z_txt.float().T                              # [b,G,T]
+        if one_hot: return _OneHotSegmentCE.apply(assign.float(), S, labels)
+        return F.cross_entropy((assign.float() @ S).flatten(0, 1), labels.flatten())   # direct: [b,N,T]
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0031
 def loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
