@@ -236,11 +236,13 @@ class GroupViTImageEncoder(nn.Module):
     def __init__(self, img_size: int = 224, patch_size: int = 16, in_chans: int = 3, embed_dim: int = 384,
                  depths=(6, 3, 3), num_heads=(6, 6, 6), num_group_tokens=(64, 8, 0), num_output_groups=(64, 8),
                  mlp_ratio: float = 4., qkv_bias: bool = True, drop_rate: float = 0., attn_drop_rate: float = 0.,
-                 drop_path_rate: float = 0.1, hard_assignment: bool = True, gumbel_tau: float = 1., assign_eps: float = 1.):
+                 drop_path_rate: float = 0.1, hard_assignment: bool = True, gumbel_tau: float = 1., assign_eps: float = 1.,
+                 init_std: float | str = .02):
         super().__init__()
         n = len(depths)
         assert len(num_heads) == len(num_group_tokens) == n and len(num_output_groups) == n - 1
-        self.embed_dim, self.num_output_groups = embed_dim, tuple(num_output_groups)
+        if not (init_std == 'fan' or isinstance(init_std, (int, float))): raise ValueError(f"init_std must be a number or 'fan', got {init_std!r}")
+        self.embed_dim, self.num_output_groups, self.init_std = embed_dim, tuple(num_output_groups), init_std
         self.patch_embed = PatchEmbed(patch_size, in_chans, embed_dim)
         self.patch_size, self.grid = patch_size, (img_size // patch_size, img_size // patch_size)
         self.pos_embed = nn.Parameter(torch.zeros(1, self.grid[0] * self.grid[1], embed_dim))
@@ -267,10 +269,13 @@ class GroupViTImageEncoder(nn.Module):
     def width(self) -> int: return self.embed_dim
 
     def init_weights(self):
-        "Spec §3.1: Linear trunc-normal(.02)/bias 0, LayerNorm (1, 0), pos embed trunc-normal(.02); conv untouched."
+        "Spec §3.1: Linear trunc-normal(.02)/bias 0, LayerNorm (1, 0), pos embed trunc-normal(.02); conv untouched. `init_std='fan'`: Linear std fan_in^-1/2."
         for m in self.modules():
             if isinstance(m, nn.Linear):
-                trunc_normal_(m.weight, std=.02)
+                if self.init_std == 'fan':
+                    std = m.in_features ** -0.5
+                    trunc_normal_(m.weight, std=std, a=-2 * std, b=2 * std)
+                else: trunc_normal_(m.weight, std=float(self.init_std))
                 if m.bias is not None: nn.init.zeros_(m.bias)
             elif isinstance(m, nn.LayerNorm): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
         trunc_normal_(self.pos_embed, std=.02)   # group tokens were initialised by their GroupingLayer
@@ -412,6 +417,7 @@ class GroupViTConfig:
     hard_assignment: bool = True
     gumbel_tau: float = 1.
     assign_eps: float = 1.
+    init_std: float | str = .02            # image-encoder Linear init: the spec's 0.02, or 'fan' (fan_in^-1/2; the CPU demo)
     # text encoder
     context_length: int = 77
     vocab_size: int = 49408
@@ -478,7 +484,7 @@ class GroupViT(nn.Module):
         return GroupViTImageEncoder(
             cfg.img_size, cfg.patch_size, cfg.in_chans, cfg.embed_dim, cfg.depths, cfg.num_heads, cfg.num_group_tokens,
             cfg.num_output_groups, cfg.mlp_ratio, cfg.qkv_bias, cfg.drop_rate, cfg.attn_drop_rate, cfg.drop_path_rate,
-            cfg.hard_assignment, cfg.gumbel_tau, cfg.assign_eps)
+            cfg.hard_assignment, cfg.gumbel_tau, cfg.assign_eps, cfg.init_std)
 
     @property
     def scale(self) -> torch.Tensor: return self.logit_scale.exp().clamp(max=100)

@@ -21,8 +21,9 @@ DEFAULTS = dict(preset='groupvit-tiny', transform='deit', k_prompts=3, templates
 # Named training recipes (`ovs_nb.train.recipe_changes`): TrainConfig fields a run starts from.
 RECIPES = {
     # CPU demo on the embedded scenes: what `papermill nbs/train.ipynb out.ipynb -p method groupvit` runs (proposed default)
-    'demo': dict(preset='groupvit-tiny', image_size=128, transform='light', batch_size=64, steps=300, lr=5e-4,
-                 scale_lr=False, warmup_steps=30, warmup_lr=1e-6, min_lr=1e-5, max_minutes=6.0),
+    'demo': dict(preset='groupvit-tiny', image_size=128, transform='light', batch_size=64, steps=450, lr=5e-4,
+                 scale_lr=False, warmup_steps=30, warmup_lr=1e-6, min_lr=1e-5, max_minutes=6.0, k_prompts=0,
+                 overrides=dict(multi_label=0, init_std='fan')),
     # the published gcc_yfcc schedule (spec §9): 30 epochs of 6,997 steps at batch 4096, 2 warm-up epochs (paper + code)
     'paper': dict(preset='groupvit-s', image_size=224, transform='deit', batch_size=4096, steps=30 * 6997, lr=1.6e-3,
                   scale_lr=True, warmup_steps=2 * 6997, warmup_lr=4e-6, min_lr=4e-5, weight_decay=0.05, clip_grad=5.0),
