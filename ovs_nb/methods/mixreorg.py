@@ -294,9 +294,9 @@ DEFAULTS = dict(preset='mixreorg-tiny', transform='deit', k_prompts=3, templates
                 bg_thresh=0.95, topk=5, seg_templates='simple')
 RECIPES = {
     # CPU demo on the embedded scenes: what `papermill nbs/train.ipynb out.ipynb -p method mixreorg` runs (proposed default)
-    'demo': dict(preset='mixreorg-tiny', image_size=128, transform='light', batch_size=64, steps=200, lr=5e-4,
+    'demo': dict(preset='mixreorg-tiny', image_size=128, transform='light', batch_size=64, steps=250, lr=5e-4,
                  scale_lr=False, warmup_steps=30, warmup_lr=1e-6, min_lr=1e-5, max_minutes=6.0, ckpt_every=50,
-                 keep_ckpts=3),
+                 keep_ckpts=3, k_prompts=0, overrides=dict(multi_label=0, init_std='fan')),
     # GroupViT's gcc_yfcc schedule on mixreorg-s at batch 4096 (MixReorg's appendix with its own schedule is missing)
     'paper': dict(preset='mixreorg-s', image_size=224, transform='deit', batch_size=4096, steps=30 * 6997, lr=1.6e-3,
                   scale_lr=True, warmup_steps=2 * 6997, warmup_lr=4e-6, min_lr=4e-5, weight_decay=0.05, clip_grad=5.0),
