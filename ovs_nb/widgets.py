@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 import ipywidgets as widgets
 from .text import tokenize, get_templates
 from .groupvit import compose_assignments
+from .metrics import miou_from_confusion, normalize_confusion
 
 # %% auto #0
 __all__ = ['WIDGET_STATE_MIME', 'MEAN', 'STD', 'MIX_ROWS', 'NORMALIZE', 'CONF_COLOURS', 'CONF_LEGEND', 'SORTS', 'group_palette',
@@ -574,21 +575,13 @@ def top_confusions(cm, k: int = 20, min_count: int = 1) -> list[tuple[int, int, 
 def confusion_scores(cm) -> dict:
     "Per-class `iou`, `acc` (NaN when undefined), `pixels` (true), `predicted`, `tp`; and `miou`, `macc` (nan-means), pixel `acc_all`."
     cm = _check_cm(cm)
-    tp, gt, pr = np.diag(cm), cm.sum(1), cm.sum(0)                                  # [C] each
-    union = gt + pr - tp                                                            # TP + FP + FN
-    with np.errstate(invalid='ignore', divide='ignore'):
-        iou = np.where(union > 0, tp / union, np.nan)
-        acc = np.where(gt > 0, tp / gt, np.nan)
-    nanmean = lambda a: float(np.nanmean(a)) if np.isfinite(a).any() else float('nan')
-    return dict(iou=iou, acc=acc, pixels=gt, predicted=pr, tp=tp, miou=nanmean(iou), macc=nanmean(acc),
-                acc_all=float(tp.sum() / gt.sum()) if gt.sum() else float('nan'))
+    r = miou_from_confusion(cm)                                                     # the metric's own IoU / accuracy
+    return dict(iou=r['iou'], acc=r['class_acc'], pixels=cm.sum(1), predicted=cm.sum(0), tp=np.diag(cm),
+                miou=r['miou'], macc=r['macc'], acc_all=r['acc'])
 
 def normalize_cm(cm, normalize='row') -> np.ndarray:
     "`cm` as float: rows sum to 1 (`'row'`), columns sum to 1 (`'column'`) or counts (`'none'`); NaN for empty rows/columns."
-    how, cm = _norm_name(normalize), _check_cm(cm).astype(np.float64)
-    if how == 'none': return cm
-    s = cm.sum(1, keepdims=True) if how == 'row' else cm.sum(0, keepdims=True)
-    with np.errstate(invalid='ignore', divide='ignore'): return np.where(s > 0, cm / s, np.nan)
+    return normalize_confusion(_check_cm(cm), {'row': 'row', 'column': 'col', 'none': None}[_norm_name(normalize)])
 
 def confusion_label(cm, class_names: Sequence[str], i: int, j: int) -> str:
     "`'person -> chair: 1,234 px (5.1% of person)'`: the pixels of true `i` predicted as `j`, and their share of true `i`."
