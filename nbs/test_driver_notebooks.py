@@ -54,11 +54,17 @@ def test_train_then_eval(tmp_path, monkeypatch):
     assert res['train']['steps'] == 2 and res['train']['recipe'] is None and res['eval']['protocol'] == 'quick'
     assert f"mIoU trained {100 * res['miou']['trained']:.2f}% | random-init" in text, text[-3000:]
     figs = sorted(p.name for p in (tmp_path/'figures').glob('*.png'))
-    assert figs == ['train-run-confusion.png', 'train-run-groups.png', 'train-run-miou.png', 'train-run-predictions.png',
-                    'train-run.png'], figs
+    assert figs == ['train-run-confusion.png', 'train-run-diagnostics.png', 'train-run-groups.png', 'train-run-miou.png',
+                    'train-run-predictions.png', 'train-run.png'], figs
+    # statistics and diagnostics: an interval around each mIoU, paired differences, the threshold rule said out loud
+    assert set(res['miou_ci95']) == set(res['miou']) and all(0 <= lo <= hi <= 1 for lo, hi in res['miou_ci95'].values()), res
+    assert set(res['paired']) == {'trained_vs_random_init', 'trained_vs_all_background'}
+    assert 'NOT calibrated' in res['threshold_rule'] and res['calibration'] is None and 'NOT calibrated' in text
+    assert {'zs_acc', 'oracle_fg_acc', 'groups_s1'} <= set(res['diagnostics']['trained'])
     import pandas as pd
     log = pd.read_csv(run/'metrics.csv').dropna(subset=['miou'])     # eval_every=1: an mIoU after each of the 2 steps
     assert list(log.step) == [1, 2] and log.miou.between(0, 100).all(), log
+    assert log.zs_acc.between(0, 1).all() and log.groups_s1.ge(1).all(), log         # diagnostics logged with the mIoU
     # the curve's last point is the final model on the same images and protocol as the results table
     assert log.miou.iloc[-1] == pytest.approx(100 * res['miou']['trained'], abs=1e-6)
     assert (run/'ckpt-0000002.pt').exists() and (run/'metrics.csv').exists()

@@ -116,6 +116,8 @@ class EvalResult:
     images_per_s: float
     settings: dict = field(default_factory=dict)
     confusions: np.ndarray | None = None   # rows (image index, true, predicted, pixels): evaluate(record_confusions=k)
+    per_image_cms: torch.Tensor | None = None   # [n_images, n, n] int64, one confusion matrix per image: evaluate(per_image=True)
+    fg_oracle: np.ndarray | None = None    # [n_images, 2]: (foreground pixels right with the true background given, foreground pixels)
 
     def summary(self, per_class: bool = True) -> str:
         "mIoU / aAcc / mAcc in percent, timings, and the per-class IoU table."
@@ -146,7 +148,8 @@ def evaluate(segmenter, dataset, *, class_names: Sequence[str] | None = None, wi
              templates='simple', short_side: int | None = 448, max_long: int = 2048, crop=448, stride=224,
              mode: str = 'slide', mean=IMAGENET_MEAN, std=IMAGENET_STD, limit: int | None = None,
              batch_size: int = 1, window_batch: int = 8, num_workers: int = 0, ignore_index: int = 255,
-             progress: bool = True, desc: str = 'evaluate', record_confusions: int = 0, bf16: bool = True) -> EvalResult:
+             progress: bool = True, desc: str = 'evaluate', record_confusions: int = 0, bf16: bool = True,
+             per_image: bool = False, fg_oracle: bool = False) -> EvalResult:
     "Zero-shot mIoU of `segmenter` on `dataset` (items {'image','label'}) with mmseg's protocol (spec §7); under torchrun each rank scores a slice."
     names, with_bg, fg = _setup(dataset, class_names, with_bg)
     E = segmenter.embed_classes(fg, templates)                               # [n_fg, D]
@@ -163,6 +166,7 @@ def evaluate(segmenter, dataset, *, class_names: Sequence[str] | None = None, wi
     from tqdm.auto import tqdm
     cm = torch.zeros(n_cls, n_cls, dtype=torch.long, device=dev)
     records = []                                                             # (image index, true, predicted, pixels)
+    kept = []                                                                # (image index, its matrix, oracle counts)
     _sync(dev); t0 = time.perf_counter()
     with tqdm(total=len(mine), desc=desc, unit='img', disable=not progress or rank != 0) as bar:
         for k in range(0, len(mine), batch_size):
@@ -171,9 +175,11 @@ def evaluate(segmenter, dataset, *, class_names: Sequence[str] | None = None, wi
             with torch.autocast('cuda', dtype=torch.bfloat16, enabled=bf16 and dev.type == 'cuda'):   # GPU: bf16 windows
                 outs = segment_batch(segmenter, [it['image'] for it in chunk], E, **seg_kw)   # [n_cls,H,W] each (fp32)
             for i, it, scores in zip(idx, chunk, outs):
-                c = confusion_matrix(scores.argmax(0), _tensor(it['label']).to(dev), n_cls, ignore_index)
+                lab = _tensor(it['label']).to(dev)
+                c = confusion_matrix(scores.argmax(0), lab, n_cls, ignore_index)
                 cm += c
                 if record_confusions: records.append(_top_offdiagonal(c, record_confusions, i))
+                if per_image or fg_oracle: kept.append((i, c, _fg_oracle_counts(scores, lab, with_bg, ignore_index)))
             bar.update(len(chunk))
     _sync(dev); dt = time.perf_counter() - t0
     if world > 1:                                                            # sum the ranks' matrices
@@ -181,11 +187,25 @@ def evaluate(segmenter, dataset, *, class_names: Sequence[str] | None = None, wi
         if record_confusions:
             gathered = [None] * world; dist.all_gather_object(gathered, records); records = [r for g in gathered for r in g]
         t = torch.tensor([dt], device=dev); dist.all_reduce(t, op=dist.ReduceOp.MAX); dt = float(t)
+        if kept:
+            kept = [(i, c.cpu(), o.cpu()) for i, c, o in kept]
+            gathered = [None] * world; dist.all_gather_object(gathered, kept); kept = [k for g in gathered for k in g]
+    kept.sort(key=lambda k: k[0])                                            # image order, whatever the ranks
     r = miou_from_confusion(cm)
     return EvalResult(r['miou'], r['acc'], r['macc'], iou_table(cm, names), cm.cpu(), names, n, dt, n / max(dt, 1e-9),
                       dict(seg_kw, templates=templates, batch_size=batch_size, ignore_index=ignore_index, world_size=world,
                           bf16=bf16 and dev.type == 'cuda'),
-                      np.concatenate(records) if records else np.zeros((0, 4), np.int64))
+                      np.concatenate(records) if records else np.zeros((0, 4), np.int64),
+                      torch.stack([c for _, c, _ in kept]).cpu() if per_image and kept else None,
+                      torch.stack([o for _, _, o in kept]).cpu().numpy() if fg_oracle and kept else None)
+
+def _fg_oracle_counts(scores: torch.Tensor, lab: torch.Tensor, with_bg: bool, ignore_index: int) -> torch.Tensor:
+    "`(right, total)` over the labelled foreground pixels of the argmax over the foreground channels only."
+    off = int(with_bg)
+    fg = lab != ignore_index
+    if with_bg: fg &= lab != 0
+    right = (scores[off:].argmax(0) + off == lab) & fg
+    return torch.stack([right.sum(), fg.sum()])
 
 def _top_offdiagonal(c: torch.Tensor, k: int, image: int) -> np.ndarray:
     "The `k` largest off-diagonal cells of one image's confusion matrix as rows `(image, true, predicted, pixels)`."
@@ -269,20 +289,22 @@ def _label(dataset, i: int):
     return dataset[i]['label']
 
 def background_baseline(dataset, limit: int | None = None, *, class_names: Sequence[str] | None = None,
-                        ignore_index: int = 255) -> EvalResult:
+                        ignore_index: int = 255, per_image: bool = False) -> EvalResult:
     "mIoU etc. of predicting background (class 0) everywhere, scored like `evaluate`: the floor a segmenter must beat."
     names, with_bg, _ = _setup(dataset, class_names, None)
     if not with_bg: raise ValueError(f"class 0 is {names[0]!r}, not 'background': the dataset has no background to predict")
     n, n_cls = len(dataset) if limit is None else min(limit, len(dataset)), len(names)
-    cm = torch.zeros(n_cls, n_cls, dtype=torch.long)
+    cm, cms = torch.zeros(n_cls, n_cls, dtype=torch.long), []
     t0 = time.perf_counter()
     for i in range(n):
         lab = _tensor(_label(dataset, i))
-        cm += confusion_matrix(torch.zeros_like(lab), lab, n_cls, ignore_index)
+        c = confusion_matrix(torch.zeros_like(lab), lab, n_cls, ignore_index)
+        cm += c
+        if per_image: cms.append(c)                  # only when asked: n x n_cls² can be large (COCO-Stuff)
     dt = time.perf_counter() - t0
     r = miou_from_confusion(cm)
     return EvalResult(r['miou'], r['acc'], r['macc'], iou_table(cm, names), cm, names, n, dt, n / max(dt, 1e-9),
-                      dict(baseline='all-background', ignore_index=ignore_index))
+                      dict(baseline='all-background', ignore_index=ignore_index), per_image_cms=torch.stack(cms) if cms else None)
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a09
 def scenes_val_dataset(root=None, n_val: int = 1000, names: str | Sequence[str] = 'groupvit', seed: int = 0,

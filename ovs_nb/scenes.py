@@ -487,7 +487,7 @@ def _box(mask: np.ndarray) -> list[int]:
     rows, cols = np.nonzero(mask.any(1))[0], np.nonzero(mask.any(0))[0]
     return [int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1]
 
-def _compose(rng, W, H, n_objects, n_distractors, min_visible, max_occlusion, overhang, background, keep_layers):
+def _compose(rng, W, H, n_objects, n_distractors, min_visible, max_occlusion, overhang, background, keep_layers, obj_size=None):
     kind = background or BACKGROUNDS[rng.integers(len(BACKGROUNDS))]
     bg, bg_phrases = make_background(rng, W, H, kind)
     canvas, short = Image.fromarray(bg), min(W, H)
@@ -504,7 +504,7 @@ def _compose(rng, W, H, n_objects, n_distractors, min_visible, max_occlusion, ov
     for j in rng.permutation(len(items)):
         what, c = items[j]
         if what == 'object':
-            seqs = tuple(VARIANTS[CLASSES[c]]); lo, hi_, tries, need = 0.25, hi, 8, min_px
+            seqs = tuple(VARIANTS[CLASSES[c]]); lo, hi_, tries, need = (0.25, hi) + (8, min_px) if obj_size is None else (*obj_size, 8, min_px)
         else:
             seqs = _DISTRACTOR_SEQS; lo, hi_, tries, need = 0.12, 0.4, 3, max(1, min_px // 2)
         seq = seqs[rng.integers(len(seqs))]
@@ -548,12 +548,12 @@ def _compose(rng, W, H, n_objects, n_distractors, min_visible, max_occlusion, ov
 
 def make_scene(rng: np.random.Generator | int, size: int | tuple[int, int] = 224, n_objects: int | None = None,
                n_distractors: int | None = None, min_visible: float = 0.01, max_occlusion: float = 0.65,
-               overhang: float = 0.3, background: str | None = None, keep_layers: bool = False) -> Scene:
+               overhang: float = 0.3, background: str | None = None, keep_layers: bool = False, obj_size=None) -> Scene:
     "Compose one random scene of `size` (side, or (width, height)) from `rng` (a Generator or a seed)."
     if not isinstance(rng, np.random.Generator): rng = np.random.default_rng(rng)
     W, H = (size, size) if isinstance(size, int) else size
     while True:   # (a scene where no object could be placed is drawn again; this is rare)
-        s = _compose(rng, W, H, n_objects, n_distractors, min_visible, max_occlusion, overhang, background, keep_layers)
+        s = _compose(rng, W, H, n_objects, n_distractors, min_visible, max_occlusion, overhang, background, keep_layers, obj_size)
         if s is not None: return s
 
 # %% ../nbs/03_scenes.ipynb #b1533119

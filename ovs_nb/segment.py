@@ -15,8 +15,8 @@ from .groupvit import compose_assignments
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'SegmenterProtocol', 'eval_mode', 'Segmenter', 'groupvit_affinity',
-           'GroupViTSegmenter', 'rescale_size', 'as_chw', 'preprocess', 'slide_windows', 'segment_batch', 'segment',
-           'PAMR', 'ProtocolSegmenter']
+           'groupvit_background', 'GroupViTSegmenter', 'rescale_size', 'as_chw', 'preprocess', 'slide_windows',
+           'segment_batch', 'segment', 'PAMR', 'ProtocolSegmenter']
 
 # %% ../nbs/30_segment.ipynb #02a10a9d
 @runtime_checkable
@@ -76,6 +76,15 @@ def groupvit_affinity(group_feat: torch.Tensor, image_feat: torch.Tensor, class_
     keep.scatter_(1, img.topk(min(topk, img.shape[-1]), dim=-1).indices, True)  # [B,C] the image's top-k classes
     return logits.masked_fill(~keep[:, None], float('-inf')).softmax(-1) * pre   # [B,G,C]
 
+# %% ../nbs/30_segment.ipynb #30hk0000
+def groupvit_background(fg: torch.Tensor, q_max: torch.Tensor, bg_thresh) -> torch.Tensor:
+    "Background `[B,h,w]` (`[B,T,h,w]` for `T` thresholds): 1 where `max_c fg < min(q_max, bg_thresh)`, else 0."
+    t = torch.as_tensor(bg_thresh, dtype=q_max.dtype, device=q_max.device)             # [] or [T]
+    thr = torch.minimum(q_max.view(-1, *[1] * t.ndim), t)                              # [B] or [B,T]
+    best = fg.amax(1)                                                                  # [B,h,w]
+    if t.ndim: best = best[:, None]                                                    # [B,1,h,w]
+    return (best < thr[..., None, None]).to(fg.dtype)
+
 # %% ../nbs/30_segment.ipynb #96d67b60
 class GroupViTSegmenter(Segmenter):
     "GroupViT zero-shot segmenter: soft group maps → hard pixel-to-group → group–class affinity → background threshold."
@@ -93,7 +102,8 @@ class GroupViTSegmenter(Segmenter):
         maps = A.transpose(1, 2).reshape(B, G, gh, gw)                               # [B,G,gh,gw]
         return F.interpolate(maps, size=tuple(hw), mode='bilinear', align_corners=False)  # [B,G,h,w]
 
-    def forward(self, images: torch.Tensor, class_emb: torch.Tensor, with_bg: bool) -> torch.Tensor:
+    def threshold_parts(self, images: torch.Tensor, class_emb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        "What the background threshold acts on: foreground scores `[B,C,h,w]` and each crop's largest `Q` `[B]`."
         B, _, h, w = images.shape
         out = self.model.encode_image(images, groups=True)
         group_idx = self.group_maps(out['attn_dicts'], (h, w)).argmax(1)             # [B,h,w]
@@ -101,10 +111,12 @@ class GroupViTSegmenter(Segmenter):
                               self.model.scale, self.topk)                          # [B,G,C]
         C = Q.shape[-1]
         fg = torch.gather(Q.transpose(1, 2), 2, group_idx.view(B, 1, h * w).expand(B, C, h * w)).view(B, C, h, w)
+        return fg, Q.flatten(1).amax(1)
+
+    def forward(self, images: torch.Tensor, class_emb: torch.Tensor, with_bg: bool) -> torch.Tensor:
+        fg, q_max = self.threshold_parts(images, class_emb)
         if not with_bg: return fg
-        thr = Q.flatten(1).amax(1).clamp(max=self.bg_thresh)                          # [B]
-        bg = (fg.amax(1) < thr.view(B, 1, 1)).to(fg.dtype)                           # [B,h,w]
-        return torch.cat([bg[:, None], fg], 1)                                        # [B,1+C,h,w]
+        return torch.cat([groupvit_background(fg, q_max, self.bg_thresh)[:, None], fg], 1)   # [B,1+C,h,w]
 
     def __repr__(self): return f"GroupViTSegmenter(bg_thresh={self.bg_thresh}, topk={self.topk})"
 
@@ -157,10 +169,11 @@ def slide_windows(H: int, W: int, crop=448, stride=224) -> list[tuple[int, int, 
 # %% ../nbs/30_segment.ipynb #bdd344e6
 def segment_batch(segmenter, images: Sequence, class_emb: torch.Tensor, *, with_bg: bool, short_side: int | None = 448,
                   max_long: int = 2048, crop=448, stride=224, mean=IMAGENET_MEAN, std=IMAGENET_STD,
-                  mode: str = 'slide', window_batch: int = 8) -> list[torch.Tensor]:
+                  mode: str = 'slide', window_batch: int = 8, n_out: int | None = None) -> list[torch.Tensor]:
     "Scores `[n_cls(+1), H_i, W_i]` at each image's original size; windows of all `images` batched through `segmenter`."
     if mode not in ('slide', 'whole'): raise ValueError(f"mode must be 'slide' or 'whole', got {mode!r}")
-    dev, n_out = class_emb.device, class_emb.shape[0] + int(with_bg)
+    dev = class_emb.device
+    n_out = class_emb.shape[0] + int(with_bg) if n_out is None else int(n_out)     # a sweep returns more channels
     raw = [as_chw(im) for im in images]                                                      # [3,H_i,W_i]
     orig = [tuple(x.shape[1:]) for x in raw]
     xs = [preprocess(x, short_side, max_long, mean, std, dev) for x in raw]                  # [3,h_i,w_i]
