@@ -15,13 +15,13 @@ import torch.nn.functional as F
 from timm.layers import DropPath, trunc_normal_
 
 # %% auto #0
-__all__ = ['GROUPVIT_CONFIGS', 'Mlp', 'MixerMlp', 'Attention', 'CrossAttention', 'AttnBlock', 'CrossAttnBlock',
+__all__ = ['PATCH_STEMS', 'GROUPVIT_CONFIGS', 'Mlp', 'MixerMlp', 'Attention', 'CrossAttention', 'AttnBlock', 'CrossAttnBlock',
            'straight_through_one_hot', 'hard_softmax', 'gumbel_softmax', 'AssignAttention', 'GroupingBlock',
-           'GroupingLayer', 'PatchEmbed', 'interpolate_pos_embed', 'GroupViTImageEncoder', 'compose_assignments',
-           'QuickGELU', 'CausalSelfAttention', 'ResidualAttentionBlock', 'Transformer', 'TextTransformer', 'ProjectMLP',
-           'GroupViTConfig', 'groupvit_config', 'register_groupvit', 'GroupViTOutput', 'GroupViT', 'create_groupvit',
-           'param_counts', 'official_key_shapes', 'StateDictMismatchError', 'from_official_state_dict',
-           'to_official_state_dict', 'load_official_groupvit']
+           'GroupingLayer', 'PatchEmbed', 'ConvStem', 'interpolate_pos_embed', 'GroupViTImageEncoder',
+           'compose_assignments', 'QuickGELU', 'CausalSelfAttention', 'ResidualAttentionBlock', 'Transformer',
+           'TextTransformer', 'ProjectMLP', 'GroupViTConfig', 'groupvit_config', 'register_groupvit', 'GroupViTOutput',
+           'GroupViT', 'create_groupvit', 'param_counts', 'official_key_shapes', 'StateDictMismatchError',
+           'from_official_state_dict', 'to_official_state_dict', 'load_official_groupvit']
 
 # %% ../nbs/10_groupvit.ipynb #1683e6af
 class Mlp(nn.Module):
@@ -222,6 +222,27 @@ class PatchEmbed(nn.Module):
         hw = tuple(x.shape[2:])
         return self.norm(x.flatten(2).transpose(1, 2)), hw
 
+class ConvStem(nn.Module):
+    "log2(p) stride-2 3×3 conv-BN-ReLU layers, a 1×1 conv and LayerNorm: the same `[B, N, C]` and grid as `PatchEmbed`."
+    def __init__(self, patch_size: int = 16, in_chans: int = 3, embed_dim: int = 384):
+        super().__init__()
+        n = int(math.log2(patch_size))
+        if patch_size < 2 or 2 ** n != patch_size:
+            raise ValueError(f"the conv stem needs a patch size that is a power of two, got {patch_size}")
+        widths = [in_chans] + [max(embed_dim >> (n - 1 - i), 8) for i in range(n)]    # doubling up to embed_dim
+        layers = []
+        for cin, cout in zip(widths[:-1], widths[1:]):
+            layers += [nn.Conv2d(cin, cout, 3, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+        self.proj = nn.Sequential(*layers, nn.Conv2d(widths[-1], embed_dim, 1))
+        self.norm = nn.LayerNorm(embed_dim)
+
+    def forward(self, x):
+        x = self.proj(x)                                   # [B,C,h,w]
+        hw = tuple(x.shape[2:])
+        return self.norm(x.flatten(2).transpose(1, 2)), hw
+
+PATCH_STEMS = {'linear': PatchEmbed, 'conv': ConvStem}
+
 def interpolate_pos_embed(pos_embed: torch.Tensor, src_hw: tuple[int, int], dst_hw: tuple[int, int]) -> torch.Tensor:
     "Bicubically resize a `[1, h*w, C]` position embedding from grid `src_hw` to `dst_hw` (identity if equal)."
     if tuple(src_hw) == tuple(dst_hw): return pos_embed
@@ -237,13 +258,14 @@ class GroupViTImageEncoder(nn.Module):
                  depths=(6, 3, 3), num_heads=(6, 6, 6), num_group_tokens=(64, 8, 0), num_output_groups=(64, 8),
                  mlp_ratio: float = 4., qkv_bias: bool = True, drop_rate: float = 0., attn_drop_rate: float = 0.,
                  drop_path_rate: float = 0.1, hard_assignment: bool = True, gumbel_tau: float = 1., assign_eps: float = 1.,
-                 init_std: float | str = .02):
+                 init_std: float | str = .02, patch_stem: str = 'linear'):
         super().__init__()
         n = len(depths)
         assert len(num_heads) == len(num_group_tokens) == n and len(num_output_groups) == n - 1
         if not (init_std == 'fan' or isinstance(init_std, (int, float))): raise ValueError(f"init_std must be a number or 'fan', got {init_std!r}")
         self.embed_dim, self.num_output_groups, self.init_std = embed_dim, tuple(num_output_groups), init_std
-        self.patch_embed = PatchEmbed(patch_size, in_chans, embed_dim)
+        if patch_stem not in PATCH_STEMS: raise ValueError(f"patch_stem must be one of {sorted(PATCH_STEMS)}, got {patch_stem!r}")
+        self.patch_embed = PATCH_STEMS[patch_stem](patch_size, in_chans, embed_dim)
         self.patch_size, self.grid = patch_size, (img_size // patch_size, img_size // patch_size)
         self.pos_embed = nn.Parameter(torch.zeros(1, self.grid[0] * self.grid[1], embed_dim))
         self.pos_drop = nn.Dropout(drop_rate)
@@ -418,6 +440,7 @@ class GroupViTConfig:
     gumbel_tau: float = 1.
     assign_eps: float = 1.
     init_std: float | str = .02            # image-encoder Linear init: the spec's 0.02, or 'fan' (fan_in^-1/2; the CPU demo)
+    patch_stem: str = 'linear'             # 'linear' (one p×p conv, the paper) or 'conv' (stride-2 3×3 convs; CPU presets)
     # text encoder
     context_length: int = 77
     vocab_size: int = 49408
@@ -448,6 +471,12 @@ GROUPVIT_CONFIGS: dict[str, GroupViTConfig] = {
     'groupvit-tiny': GroupViTConfig(embed_dim=128, depths=(2, 1, 1), num_heads=(4, 4, 4), num_group_tokens=(16, 4, 0),
                                     num_output_groups=(16, 4), drop_path_rate=0., text_width=128, text_layers=3,
                                     text_heads=2, proj_hidden=256, output_dim=128),
+    # the CPU proving-ground preset: groupvit-tiny at 96 px with 8-px patches (12×12 tokens), a conv stem, the
+    # width-aware init and no noun-prompt head; departs from groupvit-s in width, depth, groups, stem and input
+    'groupvit-cpu': GroupViTConfig(img_size=96, patch_size=8, embed_dim=128, depths=(2, 1, 1), num_heads=(4, 4, 4),
+                                   num_group_tokens=(16, 4, 0), num_output_groups=(16, 4), drop_path_rate=0.,
+                                   init_std='fan', patch_stem='conv', text_width=128, text_layers=3, text_heads=2,
+                                   proj_hidden=256, output_dim=128, multi_label=0),
 }
 
 def groupvit_config(name: str = 'groupvit-s', **overrides) -> GroupViTConfig:
@@ -484,7 +513,7 @@ class GroupViT(nn.Module):
         return GroupViTImageEncoder(
             cfg.img_size, cfg.patch_size, cfg.in_chans, cfg.embed_dim, cfg.depths, cfg.num_heads, cfg.num_group_tokens,
             cfg.num_output_groups, cfg.mlp_ratio, cfg.qkv_bias, cfg.drop_rate, cfg.attn_drop_rate, cfg.drop_path_rate,
-            cfg.hard_assignment, cfg.gumbel_tau, cfg.assign_eps, cfg.init_std)
+            cfg.hard_assignment, cfg.gumbel_tau, cfg.assign_eps, cfg.init_std, cfg.patch_stem)
 
     @property
     def scale(self) -> torch.Tensor: return self.logit_scale.exp().clamp(max=100)

@@ -20,8 +20,8 @@ from .segdata import VOCSegmentation, read_label
 __all__ = ['EVAL_PROTOCOLS', 'SEGMENTER_SETTINGS', 'DATASET_SETTINGS', 'VAL_DATASETS', 'BENCHMARK_ORDER', 'confusion_matrix',
            'miou_from_confusion', 'iou_table', 'normalize_confusion', 'plot_confusion', 'EvalResult', 'evaluate',
            'predict', 'protocol_settings', 'protocol_segmenter', 'evaluate_protocol', 'background_baseline',
-           'scenes_val_dataset', 'val_dataset', 'plot_predictions', 'results_table', 'markdown_table', 'write_results',
-           'confusion_entry', 'evaluate_suite', 'eval_cli']
+           'scenes_val_dataset', 'scenes_calib_dataset', 'val_dataset', 'plot_predictions', 'results_table',
+           'markdown_table', 'write_results', 'confusion_entry', 'evaluate_suite', 'eval_cli']
 
 # %% ../nbs/31_metrics.ipynb #2f8b4d1e
 def _tensor(x) -> torch.Tensor:
@@ -308,21 +308,33 @@ def background_baseline(dataset, limit: int | None = None, *, class_names: Seque
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a09
 def scenes_val_dataset(root=None, n_val: int = 1000, names: str | Sequence[str] = 'groupvit', seed: int = 0,
-                       progress: bool = False) -> VOCSegmentation:
-    "The embedded scenes' val set (under `root`, default `data_dir('scenes')`) as a `VOCSegmentation`, generating only missing val images."
+                       progress: bool = False, level: str = 'standard',
+                       val_size=(384, 288)) -> VOCSegmentation:
+    "The embedded scenes' val set at `level` (under `root`, default `data_dir('scenes')`); makes missing images."
     from ovs_nb.scenes import ensure_scenes
-    sc = ensure_scenes(root, n_train=0, n_val=n_val, seed=seed, progress=progress)
+    sc = ensure_scenes(root, n_train=0, n_val=n_val, seed=seed, progress=progress, level=level,
+                       val_size=val_size)
     return VOCSegmentation(sc.val_root, names=names)
+
+def scenes_calib_dataset(root=None, n_calib: int = 300, level: str = 'standard', train_size=224,
+                         seed: int = 0, names: str | Sequence[str] = 'groupvit',
+                         progress: bool = False) -> VOCSegmentation:
+    "The embedded scenes' calibration split (training distribution at `train_size`) as a `VOCSegmentation`."
+    from ovs_nb.scenes import ensure_scenes
+    sc = ensure_scenes(root, n_train=0, n_val=0, seed=seed, train_size=train_size, progress=progress,
+                       level=level, n_calib=n_calib)
+    return VOCSegmentation(sc.calib_root, names=names)
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a31
 from .segdata import BENCHMARKS, benchmark_dataset
 VAL_DATASETS = ('scenes',) + tuple(BENCHMARKS)
 
-def val_dataset(name: str = 'scenes', root=None, split: str = 'val', n_val: int | None = None, names: str = 'groupvit'):
+def val_dataset(name: str = 'scenes', root=None, split: str = 'val', n_val: int | None = None,
+                names: str = 'groupvit', level: str = 'standard', val_size=(384, 288)):
     "A validation set by name: `'scenes'` (the embedded set, its first `n_val` images made if missing) or a benchmark key (at `root`)."
     if name == 'scenes':
         if split != 'val': raise ValueError(f"the embedded scenes have only a 'val' split, not {split!r}")
-        return scenes_val_dataset(root, n_val=n_val or 1000)
+        return scenes_val_dataset(root, n_val=n_val or 1000, level=level, val_size=val_size)
     if name in BENCHMARKS:
         if root is None: raise ValueError(f"the {name!r} dataset needs its root: its folder, or the data/ folder holding it")
         cls = BENCHMARKS[name]

