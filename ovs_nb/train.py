@@ -20,11 +20,12 @@ from .losses import unwrap_model, all_reduce_with_grad
 from .data import ImageTextPipeline, check_split, expand_urls, tar_samples
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'TrainConfig', 'config_dict', 'resolve_config', 'recipe_changes', 'with_changes', 'WarmupCosine',
-           'scaled_lrs', 'param_groups', 'init_distributed', 'resolve_device', 'DistBatchNorm', 'convert_batchnorm',
-           'CheckpointMismatchError', 'rng_state', 'set_rng_state', 'checkpoint_path', 'latest_checkpoint',
-           'check_state_dict', 'read_checkpoint', 'load_checkpoint', 'MetricsLog', 'default_train_samples',
-           'estimate_epoch_samples', 'NonFiniteLossError', 'Trainer', 'train', 'plot_history', 'find_checkpoint', 'cli']
+__all__ = ['SCENES_CPU_RECIPE', 'CKPT_FORMAT', 'TrainConfig', 'config_dict', 'resolve_config', 'recipe_changes', 'with_changes',
+           'WarmupCosine', 'scaled_lrs', 'param_groups', 'init_distributed', 'resolve_device', 'DistBatchNorm',
+           'convert_batchnorm', 'CheckpointMismatchError', 'rng_state', 'set_rng_state', 'checkpoint_path',
+           'latest_checkpoint', 'check_state_dict', 'read_checkpoint', 'load_checkpoint', 'MetricsLog',
+           'default_train_samples', 'estimate_epoch_samples', 'NonFiniteLossError', 'Trainer', 'train', 'plot_history',
+           'find_checkpoint', 'cli']
 
 # %% ../nbs/32_train.ipynb #c32a0007
 @dataclass
@@ -147,6 +148,11 @@ def with_changes(cfg: TrainConfig | None = None, **changes) -> TrainConfig:
         return dataclasses.replace(cfg, **changes)
     keep = {k: v for k, v in _explicit_fields(cfg).items() if k not in changes and k not in ('method', 'recipe')}
     return TrainConfig(**{'method': cfg.method, 'recipe': cfg.recipe, **keep, **changes})
+
+# %% ../nbs/32_train.ipynb #f4ed2f31
+SCENES_CPU_RECIPE = dict(scenes_level='easy', image_size=96, transform='flip', batch_size=64, lr=1e-3, scale_lr=False,
+                         warmup_steps=30, warmup_lr=1e-6, min_lr=1e-5, betas=(0.9, 0.98), k_prompts=0,
+                         max_train_samples=16_000)
 
 # %% ../nbs/32_train.ipynb #c32a0010
 class WarmupCosine:

@@ -17,13 +17,14 @@ from timm.layers import DropPath
 from ..core import Method, register_method, seed_everything
 from ..groupvit import (GroupViT, GroupViTConfig, GroupViTImageEncoder, GroupViTOutput, AttnBlock, ProjectMLP,
                             GROUPVIT_CONFIGS, compose_assignments)
+from ..train import SCENES_CPU_RECIPE
 from ..losses import contrastive_loss, multi_label_loss, gather_with_grad, unwrap_model
 
 # %% auto #0
-__all__ = ['MIXREORG_CONFIGS', 'DEFAULTS', 'RECIPES', 'MIXREORG', 'sample_mixing', 'mix_tokens', 'invert_mixing', 'unmix_tokens',
-           'mix_pixels', 'MixReorgConfig', 'mixreorg_config', 'MixReorgImageEncoder', 'project_batch_stats',
-           'MixReorgOutput', 'MixReorg', 'create_mixreorg', 'mixed_segment_loss', 'loss', 'build', 'segmenter',
-           'mixing_snapshot', 'viewer_batch', 'views']
+__all__ = ['MIXREORG_CONFIGS', 'DEFAULTS', 'CPU', 'RECIPES', 'MIXREORG', 'sample_mixing', 'mix_tokens', 'invert_mixing',
+           'unmix_tokens', 'mix_pixels', 'MixReorgConfig', 'mixreorg_config', 'MixReorgImageEncoder',
+           'project_batch_stats', 'MixReorgOutput', 'MixReorg', 'create_mixreorg', 'mixed_segment_loss', 'loss',
+           'build', 'segmenter', 'mixing_snapshot', 'viewer_batch', 'views']
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0007
 def sample_mixing(b: int, M: int, N: int, device=None, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -110,6 +111,9 @@ MIXREORG_CONFIGS: dict[str, MixReorgConfig] = {
     'mixreorg-s': _from_groupvit(GROUPVIT_CONFIGS['groupvit-s'], num_group_tokens=(64, 32, 0), num_output_groups=(64, 32)),
     'mixreorg-tiny': _from_groupvit(GROUPVIT_CONFIGS['groupvit-tiny'], num_group_tokens=(16, 8, 0),
                                     num_output_groups=(16, 8), mix_group=8),
+    # the proving ground's: groupvit-cpu (conv stem, 96 px, one grouping stage) with twice its groups and M = 8
+    'mixreorg-cpu': _from_groupvit(GROUPVIT_CONFIGS['groupvit-cpu'], num_group_tokens=(16, 0),
+                                   num_output_groups=(16,), mix_group=8),
 }
 
 def mixreorg_config(name: str = 'mixreorg-s', **overrides) -> MixReorgConfig:
@@ -292,11 +296,13 @@ def loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0040
 DEFAULTS = dict(preset='mixreorg-tiny', transform='deit', k_prompts=3, templates='full', image_size=None,
                 bg_thresh=0.95, topk=5, seg_templates='simple')
+CPU = dict(SCENES_CPU_RECIPE, preset='mixreorg-cpu')
 RECIPES = {
-    # CPU demo on the embedded scenes: what `papermill nbs/train.ipynb out.ipynb -p method mixreorg` runs (proposed default)
-    'demo': dict(preset='mixreorg-tiny', image_size=128, transform='light', batch_size=64, steps=250, lr=5e-4,
-                 scale_lr=False, warmup_steps=30, warmup_lr=1e-6, min_lr=1e-5, max_minutes=6.0, ckpt_every=50,
-                 keep_ckpts=3, k_prompts=0, overrides=dict(multi_label=0, init_std='fan')),
+    # CPU demo: what `papermill nbs/train.ipynb out.ipynb -p method mixreorg` runs (proposed default): the shared CPU
+    # scenes recipe (ovs_nb.train.SCENES_CPU_RECIPE) on mixreorg-cpu; a step costs ~2x GroupViT's, so 400 fit
+    'demo': dict(CPU, steps=400, max_minutes=6.5, ckpt_every=100, keep_ckpts=4),
+    # the proving ground: exactly GroupViT's 'proving' budget (steps, batch, lr, data) on mixreorg-cpu
+    'proving': dict(CPU, steps=1500, ckpt_every=500, keep_ckpts=4),
     # GroupViT's gcc_yfcc schedule on mixreorg-s at batch 4096 (MixReorg's appendix with its own schedule is missing)
     'paper': dict(preset='mixreorg-s', image_size=224, transform='deit', batch_size=4096, steps=30 * 6997, lr=1.6e-3,
                   scale_lr=True, warmup_steps=2 * 6997, warmup_lr=4e-6, min_lr=4e-5, weight_decay=0.05, clip_grad=5.0),
