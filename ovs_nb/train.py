@@ -149,7 +149,7 @@ def with_changes(cfg: TrainConfig | None = None, **changes) -> TrainConfig:
     keep = {k: v for k, v in _explicit_fields(cfg).items() if k not in changes and k not in ('method', 'recipe')}
     return TrainConfig(**{'method': cfg.method, 'recipe': cfg.recipe, **keep, **changes})
 
-# %% ../nbs/32_train.ipynb #f8d504e1
+# %% ../nbs/32_train.ipynb #4ad7e143
 SCENES_CPU_RECIPE = dict(scenes_level='easy', image_size=96, transform='flip', batch_size=64, lr=1e-3, scale_lr=False,
                          warmup_steps=30, warmup_lr=1e-6, min_lr=1e-5, betas=(0.9, 0.98), k_prompts=0,
                          max_train_samples=16_000)
