@@ -309,7 +309,9 @@ def scene_captions(dataset) -> list[dict] | None:
 
 class _Items(list):
     "Items read once, with the dataset's class names."
-    def __init__(self, items, classes): super().__init__(items); self.classes = tuple(classes)
+    def __init__(self, items, classes):
+        super().__init__(items)
+        self.classes = tuple(classes)
 
 # %% ../nbs/33_diagnostics.ipynb #33dg0047
 def learning_diagnostics(model: nn.Module, dataset, method='groupvit', protocol: str | dict = 'quick', *,
@@ -386,10 +388,13 @@ def plot_diagnostics(history: pd.DataFrame, path=None, floor: float | None = Non
             label = 'true share' if ref == 'fg_share_true' else 'chance'
             ax.axhline(df[ref].mean(), color='grey', ls='--', lw=1, label=label)
         if t == 'mIoU' and floor is not None: ax.axhline(floor, color='grey', ls='--', lw=1, label='all background')
-        ax.set(title=t, xlabel='step'); ax.grid(alpha=.3)
+        ax.set(title=t, xlabel='step')
+        ax.grid(alpha=.3)
         if len(lines) > 1 or ref is not None or (t == 'mIoU' and floor is not None): ax.legend(fontsize=7)
     for ax in list(axs.flat)[len(panels):]: ax.set_axis_off()
     if title: fig.suptitle(title)
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=100); plt.close(fig)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
     return fig
