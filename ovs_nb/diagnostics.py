@@ -14,8 +14,8 @@ import torch.nn as nn
 from .text import tokenize
 from .segment import (Segmenter, GroupViTSegmenter, ProtocolSegmenter, eval_mode, as_chw, preprocess, rescale_size,
                             segment_batch, groupvit_background)
-from .metrics import (EvalResult, evaluate_protocol, protocol_settings, protocol_segmenter, _setup, _label, _tensor,
-                            _SEGMENT_ARGS)
+from .metrics import (EvalResult, class_iou, evaluate_protocol, protocol_settings, protocol_segmenter,
+                            _setup, _label, _tensor, _SEGMENT_ARGS)
 
 # %% auto #0
 __all__ = ['DEFAULT_GRID', 'hard_groups', 'count_groups', 'encode_images', 'classes_present', 'zero_shot_classification',
@@ -171,10 +171,7 @@ def foreground_stats(cm) -> dict:
 # %% ../nbs/33_diagnostics.ipynb #33dg0033
 def miou_of(cms) -> torch.Tensor:
     "mIoU of each confusion matrix in `cms [..., n, n]` (nan-mean over classes with a non-empty union), vectorised."
-    cm = torch.as_tensor(cms).double()
-    tp, gt, pr = cm.diagonal(dim1=-2, dim2=-1), cm.sum(-1), cm.sum(-2)
-    union = gt + pr - tp
-    return torch.where(union > 0, tp / union.clamp(min=1), torch.nan).nanmean(-1)
+    return class_iou(cms).nanmean(-1)
 
 def bootstrap_weights(n: int, n_boot: int = 1000, seed: int = 0) -> torch.Tensor:
     "`[n_boot, n]` float64: how many times each of `n` images is drawn in each of `n_boot` resamples with replacement."

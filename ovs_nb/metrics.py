@@ -18,8 +18,8 @@ from .segdata import VOCSegmentation, read_label
 
 # %% auto #0
 __all__ = ['EVAL_PROTOCOLS', 'SEGMENTER_SETTINGS', 'DATASET_SETTINGS', 'VAL_DATASETS', 'BENCHMARK_ORDER', 'confusion_matrix',
-           'miou_from_confusion', 'iou_table', 'normalize_confusion', 'plot_confusion', 'EvalResult', 'evaluate',
-           'predict', 'protocol_settings', 'protocol_segmenter', 'evaluate_protocol', 'background_baseline',
+           'class_iou', 'miou_from_confusion', 'iou_table', 'normalize_confusion', 'plot_confusion', 'EvalResult',
+           'evaluate', 'predict', 'protocol_settings', 'protocol_segmenter', 'evaluate_protocol', 'background_baseline',
            'scenes_val_dataset', 'scenes_calib_dataset', 'val_dataset', 'plot_predictions', 'results_table',
            'markdown_table', 'write_results', 'confusion_entry', 'evaluate_suite', 'eval_cli']
 
@@ -44,12 +44,18 @@ def confusion_matrix(pred, label, num_classes: int, ignore_index: int | None = 2
     return torch.bincount(label * n + pred, minlength=n * n).view(n, n)
 
 # %% ../nbs/31_metrics.ipynb #ef471137
+def class_iou(cms) -> torch.Tensor:
+    "Per-class IoU `[..., n]` of confusion matrices `[..., n, n]` (float64), NaN where a class's union is empty."
+    cm = torch.as_tensor(cms).double()
+    tp = cm.diagonal(dim1=-2, dim2=-1)
+    union = cm.sum(-1) + cm.sum(-2) - tp
+    return torch.where(union > 0, tp / union.clamp(min=1), torch.nan)
+
 def miou_from_confusion(cm) -> dict:
     "Per-class `iou`, `class_acc` (NaN when undefined), their nan-means `miou`, `macc`, and pixel accuracy `acc`."
     cm = torch.as_tensor(cm).detach().double().cpu()
-    tp, gt, pr = cm.diagonal(), cm.sum(1), cm.sum(0)
-    union = gt + pr - tp
-    iou = torch.where(union > 0, tp / union.clamp(min=1), torch.nan).numpy()
+    tp, gt = cm.diagonal(), cm.sum(1)
+    iou = class_iou(cm).numpy()
     cacc = torch.where(gt > 0, tp / gt.clamp(min=1), torch.nan).numpy()
     nanmean = lambda a: float(np.nanmean(a)) if np.isfinite(a).any() else float('nan')
     return dict(iou=iou, miou=nanmean(iou), class_acc=cacc, macc=nanmean(cacc),
