@@ -20,12 +20,12 @@ from .losses import unwrap_model, all_reduce_with_grad
 from .data import ImageTextPipeline, check_split, expand_urls, tar_samples
 
 # %% auto #0
-__all__ = ['SCENES_CPU_RECIPE', 'CKPT_FORMAT', 'TrainConfig', 'config_dict', 'resolve_config', 'recipe_changes', 'with_changes',
-           'WarmupCosine', 'scaled_lrs', 'param_groups', 'init_distributed', 'resolve_device', 'DistBatchNorm',
-           'convert_batchnorm', 'CheckpointMismatchError', 'rng_state', 'set_rng_state', 'checkpoint_path',
-           'latest_checkpoint', 'check_state_dict', 'read_checkpoint', 'load_checkpoint', 'MetricsLog',
-           'default_train_samples', 'estimate_epoch_samples', 'NonFiniteLossError', 'Trainer', 'train', 'plot_history',
-           'find_checkpoint', 'cli']
+__all__ = ['SCENES_CPU_RECIPE', 'PROVING_RECIPE', 'CKPT_FORMAT', 'TrainConfig', 'config_dict', 'resolve_config', 'recipe_changes',
+           'with_changes', 'WarmupCosine', 'scaled_lrs', 'param_groups', 'init_distributed', 'resolve_device',
+           'DistBatchNorm', 'convert_batchnorm', 'CheckpointMismatchError', 'rng_state', 'set_rng_state',
+           'checkpoint_path', 'latest_checkpoint', 'check_state_dict', 'read_checkpoint', 'load_checkpoint',
+           'MetricsLog', 'default_train_samples', 'estimate_epoch_samples', 'NonFiniteLossError', 'Trainer', 'train',
+           'plot_history', 'find_checkpoint', 'cli']
 
 # %% ../nbs/32_train.ipynb #c32a0007
 @dataclass
@@ -153,6 +153,9 @@ def with_changes(cfg: TrainConfig | None = None, **changes) -> TrainConfig:
 SCENES_CPU_RECIPE = dict(scenes_level='easy', image_size=96, transform='flip', batch_size=64, lr=1e-3, scale_lr=False,
                          warmup_steps=30, warmup_lr=1e-6, min_lr=1e-5, betas=(0.9, 0.98), k_prompts=0,
                          max_train_samples=16_000)
+
+# the proving ground's budget, shared by every method's `proving` recipe: 1,000 steps over 64,000 distinct pairs
+PROVING_RECIPE = dict(SCENES_CPU_RECIPE, steps=1000, max_train_samples=64_000)
 
 # %% ../nbs/32_train.ipynb #c32a0010
 class WarmupCosine:

@@ -10,7 +10,7 @@ import torch.nn as nn
 from ..core import Method, register_method
 from ..groupvit import create_groupvit
 from ..losses import contrastive_loss, multi_label_loss, unwrap_model
-from ..train import SCENES_CPU_RECIPE
+from ..train import SCENES_CPU_RECIPE, PROVING_RECIPE
 
 # %% auto #0
 __all__ = ['DEFAULTS', 'CPU', 'RECIPES', 'GROUPVIT', 'build', 'loss', 'segmenter']
@@ -20,13 +20,13 @@ DEFAULTS = dict(preset='groupvit-tiny', transform='deit', k_prompts=3, templates
                 bg_thresh=0.95, topk=5, seg_templates='simple')
 
 # Named training recipes (`ovs_nb.train.recipe_changes`): TrainConfig fields a run starts from.
-CPU = dict(SCENES_CPU_RECIPE, preset='groupvit-cpu')     # 16k easy scenes: ~3 epochs at 800 steps, 6 at 1,500
+CPU = dict(SCENES_CPU_RECIPE, preset='groupvit-cpu')     # 16k easy scenes: ~3 epochs at 800 steps
 RECIPES = {
     # CPU demo: what `papermill nbs/train.ipynb out.ipynb -p method groupvit` runs (proposed default): the easy scenes
     # at 96 px, the conv-stem CPU preset, 800 steps of 64 (the proving ground's recipe, shortened to fit 10 minutes)
     'demo': dict(CPU, steps=800, max_minutes=6.5),
-    # the proving ground (nbs/proving_ground.ipynb): the same, trained longer; shared by every method of the family
-    'proving': dict(CPU, steps=1500),
+    # the proving ground (nbs/proving_ground.ipynb): the family's shared budget (ovs_nb.train.PROVING_RECIPE)
+    'proving': dict(PROVING_RECIPE, preset='groupvit-cpu'),
     # the published gcc_yfcc schedule (spec §9): 30 epochs of 6,997 steps at batch 4096, 2 warm-up epochs (paper + code)
     'paper': dict(preset='groupvit-s', image_size=224, transform='deit', batch_size=4096, steps=30 * 6997, lr=1.6e-3,
                   scale_lr=True, warmup_steps=2 * 6997, warmup_lr=4e-6, min_lr=4e-5, weight_decay=0.05, clip_grad=5.0),

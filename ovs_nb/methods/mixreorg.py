@@ -17,7 +17,7 @@ from timm.layers import DropPath
 from ..core import Method, register_method, seed_everything
 from ..groupvit import (GroupViT, GroupViTConfig, GroupViTImageEncoder, GroupViTOutput, AttnBlock, ProjectMLP,
                             GROUPVIT_CONFIGS, compose_assignments)
-from ..train import SCENES_CPU_RECIPE
+from ..train import SCENES_CPU_RECIPE, PROVING_RECIPE
 from ..losses import contrastive_loss, multi_label_loss, gather_with_grad, unwrap_model
 
 # %% auto #0
@@ -301,8 +301,8 @@ RECIPES = {
     # CPU demo: what `papermill nbs/train.ipynb out.ipynb -p method mixreorg` runs (proposed default): the shared CPU
     # scenes recipe (ovs_nb.train.SCENES_CPU_RECIPE) on mixreorg-cpu; a step costs ~2x GroupViT's, so 400 fit
     'demo': dict(CPU, steps=400, max_minutes=6.5, ckpt_every=100, keep_ckpts=4),
-    # the proving ground: exactly GroupViT's 'proving' budget (steps, batch, lr, data) on mixreorg-cpu
-    'proving': dict(CPU, steps=1500, ckpt_every=500, keep_ckpts=4),
+    # the proving ground: the family's shared budget (ovs_nb.train.PROVING_RECIPE, GroupViT's too) on mixreorg-cpu
+    'proving': dict(PROVING_RECIPE, preset='mixreorg-cpu', ckpt_every=250, keep_ckpts=4),
     # GroupViT's gcc_yfcc schedule on mixreorg-s at batch 4096 (MixReorg's appendix with its own schedule is missing)
     'paper': dict(preset='mixreorg-s', image_size=224, transform='deit', batch_size=4096, steps=30 * 6997, lr=1.6e-3,
                   scale_lr=True, warmup_steps=2 * 6997, warmup_lr=4e-6, min_lr=4e-5, weight_decay=0.05, clip_grad=5.0),
