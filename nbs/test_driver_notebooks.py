@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 NBS = Path(__file__).resolve().parent
-DRIVERS = ('train.ipynb', 'eval.ipynb', 'bench.ipynb', 'proving_ground.ipynb')
+DRIVERS = ('train.ipynb', 'eval.ipynb', 'bench.ipynb', 'proving_ground.ipynb', 'gpu_figures.ipynb')
 
 @pytest.mark.parametrize('name', DRIVERS)
 def test_parameters_cell(name):
@@ -84,7 +84,8 @@ def test_train_then_eval(tmp_path, monkeypatch):
     # the results table: one row (the checkpoint), one column per dataset and the average, as CSV and Markdown
     import pandas as pd
     table = pd.read_csv(tmp_path/'results.csv', index_col=0)
-    assert list(table.columns) == ['voc', 'voc20', 'avg', 'protocol'] and list(table.index) == ['run-ckpt-0000002'], table
+    assert list(table.columns) == ['voc', 'voc20', 'avg', 'background', 'precision', 'protocol'], table
+    assert list(table.index) == ['run-ckpt-0000002'] and (table.precision == 'fp32').all(), table
     assert (table.protocol == 'quick').all()
     assert table.loc['run-ckpt-0000002', 'voc'] == pytest.approx(100 * res['miou']['trained'], abs=0.01)
     assert "protocol `quick`" in (tmp_path/'results.md').read_text()
@@ -135,6 +136,13 @@ def test_train_mixreorg(tmp_path, monkeypatch):
     shown = [o['data'].get('text/plain', '') for c in nb.cells for o in c.get('outputs', [])
              if 'application/vnd.jupyter.widget-view+json' in o.get('data', {})]
     assert sum(t.startswith('MixViewer(') for t in shown) == 1 and sum(t.startswith('GroupViewer(') for t in shown) == 1, shown
+    # the checkpoint says what it holds: eval.ipynb needs no `-p method mixreorg`
+    pm.execute_notebook(str(NBS/'eval.ipynb'), str(tmp_path/'eval-out.ipynb'), kernel_name='python3', cwd=str(NBS),
+                        progress_bar=False, parameters=dict(checkpoint=str(run), dataset='voc', data_root=str(voc),
+                                                            limit=1, device='cpu', results=str(tmp_path/'res'),
+                                                            n_show=1, explore=False, show_widget=False,
+                                                            short_side=32, crop=32, stride=16))
+    assert pd.read_csv(tmp_path/'res.csv', index_col=0).index.tolist() == ['run-ckpt-0000002']
 
 
 def test_proving_ground(tmp_path, monkeypatch):
@@ -171,3 +179,43 @@ def test_proving_ground(tmp_path, monkeypatch):
                                              standard_limit=0, diag_limit=2, out_root=str(tmp_path/'pg'), csv=str(csv),
                                              train_params=tiny))
     assert _text(nb).count('finished earlier, reusing') == 2
+
+
+def test_gpu_figures(tmp_path, monkeypatch):
+    "gpu_figures.ipynb on the CPU, tiny and eager: every figure is rows of the CSV, finite where a CPU measures it."
+    pm = pytest.importorskip('papermill')
+    import pandas as pd
+    from ovs_nb.data import write_shards
+    sandbox(tmp_path, monkeypatch)
+    shards = write_shards(tmp_path/'shards', n_shards=2, per_shard=8, size=32)
+    csv = tmp_path/'gpu-figures.csv'
+    t0 = time.time()
+    pm.execute_notebook(
+        str(NBS/'gpu_figures.ipynb'), str(tmp_path/'gpu-out.ipynb'), kernel_name='python3', cwd=str(NBS), progress_bar=False,
+        parameters=dict(device='cpu', presets='groupvit-tiny,mixreorg-tiny', batch=2, size=32, steps=1, warmup=1,
+                        modes='eager', workers=1, data=shards, eval_model='random:groupvit-tiny', eval_protocol='quick',
+                        eval_images=2, eval_size='96x72', eval_batch=1, eval_window_batch=4, eval_workers=0,
+                        agree_images=2, out=str(csv), notebooks=str(tmp_path/'runs')))
+    t = pd.read_csv(csv)
+    assert {'figure', 'value', 'unit', 'command', 'device', 'torch', 'date', 'preset', 'precision', 'compile', 'source',
+            'batch', 'size', 'n_images', 'note'} <= set(t.columns), t.columns
+    assert t.device.str.startswith('cpu').all() and t.command.notna().all() and (t.run == t.run[0]).all()
+    train = t[t.figure.str.startswith('train_')]
+    # 2 presets x 2 sources x 4 figures, each from one bench.ipynb run whose command reproduces it
+    assert len(train) == 16 and set(zip(train.preset, train.source)) == {
+        (p, s) for p in ('groupvit-tiny', 'mixreorg-tiny') for s in ('random', 'shards')}, train
+    assert train.command.str.startswith('papermill nbs/bench.ipynb out.ipynb -p method ').all()
+    assert (~train.compile.astype(bool)).all() and (train.batch == 2).all() and (train.precision == 'fp32').all()
+    timed = train[train.figure.isin(['train_images_per_s', 'train_step_ms'])]
+    assert timed.value.gt(0).all() and train[train.figure == 'train_data_wait'].value.between(0, 100).all(), train
+    mem = t[t.figure.isin(['train_peak_memory', 'eval_peak_memory'])]
+    assert len(mem) == 6 and mem.value.isna().all() and mem.note.str.contains('CUDA only').all(), mem   # never made up
+    ev = t[t.figure.str.startswith('eval_')].set_index(['figure', 'precision']).value
+    for prec in ('bf16', 'fp32'):
+        assert ev['eval_images_per_s', prec] > 0 and 0 <= ev['eval_miou', prec] <= 100
+        assert 0 <= ev['eval_pixel_agreement', prec] <= 100
+    assert (t[t.figure.str.startswith('eval_')].n_images == 2).all() and (t[t.figure == 'eval_miou']['size'] == '96x72').all()
+    assert t[t.figure == 'driver_wall_time'].value.gt(0).all()
+    assert sorted(p.name for p in (tmp_path/'runs').glob('*.ipynb')) == ['bench-groupvit-tiny-eager.ipynb',
+                                                                        'bench-mixreorg-tiny-eager.ipynb']
+    print(f"papermill gpu_figures.ipynb {time.time() - t0:.1f}s")

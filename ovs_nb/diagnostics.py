@@ -14,7 +14,7 @@ import torch.nn as nn
 from .text import tokenize
 from .segment import (Segmenter, GroupViTSegmenter, ProtocolSegmenter, eval_mode, as_chw, preprocess, rescale_size,
                             segment_batch, groupvit_background)
-from .metrics import (EvalResult, class_iou, evaluate_protocol, protocol_settings, protocol_segmenter,
+from .metrics import (EvalResult, class_iou, evaluate_protocol, protocol_settings, protocol_segmenter, background_rule,
                             _setup, _label, _tensor, _SEGMENT_ARGS)
 
 # %% auto #0
@@ -51,7 +51,7 @@ def _unwrap(model: nn.Module) -> nn.Module:
 
 @torch.no_grad()
 def encode_images(model: nn.Module, images: Sequence, size: int | None = None, crop: str = 'full',
-                  batch_size: int = 32, bf16: bool = True) -> dict:
+                  batch_size: int = 32, precision: str = 'fp32') -> dict:
     "Normalised whole-image embeddings `image_feat [N,D]`, groups used `groups [N,n_stages]` and `n_groups` per stage."
     if crop not in ('full', 'center'): raise ValueError(f"crop must be 'full' or 'center', got {crop!r}")
     model = _unwrap(model)
@@ -66,7 +66,7 @@ def encode_images(model: nn.Module, images: Sequence, size: int | None = None, c
     for i, x in enumerate(raw):
         by_shape.setdefault(rescale_size(*x.shape[1:], size) if crop == 'full' else size, []).append(i)
     feats, groups, n_groups = [None] * len(raw), [None] * len(raw), None
-    with eval_mode(model), torch.autocast('cuda', dtype=torch.bfloat16, enabled=bf16 and dev.type == 'cuda'):
+    with eval_mode(model), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == 'bf16'):
         for idx in by_shape.values():
             for k in range(0, len(idx), batch_size):
                 j = idx[k:k + batch_size]
@@ -240,7 +240,7 @@ class ThresholdSweep:
 # %% ../nbs/33_diagnostics.ipynb #33dg0041
 def threshold_sweep(segmenter, dataset, thresholds: Sequence[float], protocol: str | dict = 'quick', *,
                     class_names: Sequence[str] | None = None, dataset_key: str | None = None, limit: int | None = None,
-                    ignore_index: int = 255, bf16: bool = True, **overrides) -> torch.Tensor:
+                    ignore_index: int = 255, precision: str = 'fp32', **overrides) -> torch.Tensor:
     "Confusion matrices `[T, n, n]` of `segmenter` under `protocol` on `dataset`, one per background threshold."
     s = protocol_settings(protocol, **overrides)
     seg = protocol_segmenter(segmenter, s, dataset_key)
@@ -254,7 +254,7 @@ def threshold_sweep(segmenter, dataset, thresholds: Sequence[float], protocol: s
     cms = torch.zeros(T * C * C, dtype=torch.long, device=dev)
     for i in range(n):
         it = dataset[i]
-        with torch.autocast('cuda', dtype=torch.bfloat16, enabled=bf16 and dev.type == 'cuda'):
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == 'bf16'):
             out = segment_batch(sweep, [it['image']], E, with_bg=True, n_out=T + C - 1, **seg_kw)[0]   # [T+C-1,H,W]
         best, arg = out[T:].max(0)                                                             # foreground: first max
         pred = torch.where(out[:T] >= best, 0, arg + 1)                                        # [T,H,W]: ties to background
@@ -276,7 +276,7 @@ def calibrate_threshold(model_or_segmenter, calib_dataset, grid: Sequence[float]
     seg = model_or_segmenter
     if isinstance(seg, nn.Module): seg = GroupViTSegmenter(_unwrap(seg))
     s = protocol_settings(protocol, **overrides)
-    param = 'bg_thresh' if s.get('background', 'native') == 'native' else 'bg_score'
+    param = 'bg_thresh' if background_rule(seg, s) == 'native' else 'bg_score'    # what the protocol does to seg
     grid = [float(t) for t in (DEFAULT_GRID if grid is None else grid)]
     if not grid: raise ValueError("an empty grid of thresholds")
     t0 = time.perf_counter()

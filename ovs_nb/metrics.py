@@ -19,9 +19,9 @@ from .segdata import VOCSegmentation, read_label
 # %% auto #0
 __all__ = ['EVAL_PROTOCOLS', 'SEGMENTER_SETTINGS', 'DATASET_SETTINGS', 'VAL_DATASETS', 'BENCHMARK_ORDER', 'confusion_matrix',
            'class_iou', 'miou_from_confusion', 'iou_table', 'normalize_confusion', 'plot_confusion', 'EvalResult',
-           'evaluate', 'predict', 'protocol_settings', 'protocol_segmenter', 'evaluate_protocol', 'background_baseline',
-           'scenes_val_dataset', 'scenes_calib_dataset', 'val_dataset', 'plot_predictions', 'results_table',
-           'markdown_table', 'write_results', 'confusion_entry', 'evaluate_suite', 'eval_cli']
+           'evaluate', 'predict', 'protocol_settings', 'background_rule', 'protocol_segmenter', 'evaluate_protocol',
+           'background_baseline', 'scenes_val_dataset', 'scenes_calib_dataset', 'val_dataset', 'plot_predictions',
+           'results_table', 'markdown_table', 'write_results', 'confusion_entry', 'evaluate_suite', 'eval_cli']
 
 # %% ../nbs/31_metrics.ipynb #2f8b4d1e
 def _tensor(x) -> torch.Tensor:
@@ -154,9 +154,10 @@ def evaluate(segmenter, dataset, *, class_names: Sequence[str] | None = None, wi
              templates='simple', short_side: int | None = 448, max_long: int = 2048, crop=448, stride=224,
              mode: str = 'slide', mean=IMAGENET_MEAN, std=IMAGENET_STD, limit: int | None = None,
              batch_size: int = 1, window_batch: int = 8, num_workers: int = 0, ignore_index: int = 255,
-             progress: bool = True, desc: str = 'evaluate', record_confusions: int = 0, bf16: bool = True,
+             progress: bool = True, desc: str = 'evaluate', record_confusions: int = 0, precision: str = 'fp32',
              per_image: bool = False, fg_oracle: bool = False) -> EvalResult:
     "Zero-shot mIoU of `segmenter` on `dataset` (items {'image','label'}) with mmseg's protocol (spec §7); under torchrun each rank scores a slice."
+    if precision not in ('fp32', 'bf16'): raise ValueError(f"precision must be 'fp32' or 'bf16', not {precision!r}")
     names, with_bg, fg = _setup(dataset, class_names, with_bg)
     E = segmenter.embed_classes(fg, templates)                               # [n_fg, D]
     dev, n_cls = E.device, len(names)
@@ -178,7 +179,7 @@ def evaluate(segmenter, dataset, *, class_names: Sequence[str] | None = None, wi
         for k in range(0, len(mine), batch_size):
             idx = mine[k:k + batch_size]
             chunk = [next(items) for _ in idx]
-            with torch.autocast('cuda', dtype=torch.bfloat16, enabled=bf16 and dev.type == 'cuda'):   # GPU: bf16 windows
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == 'bf16'):   # the towers only
                 outs = segment_batch(segmenter, [it['image'] for it in chunk], E, **seg_kw)   # [n_cls,H,W] each (fp32)
             for i, it, scores in zip(idx, chunk, outs):
                 lab = _tensor(it['label']).to(dev)
@@ -200,7 +201,7 @@ def evaluate(segmenter, dataset, *, class_names: Sequence[str] | None = None, wi
     r = miou_from_confusion(cm)
     return EvalResult(r['miou'], r['acc'], r['macc'], iou_table(cm, names), cm.cpu(), names, n, dt, n / max(dt, 1e-9),
                       dict(seg_kw, templates=templates, batch_size=batch_size, ignore_index=ignore_index, world_size=world,
-                          bf16=bf16 and dev.type == 'cuda'),
+                          precision=precision),
                       np.concatenate(records) if records else np.zeros((0, 4), np.int64),
                       torch.stack([c for _, c, _ in kept]).cpu() if per_image and kept else None,
                       torch.stack([o for _, _, o in kept]).cpu().numpy() if fg_oracle and kept else None)
@@ -264,6 +265,12 @@ def _bg_thresh_for(value, dataset_key):
     if isinstance(value, dict): return value.get(dataset_key)
     return value
 
+def background_rule(segmenter, settings: dict) -> str:
+    "The background rule `settings` give `segmenter`: a protocol's 'constant' only where its scores suit it, else 'native'."
+    rule = settings.get('background', 'native')
+    if rule == 'constant' and not getattr(segmenter, 'constant_background', False): return 'native'
+    return rule
+
 def protocol_segmenter(segmenter, settings: dict, dataset_key: str | None = None):
     "`segmenter` under a protocol's segmenter settings: per-dataset `bg_thresh` (if it has one), constant background, PAMR."
     seg = segmenter
@@ -271,7 +278,7 @@ def protocol_segmenter(segmenter, settings: dict, dataset_key: str | None = None
     if thr is not None and hasattr(seg, 'bg_thresh'):
         import copy
         seg = copy.copy(seg); seg.bg_thresh = float(thr)
-    bg, pamr = settings.get('background', 'native'), settings.get('pamr', False)
+    bg, pamr = background_rule(segmenter, settings), settings.get('pamr', False)
     if bg != 'native' or pamr:
         from ovs_nb.segment import ProtocolSegmenter
         seg = ProtocolSegmenter(seg, bg, settings.get('bg_score', 0.4), pamr=bool(pamr))
@@ -284,7 +291,8 @@ def evaluate_protocol(segmenter, dataset, protocol: str | dict = 'groupvit', dat
     seg = protocol_segmenter(segmenter, s, dataset_key)
     r = evaluate(seg, dataset, **{k: v for k, v in s.items() if k not in SEGMENTER_SETTINGS + DATASET_SETTINGS})
     r.settings.update(protocol=protocol if isinstance(protocol, str) else 'custom', dataset=dataset_key,
-                      background=s.get('background', 'native'), bg_score=s.get('bg_score'), pamr=bool(s.get('pamr')),
+                      background=background_rule(segmenter, s), background_asked=s.get('background', 'native'),
+                      bg_score=s.get('bg_score'), pamr=bool(s.get('pamr')),
                       bg_thresh=getattr(seg, 'bg_thresh', None))
     return r
 
@@ -400,6 +408,9 @@ def results_table(records: Sequence[dict]) -> pd.DataFrame:
     order = [d for d in BENCHMARK_ORDER if d in df.columns] + [d for d in df.columns if d not in BENCHMARK_ORDER]
     df = df[order]
     df['avg'] = df.mean(axis=1).where(df.notna().all(axis=1))
+    for col in ('background', 'precision'):           # how each row was scored, where the records say
+        if all(col in r for r in records):
+            df[col] = pd.DataFrame(records).groupby('run', sort=False)[col].agg(lambda v: '/'.join(sorted(set(map(str, v)))))
     df.columns.name, df.attrs['protocol'] = None, protos[0]
     return df
 
@@ -450,26 +461,28 @@ def confusion_entry(segmenter, dataset, result: EvalResult, run: str = '', datas
     return dict(label=label, run=run, dataset=dataset_name, cm=cm, class_names=list(names), examples=examples)
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a71
-def evaluate_suite(checkpoints, datasets, data_root=None, protocol: str = 'groupvit', method: str = 'groupvit',
+def evaluate_suite(checkpoints, datasets, data_root=None, protocol: str = 'groupvit', method: str | None = None,
                    split: str = 'val', results=None, device: str = 'auto', progress: bool = True, **overrides) -> pd.DataFrame:
     "Score each checkpoint on each dataset (keys, or 'all') under `protocol`; rank 0 writes the results table (CSV + Markdown)."
     from ovs_nb.core import get_method, project_root
     from ovs_nb.train import find_checkpoint, load_checkpoint, resolve_device, init_distributed
     rank, world, local = init_distributed(device)
     dev = resolve_device(device, local)
-    m = get_method(method)
+    default = method or 'groupvit'               # whose demo run `checkpoints=None` means
     keys = list(BENCHMARK_ORDER) if datasets == 'all' else [datasets] if isinstance(datasets, str) else list(datasets)
     s = protocol_settings(protocol, **{k: v for k, v in overrides.items() if k != 'limit'})
     data = {k: val_dataset(k, data_root.get(k) if isinstance(data_root, dict) else data_root, split,
                            n_val=overrides.get('limit'), names=s.get('names', 'groupvit')) for k in keys}
     records = []
     for ck in ([checkpoints] if isinstance(checkpoints, (str, Path)) or checkpoints is None else checkpoints):
-        path = find_checkpoint(ck, method=method)
+        path = find_checkpoint(ck, method=default)
         model, info = load_checkpoint(path, device=dev, method=method)
         run = f"{Path(path).parent.name}-{Path(path).stem}"
+        seg = get_method(info['method']).segmenter(model)          # the checkpoint's own method
         for k, ds in data.items():
-            r = evaluate_protocol(m.segmenter(model), ds, protocol, dataset_key=k, desc=f'{run} {k}', progress=progress, **overrides)
-            records.append(dict(run=run, dataset=k, miou=r.miou, protocol=protocol))
+            r = evaluate_protocol(seg, ds, protocol, dataset_key=k, desc=f'{run} {k}', progress=progress, **overrides)
+            records.append(dict(run=run, dataset=k, miou=r.miou, protocol=protocol, background=r.settings['background'],
+                                precision=r.settings['precision']))
             if rank == 0: print(f"{run} {k}: mIoU {100 * r.miou:.2f}%  ({r.n_images} images, {r.images_per_s:.2f} img/s on {world} process(es))")
     table = results_table(records)
     if rank == 0: write_results(table, Path(results) if results else project_root()/'runs'/'eval'/f'results-{protocol}')
@@ -482,7 +495,8 @@ def eval_cli(argv: list[str] | None = None):
     p.add_argument('--checkpoint', default=None, help='checkpoint files or run folders, comma-separated (default: the demo run)')
     p.add_argument('--dataset', default='voc', help="benchmark keys, comma-separated, or 'all'")
     p.add_argument('--data_root', default=None); p.add_argument('--protocol', default='groupvit')
-    p.add_argument('--method', default='groupvit'); p.add_argument('--split', default='val')
+    p.add_argument('--method', default=None, help="checked against each checkpoint (default: each one's own)")
+    p.add_argument('--split', default='val')
     p.add_argument('--results', default=None); p.add_argument('--device', default='auto')
     for k, t in (('limit', int), ('batch_size', int), ('window_batch', int), ('num_workers', int), ('bg_thresh', float)):
         p.add_argument(f'--{k}', type=t, default=None)

@@ -14,9 +14,9 @@ from .text import tokenize, get_templates
 from .groupvit import compose_assignments
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'SegmenterProtocol', 'eval_mode', 'Segmenter', 'groupvit_affinity',
-           'groupvit_background', 'GroupViTSegmenter', 'rescale_size', 'as_chw', 'preprocess', 'slide_windows',
-           'segment_batch', 'segment', 'PAMR', 'ProtocolSegmenter']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'SegmenterProtocol', 'eval_mode', 'class_embeddings', 'Segmenter',
+           'groupvit_affinity', 'groupvit_background', 'GroupViTSegmenter', 'rescale_size', 'as_chw', 'preprocess',
+           'slide_windows', 'segment_batch', 'segment', 'PAMR', 'ProtocolSegmenter']
 
 # %% ../nbs/30_segment.ipynb #02a10a9d
 @runtime_checkable
@@ -34,24 +34,35 @@ def eval_mode(model: nn.Module):
     finally:
         for m, t in flags: m.training = t
 
+@torch.no_grad()
+def class_embeddings(model: nn.Module, names: Sequence[str], templates='simple', text_chunk: int = 256) -> torch.Tensor:
+    "Class embeddings `[n_cls, D]`: each name's projected prompt features averaged over `templates`, then normalised."
+    # the reference's build_text_embedding: the mean of the UNnormalised prompt features; evaluation and every
+    # viewer call this one function, so a viewer shows what the score measured
+    names, ts = list(names), get_templates(templates)
+    if not names: raise ValueError('no class names to embed')
+    ids = tokenize([t.format(n) for n in names for t in ts])                            # [n_cls*T, 77]
+    dev = next(model.parameters()).device
+    with eval_mode(model):
+        z = torch.cat([model.encode_text(ids[i:i + text_chunk].to(dev), normalize=False)
+                       for i in range(0, len(ids), text_chunk)])                      # [n_cls*T, D]
+    return F.normalize(z.float().view(len(names), len(ts), -1).mean(1), dim=-1)         # [n_cls, D]
+
 class Segmenter:
     "Base segmenter: holds `model`, embeds class names via `model.encode_text`; subclasses implement `forward`."
+    # True when the scores are on the scale TCL's constant background (0.4 / 0.5) was set for; a segmenter whose
+    # scores are not (GroupViT's products of softmaxes) keeps its own background rule under TCL's protocols
+    constant_background = False
+
     def __init__(self, model: nn.Module, text_chunk: int = 256):
         self.model, self.text_chunk = model, text_chunk
 
     @property
     def device(self) -> torch.device: return next(self.model.parameters()).device
 
-    @torch.no_grad()
     def embed_classes(self, names: Sequence[str], templates='simple') -> torch.Tensor:
-        "Text embeddings `[n_cls, D]` of `names`: projected features averaged over the `templates`, L2-normalised."
-        names, ts = list(names), get_templates(templates)
-        if not names: raise ValueError('no class names to embed')
-        ids = tokenize([t.format(n) for n in names for t in ts])                        # [n_cls*T, 77]
-        with eval_mode(self.model):
-            z = torch.cat([self.model.encode_text(ids[i:i + self.text_chunk].to(self.device), normalize=False)
-                           for i in range(0, len(ids), self.text_chunk)])              # [n_cls*T, D]
-        return F.normalize(z.float().view(len(names), len(ts), -1).mean(1), dim=-1)     # [n_cls, D]
+        "Text embeddings `[n_cls, D]` of `names` (`class_embeddings`)."
+        return class_embeddings(self.model, names, templates, self.text_chunk)
 
     def forward(self, images: torch.Tensor, class_emb: torch.Tensor, with_bg: bool) -> torch.Tensor:
         raise NotImplementedError
@@ -105,12 +116,17 @@ class GroupViTSegmenter(Segmenter):
     def threshold_parts(self, images: torch.Tensor, class_emb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "What the background threshold acts on: foreground scores `[B,C,h,w]` and each crop's largest `Q` `[B]`."
         B, _, h, w = images.shape
-        out = self.model.encode_image(images, groups=True)
-        group_idx = self.group_maps(out['attn_dicts'], (h, w)).argmax(1)             # [B,h,w]
-        Q = groupvit_affinity(out['group_feat'], out['image_feat'], class_emb.to(out['image_feat'].dtype),
-                              self.model.scale, self.topk)                          # [B,G,C]
-        C = Q.shape[-1]
-        fg = torch.gather(Q.transpose(1, 2), 2, group_idx.view(B, 1, h * w).expand(B, C, h * w)).view(B, C, h, w)
+        out = self.model.encode_image(images, groups=True)       # the towers run in the caller's precision
+        # composition, upsampling, affinity and the threshold in fp32 whatever that was: bf16 would round the
+        # group-class logits (up to 100 cos) before the softmax, the top-k and the 0.95 threshold
+        with torch.autocast(images.device.type, enabled=False):
+            attn = [{k: v.float() for k, v in d.items()} for d in out['attn_dicts']]
+            group_idx = self.group_maps(attn, (h, w)).argmax(1)                      # [B,h,w]
+            Q = groupvit_affinity(out['group_feat'].float(), out['image_feat'].float(), class_emb.float(),
+                                  torch.as_tensor(self.model.scale).float(), self.topk)   # [B,G,C]
+            C = Q.shape[-1]
+            index = group_idx.view(B, 1, h * w).expand(B, C, h * w)
+            fg = torch.gather(Q.transpose(1, 2), 2, index).view(B, C, h, w)
         return fg, Q.flatten(1).amax(1)
 
     def forward(self, images: torch.Tensor, class_emb: torch.Tensor, with_bg: bool) -> torch.Tensor:

@@ -5,7 +5,6 @@
 # %% ../nbs/40_widgets.ipynb #5e0a11c3
 from __future__ import annotations
 import html, io, json, re
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Sequence
@@ -17,16 +16,17 @@ import ipywidgets as widgets
 from .text import tokenize, get_templates
 from .groupvit import compose_assignments
 from .metrics import miou_from_confusion, normalize_confusion
+from .segment import class_embeddings, eval_mode
 
 # %% auto #0
 __all__ = ['WIDGET_STATE_MIME', 'MEAN', 'STD', 'MIX_ROWS', 'NORMALIZE', 'CONF_COLOURS', 'CONF_LEGEND', 'SORTS', 'group_palette',
            'label_edges', 'overlay', 'image_bytes', 'image_widget', 'fit', 'Linked', 'link_index', 'selector_stack',
-           'widget_state', 'save_widget_html', 'html_widget_state', 'state_models', 'model_input', 'eval_mode',
-           'class_embeddings', 'StageGroups', 'GroupAnalysis', 'topk_classes', 'analyse_groups', 'draw_group_numbers',
-           'GroupViewer', 'group_viewer', 'plot_groups', 'show_groups', 'val_images', 'mixing_tiles', 'mixing_panel',
-           'plot_mixing', 'MixViewer', 'mix_viewer', 'top_confusions', 'confusion_scores', 'normalize_cm',
-           'confusion_label', 'class_order', 'confusion_examples', 'explorer_entry', 'heatmap_classes',
-           'confusion_heatmap', 'confusion_panels', 'ConfusionExplorer', 'confusion_explorer', 'plot_confusion_cell']
+           'widget_state', 'save_widget_html', 'html_widget_state', 'state_models', 'model_input', 'StageGroups',
+           'GroupAnalysis', 'topk_classes', 'analyse_groups', 'draw_group_numbers', 'GroupViewer', 'group_viewer',
+           'plot_groups', 'show_groups', 'val_images', 'mixing_tiles', 'mixing_panel', 'plot_mixing', 'MixViewer',
+           'mix_viewer', 'top_confusions', 'confusion_scores', 'normalize_cm', 'confusion_label', 'class_order',
+           'confusion_examples', 'explorer_entry', 'heatmap_classes', 'confusion_heatmap', 'confusion_panels',
+           'ConfusionExplorer', 'confusion_explorer', 'plot_confusion_cell']
 
 # %% ../nbs/40_widgets.ipynb #5e0a11c6
 if not hasattr(widgets, 'Stack'):
@@ -159,23 +159,8 @@ def model_input(image: np.ndarray, short_side: int = 448, patch_size: int = 16) 
     x = torch.from_numpy(np.array(Image.fromarray(image).resize((w, h), Image.BILINEAR))).permute(2, 0, 1).float() / 255
     return ((x - torch.tensor(MEAN)[:, None, None]) / torch.tensor(STD)[:, None, None])[None]   # [1,3,h,w]
 
-@contextmanager
-def eval_mode(model: torch.nn.Module):
-    "Run the block with `model.eval()` and `torch.no_grad()`; restore the previous mode afterwards."
-    was = model.training
-    model.eval()
-    try:
-        with torch.no_grad(): yield model
-    finally: model.train(was)
-
-def class_embeddings(model, class_names: Sequence[str], templates='simple') -> torch.Tensor:
-    "Spec §7.1: `[n_cls,D]` class embeddings, the normalised mean over `templates` of the normalised prompt embeddings."
-    ts = get_templates(templates)
-    dev = next(model.parameters()).device
-    with eval_mode(model):
-        ids = tokenize([t.format(c) for c in class_names for t in ts]).to(dev)       # [n_cls*T,77]
-        z = model.encode_text(ids).view(len(class_names), len(ts), -1)               # [n_cls,T,D]
-    return F.normalize(z.mean(1), dim=-1)
+# class names are embedded by `ovs_nb.segment.class_embeddings`, the function evaluation uses, so a viewer shows
+# what the score measured; models run under its `eval_mode` (every submodule's flag restored) and no_grad
 
 # %% ../nbs/40_widgets.ipynb #5e0a11d5
 @dataclass
@@ -229,7 +214,7 @@ def analyse_groups(model, images: Sequence[np.ndarray], class_names: Sequence[st
     E = class_embeddings(model, class_names, templates)                               # [n_cls,D]
     dev, p = E.device, model.img_encoder.patch_size
     out = []
-    with eval_mode(model):
+    with torch.no_grad(), eval_mode(model):
         for name, im in zip(names, images):
             H, W = im.shape[:2]
             x = model_input(im, short_side, p).to(dev)                                 # [1,3,h·p,w·p]

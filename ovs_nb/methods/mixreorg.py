@@ -90,6 +90,11 @@ class MixReorgConfig(GroupViTConfig):
         super().__post_init__()
         for k, allowed in _CHOICES.items():
             if getattr(self, k) not in allowed: raise ValueError(f"{k} must be one of {allowed}, got {getattr(self, k)!r}")
+        if self.seg_assign == 'hard' and not self.hard_assignment:
+            # the one-hot L_seg reads each patch's argmax segment: on soft assignments it is another loss
+            raise ValueError("seg_assign='hard' needs one-hot assignments, but hard_assignment=False makes "
+                             "the grouping blocks' assignments soft: use seg_assign='soft' "
+                             "(or hard_assignment=True)")
         if self.mix_group < 1: raise ValueError(f"mix_group must be >= 1, got {self.mix_group}")
         if self.ctx_depth < 0: raise ValueError(f"ctx_depth must be >= 0, got {self.ctx_depth}")
         if self.pm_layers is not None and not 0 <= self.pm_layers <= self.depths[0]:
@@ -178,11 +183,14 @@ class MixReorgImageEncoder(GroupViTImageEncoder):
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0019
 def project_batch_stats(proj: ProjectMLP, x: torch.Tensor) -> torch.Tensor:
-    "`proj(x)` with BatchNorm layers normalising by the batch's statistics without updating their running statistics."
+    "`proj(x)` in training mode, its BatchNorms (any kind, SyncBatchNorm too) keeping their running statistics."
     lead = x.shape[:-1]
     x = x.reshape(-1, x.shape[-1])
     for mod in proj.linear_hidden:
-        x = F.batch_norm(x, None, None, mod.weight, mod.bias, True, 0., mod.eps) if isinstance(mod, nn.BatchNorm1d) else mod(x)
+        if isinstance(mod, nn.modules.batchnorm._BatchNorm):    # BatchNorm1d, SyncBatchNorm, DistBatchNorm, ...
+            # its own forward (a synchronised one gathers the global batch's statistics) updates only copies
+            x = torch.func.functional_call(mod, {n: t.clone() for n, t in mod.named_buffers()}, (x,))
+        else: x = mod(x)
     x = proj.linear_out(x)
     return x.reshape(*lead, x.shape[-1])
 
