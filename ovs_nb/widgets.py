@@ -251,7 +251,8 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def draw_group_numbers(image: np.ndarray, labels: np.ndarray, groups: Sequence[int], font_size: int = 11) -> np.ndarray:
     "Write each group's number at the centroid of its pixels (white on a dark box)."
     H, W = labels.shape
-    n = int(labels.max()) + 1
+    # `groups` may name a group with no pixel in this (possibly downsized) label map: count up to the largest
+    n = max(int(labels.max()), max(groups, default=-1)) + 1
     cnt = np.bincount(labels.ravel(), minlength=n)                                   # [n]
     ys, xs = np.indices((H, W))
     cy = np.bincount(labels.ravel(), ys.ravel(), n) / np.maximum(cnt, 1)             # [n]
