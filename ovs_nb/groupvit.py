@@ -19,8 +19,8 @@ __all__ = ['PATCH_STEMS', 'GROUPVIT_CONFIGS', 'Mlp', 'MixerMlp', 'Attention', 'C
            'straight_through_one_hot', 'hard_softmax', 'gumbel_softmax', 'AssignAttention', 'GroupingBlock',
            'GroupingLayer', 'PatchEmbed', 'ConvStem', 'interpolate_pos_embed', 'GroupViTImageEncoder',
            'compose_assignments', 'QuickGELU', 'CausalSelfAttention', 'ResidualAttentionBlock', 'Transformer',
-           'TextTransformer', 'ProjectMLP', 'GroupViTConfig', 'groupvit_config', 'register_groupvit', 'GroupViTOutput',
-           'GroupViT', 'create_groupvit', 'param_counts', 'official_key_shapes', 'StateDictMismatchError',
+           'TextTransformer', 'ProjectMLP', 'GroupViTConfig', 'groupvit_config', 'GroupViTOutput', 'GroupViT',
+           'create_groupvit', 'param_counts', 'official_key_shapes', 'StateDictMismatchError',
            'from_official_state_dict', 'to_official_state_dict', 'load_official_groupvit']
 
 # %% ../nbs/10_groupvit.ipynb #1683e6af
@@ -483,10 +483,6 @@ def groupvit_config(name: str = 'groupvit-s', **overrides) -> GroupViTConfig:
     "The preset `name` with `overrides` applied (unknown fields raise `TypeError`)."
     if name not in GROUPVIT_CONFIGS: raise KeyError(f"unknown GroupViT preset {name!r}; known: {sorted(GROUPVIT_CONFIGS)}")
     return replace(GROUPVIT_CONFIGS[name], **overrides)
-
-def register_groupvit(name: str, cfg: GroupViTConfig):
-    "Add (or replace) a named preset."
-    GROUPVIT_CONFIGS[name] = cfg
 
 # %% ../nbs/10_groupvit.ipynb #b1d04d2e
 class GroupViTOutput(NamedTuple):

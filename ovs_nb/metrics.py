@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 from .core import figures_dir
-from .segment import segment_batch, IMAGENET_MEAN, IMAGENET_STD
+from .segment import segment_batch, IMAGENET_MEAN, IMAGENET_STD, GROUPVIT_BG_THRESH
 from .segdata import VOCSegmentation, read_label
 
 # %% auto #0
@@ -234,7 +234,8 @@ def predict(segmenter, dataset, idx: int, *, class_names: Sequence[str] | None =
                 scores=scores.cpu(), class_names=names, with_bg=with_bg)
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a02
-_GROUPVIT_BG = {'voc': 0.95, 'context': 0.35, 'coco_object': 0.95, 'scenes': 0.95}
+_T = GROUPVIT_BG_THRESH
+_GROUPVIT_BG = {'voc': _T, 'context': 0.35, 'coco_object': _T, 'scenes': _T}
 EVAL_PROTOCOLS = {
     'groupvit': dict(short_side=448, crop=448, stride=224, mode='slide', templates='simple', background='native',
                      bg_thresh=_GROUPVIT_BG, names='groupvit'),                                # spec §7

@@ -14,9 +14,9 @@ from .text import tokenize, get_templates
 from .groupvit import compose_assignments
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'SegmenterProtocol', 'eval_mode', 'class_embeddings', 'Segmenter',
-           'groupvit_affinity', 'groupvit_background', 'GroupViTSegmenter', 'rescale_size', 'as_chw', 'preprocess',
-           'slide_windows', 'segment_batch', 'segment', 'PAMR', 'ProtocolSegmenter']
+__all__ = ['GROUPVIT_BG_THRESH', 'IMAGENET_MEAN', 'IMAGENET_STD', 'SegmenterProtocol', 'eval_mode', 'class_embeddings',
+           'Segmenter', 'groupvit_affinity', 'groupvit_background', 'GroupViTSegmenter', 'rescale_size', 'as_chw',
+           'preprocess', 'slide_windows', 'segment_batch', 'segment', 'PAMR', 'ProtocolSegmenter']
 
 # %% ../nbs/30_segment.ipynb #02a10a9d
 @runtime_checkable
@@ -97,9 +97,11 @@ def groupvit_background(fg: torch.Tensor, q_max: torch.Tensor, bg_thresh) -> tor
     return (best < thr[..., None, None]).to(fg.dtype)
 
 # %% ../nbs/30_segment.ipynb #96d67b60
+GROUPVIT_BG_THRESH = 0.95    # GroupViT's background threshold (VOC, COCO-Object; Context uses 0.35): spec §7
+
 class GroupViTSegmenter(Segmenter):
     "GroupViT zero-shot segmenter: soft group maps → hard pixel-to-group → group–class affinity → background threshold."
-    def __init__(self, model: nn.Module, bg_thresh: float = 0.95, topk: int = 5, text_chunk: int = 256):
+    def __init__(self, model: nn.Module, bg_thresh: float = GROUPVIT_BG_THRESH, topk: int = 5, text_chunk: int = 256):
         super().__init__(model, text_chunk)
         self.bg_thresh, self.topk = bg_thresh, topk
 

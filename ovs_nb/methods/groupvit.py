@@ -11,13 +11,14 @@ from ..core import Method, register_method
 from ..groupvit import create_groupvit
 from ..losses import contrastive_loss, multi_label_loss, unwrap_model
 from ..train import SCENES_CPU_RECIPE, PROVING_RECIPE
+from ..segment import GROUPVIT_BG_THRESH
 
 # %% auto #0
 __all__ = ['DEFAULTS', 'CPU', 'RECIPES', 'GROUPVIT', 'build', 'loss', 'segmenter']
 
 # %% ../../nbs/20_methods_groupvit.ipynb #c20a0007
-DEFAULTS = dict(preset='groupvit-tiny', transform='deit', k_prompts=3, templates='full', image_size=None,
-                bg_thresh=0.95, topk=5, seg_templates='simple')
+DEFAULTS = dict(preset='groupvit-tiny', transform='deit', k_prompts=3, templates='full',
+                bg_thresh=GROUPVIT_BG_THRESH, topk=5)
 
 # Named training recipes (`ovs_nb.train.recipe_changes`): TrainConfig fields a run starts from.
 CPU = dict(SCENES_CPU_RECIPE, preset='groupvit-cpu')     # 16k easy scenes: ~3 epochs at 800 steps

@@ -18,6 +18,7 @@ from ..core import Method, register_method, seed_everything
 from ..groupvit import (GroupViT, GroupViTConfig, GroupViTImageEncoder, GroupViTOutput, AttnBlock, ProjectMLP,
                             GROUPVIT_CONFIGS, compose_assignments)
 from ..train import SCENES_CPU_RECIPE, PROVING_RECIPE
+from ..segment import GROUPVIT_BG_THRESH
 from ..losses import contrastive_loss, multi_label_loss, gather_with_grad, unwrap_model
 
 # %% auto #0
@@ -302,8 +303,8 @@ def loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
     return terms
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0040
-DEFAULTS = dict(preset='mixreorg-tiny', transform='deit', k_prompts=3, templates='full', image_size=None,
-                bg_thresh=0.95, topk=5, seg_templates='simple')
+DEFAULTS = dict(preset='mixreorg-tiny', transform='deit', k_prompts=3, templates='full',
+                bg_thresh=GROUPVIT_BG_THRESH, topk=5)
 CPU = dict(SCENES_CPU_RECIPE, preset='mixreorg-cpu')
 RECIPES = {
     # CPU demo: what `papermill nbs/train.ipynb out.ipynb -p method mixreorg` runs (proposed default): the shared CPU
