@@ -70,16 +70,17 @@ def iou_table(cm, class_names: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(dict(iou=r['iou'], acc=r['class_acc'], gt_pixels=cm.sum(1).numpy(), pred_pixels=cm.sum(0).numpy()),
                         index=pd.Index(list(class_names), name='class'))
 
-def normalize_confusion(cm, normalize: str | None = 'row') -> np.ndarray:
-    "`cm` as float: rows sum to 1 ('row': recall view), columns sum to 1 ('col': precision view), or counts (None)."
+def normalize_confusion(cm, normalize: str = 'row') -> np.ndarray:
+    "`cm` as float: rows sum to 1 ('row': recall view), columns sum to 1 ('column': precision view), or counts ('none')."
+    if normalize not in ('row', 'column', 'none'):
+        raise ValueError(f"normalize must be 'row', 'column' or 'none', got {normalize!r}")
     cm = torch.as_tensor(cm).detach().double().cpu().numpy()
-    if normalize is None: return cm
-    if normalize not in ('row', 'col'): raise ValueError(f"normalize must be 'row', 'col' or None, got {normalize!r}")
+    if normalize == 'none': return cm
     s = cm.sum(1, keepdims=True) if normalize == 'row' else cm.sum(0, keepdims=True)
     with np.errstate(invalid='ignore', divide='ignore'): return np.where(s > 0, cm / s, np.nan)
 
 # %% ../nbs/31_metrics.ipynb #005c61b5
-def plot_confusion(cm, class_names: Sequence[str], normalize: str | None = 'row', path=None, title: str | None = None,
+def plot_confusion(cm, class_names: Sequence[str], normalize: str = 'row', path=None, title: str | None = None,
                    annotate: bool | None = None, ax=None):
     "Heat map of the (normalised) confusion matrix; saved to `path` (a bare name goes to `figures/`) if given."
     import matplotlib.pyplot as plt
@@ -92,8 +93,8 @@ def plot_confusion(cm, class_names: Sequence[str], normalize: str | None = 'row'
     im = ax.imshow(np.ma.masked_invalid(m), cmap='Blues', vmin=0, vmax=1 if normalize else None)
     ax.set_xticks(range(n), class_names, rotation=90, fontsize=8); ax.set_yticks(range(n), class_names, fontsize=8)
     ax.set_xlabel('predicted'); ax.set_ylabel('ground truth')
-    ax.set_title(title or {'row': 'confusion (rows sum to 1: recall)', 'col': 'confusion (columns sum to 1: precision)',
-                           None: 'confusion (pixels)'}[normalize])
+    ax.set_title(title or {'row': 'confusion (rows sum to 1: recall)', 'column': 'confusion (columns sum to 1: precision)',
+                           'none': 'confusion (pixels)'}[normalize])
     if annotate if annotate is not None else n <= 25:
         for i, j in zip(*np.nonzero(np.nan_to_num(m) > 0)):
             ax.text(j, i, f'{m[i, j]:.2f}' if normalize else f'{int(m[i, j])}', ha='center', va='center', fontsize=6,

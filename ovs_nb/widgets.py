@@ -534,11 +534,11 @@ def mix_viewer(snapshots: Sequence[dict], rows: Sequence[str] = tuple(MIX_ROWS)[
 # %% ../nbs/40_widgets.ipynb #5e0a1212
 NORMALIZE = {'row': 'row: % of each true class (recall)', 'column': 'column: % of each predicted class (precision)',
              'none': 'none: pixels'}
-_NORM_ALIASES = {'row': 'row', 'column': 'column', 'col': 'column', 'none': 'none', None: 'none'}
 
 def _norm_name(normalize) -> str:
-    if normalize not in _NORM_ALIASES: raise ValueError(f"normalize must be 'row', 'column' or 'none', not {normalize!r}")
-    return _NORM_ALIASES[normalize]
+    "The one set of names `ovs_nb.metrics.normalize_confusion` uses too."
+    if normalize not in NORMALIZE: raise ValueError(f"normalize must be 'row', 'column' or 'none', not {normalize!r}")
+    return normalize
 
 def _check_cm(cm) -> np.ndarray:
     cm = np.asarray(cm)
@@ -567,7 +567,7 @@ def confusion_scores(cm) -> dict:
 
 def normalize_cm(cm, normalize='row') -> np.ndarray:
     "`cm` as float: rows sum to 1 (`'row'`), columns sum to 1 (`'column'`) or counts (`'none'`); NaN for empty rows/columns."
-    return normalize_confusion(_check_cm(cm), {'row': 'row', 'column': 'col', 'none': None}[_norm_name(normalize)])
+    return normalize_confusion(_check_cm(cm), _norm_name(normalize))
 
 def confusion_label(cm, class_names: Sequence[str], i: int, j: int) -> str:
     "`'person -> chair: 1,234 px (5.1% of person)'`: the pixels of true `i` predicted as `j`, and their share of true `i`."
