@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 from .core import figures_dir
-from .segment import segment_batch, IMAGENET_MEAN, IMAGENET_STD, GROUPVIT_BG_THRESH
+from .segment import segment_batch, IMAGENET_MEAN_255, IMAGENET_STD_255, GROUPVIT_BG_THRESH
 from .segdata import VOCSegmentation, read_label
 
 # %% auto #0
@@ -153,7 +153,7 @@ def _sync(dev):
 
 def evaluate(segmenter, dataset, *, class_names: Sequence[str] | None = None, with_bg: bool | None = None,
              templates='simple', short_side: int | None = 448, max_long: int = 2048, crop=448, stride=224,
-             mode: str = 'slide', mean=IMAGENET_MEAN, std=IMAGENET_STD, limit: int | None = None,
+             mode: str = 'slide', mean=IMAGENET_MEAN_255, std=IMAGENET_STD_255, limit: int | None = None,
              batch_size: int = 1, window_batch: int = 8, num_workers: int = 0, ignore_index: int = 255,
              progress: bool = True, desc: str = 'evaluate', record_confusions: int = 0, precision: str = 'fp32',
              per_image: bool = False, fg_oracle: bool = False) -> EvalResult:

@@ -12,9 +12,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from .text import tokenize, get_templates
 from .groupvit import compose_assignments
+from .data import IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
-__all__ = ['GROUPVIT_BG_THRESH', 'IMAGENET_MEAN', 'IMAGENET_STD', 'SegmenterProtocol', 'eval_mode', 'class_embeddings',
+__all__ = ['GROUPVIT_BG_THRESH', 'IMAGENET_MEAN_255', 'IMAGENET_STD_255', 'SegmenterProtocol', 'eval_mode', 'class_embeddings',
            'Segmenter', 'groupvit_affinity', 'groupvit_background', 'GroupViTSegmenter', 'rescale_size', 'as_chw',
            'preprocess', 'slide_windows', 'segment_batch', 'segment', 'PAMR', 'ProtocolSegmenter']
 
@@ -139,8 +140,10 @@ class GroupViTSegmenter(Segmenter):
     def __repr__(self): return f"GroupViTSegmenter(bg_thresh={self.bg_thresh}, topk={self.topk})"
 
 # %% ../nbs/30_segment.ipynb #e773c1d9
-IMAGENET_MEAN = (123.675, 116.28, 103.53)    # RGB, 0-255 scale (mmseg's Normalize)
-IMAGENET_STD = (58.395, 57.12, 57.375)
+# ImageNet's statistics (`ovs_nb.data.IMAGENET_MEAN`, 0-1 scale) on the 0-255 scale mmseg's Normalize works on:
+# (123.675, 116.28, 103.53) / (58.395, 57.12, 57.375)
+IMAGENET_MEAN_255 = tuple(round(255 * m, 3) for m in IMAGENET_MEAN)
+IMAGENET_STD_255 = tuple(round(255 * s, 3) for s in IMAGENET_STD)
 
 def rescale_size(h: int, w: int, short_side: int = 448, max_long: int = 2048) -> tuple[int, int]:
     "mmcv's keep-ratio target size: short side `short_side` unless the long side would exceed `max_long`."
@@ -156,7 +159,7 @@ def as_chw(image) -> torch.Tensor:
     if x.shape[0] != 3: raise ValueError(f"expected 3 channels, got shape {tuple(x.shape)}")
     return x
 
-def preprocess(image, short_side: int | None = 448, max_long: int = 2048, mean=IMAGENET_MEAN, std=IMAGENET_STD,
+def preprocess(image, short_side: int | None = 448, max_long: int = 2048, mean=IMAGENET_MEAN_255, std=IMAGENET_STD_255,
                device=None) -> torch.Tensor:
     "Keep-ratio resize and normalise one RGB 0-255 image (mmseg's test pipeline) → float `[3,h,w]` on `device`."
     x = as_chw(image)
@@ -186,7 +189,7 @@ def slide_windows(H: int, W: int, crop=448, stride=224) -> list[tuple[int, int, 
 
 # %% ../nbs/30_segment.ipynb #bdd344e6
 def segment_batch(segmenter, images: Sequence, class_emb: torch.Tensor, *, with_bg: bool, short_side: int | None = 448,
-                  max_long: int = 2048, crop=448, stride=224, mean=IMAGENET_MEAN, std=IMAGENET_STD,
+                  max_long: int = 2048, crop=448, stride=224, mean=IMAGENET_MEAN_255, std=IMAGENET_STD_255,
                   mode: str = 'slide', window_batch: int = 8, n_out: int | None = None) -> list[torch.Tensor]:
     "Scores `[n_cls(+1), H_i, W_i]` at each image's original size; windows of all `images` batched through `segmenter`."
     if mode not in ('slide', 'whole'): raise ValueError(f"mode must be 'slide' or 'whole', got {mode!r}")
@@ -216,7 +219,7 @@ def segment_batch(segmenter, images: Sequence, class_emb: torch.Tensor, *, with_
             for c, n, hw in zip(canvas, count, orig)]
 
 def segment(segmenter, image, class_emb: torch.Tensor, *, with_bg: bool, short_side: int | None = 448,
-            max_long: int = 2048, crop=448, stride=224, mean=IMAGENET_MEAN, std=IMAGENET_STD, mode: str = 'slide',
+            max_long: int = 2048, crop=448, stride=224, mean=IMAGENET_MEAN_255, std=IMAGENET_STD_255, mode: str = 'slide',
             window_batch: int = 8) -> torch.Tensor:
     "mmseg-equivalent inference for one RGB 0-255 image → scores `[n_cls(+1 bg first), H, W]` at its original size."
     return segment_batch(segmenter, [image], class_emb, with_bg=with_bg, short_side=short_side, max_long=max_long,

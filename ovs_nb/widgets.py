@@ -17,16 +17,17 @@ from .text import tokenize, get_templates
 from .groupvit import compose_assignments
 from .metrics import miou_from_confusion, normalize_confusion
 from .segment import class_embeddings, eval_mode
+from .data import IMAGENET_MEAN, IMAGENET_STD     # 0-1 scale: the viewers normalise 0-1 pixels
 
 # %% auto #0
-__all__ = ['WIDGET_STATE_MIME', 'MEAN', 'STD', 'MIX_ROWS', 'NORMALIZE', 'CONF_COLOURS', 'CONF_LEGEND', 'SORTS', 'group_palette',
-           'label_edges', 'overlay', 'image_bytes', 'image_widget', 'fit', 'Linked', 'link_index', 'selector_stack',
-           'widget_state', 'save_widget_html', 'html_widget_state', 'state_models', 'model_input', 'StageGroups',
-           'GroupAnalysis', 'topk_classes', 'analyse_groups', 'draw_group_numbers', 'GroupViewer', 'group_viewer',
-           'plot_groups', 'show_groups', 'val_images', 'mixing_tiles', 'mixing_panel', 'plot_mixing', 'MixViewer',
-           'mix_viewer', 'top_confusions', 'confusion_scores', 'normalize_cm', 'confusion_label', 'class_order',
-           'confusion_examples', 'explorer_entry', 'heatmap_classes', 'confusion_heatmap', 'confusion_panels',
-           'ConfusionExplorer', 'confusion_explorer', 'plot_confusion_cell']
+__all__ = ['WIDGET_STATE_MIME', 'MIX_ROWS', 'NORMALIZE', 'CONF_COLOURS', 'CONF_LEGEND', 'SORTS', 'group_palette', 'label_edges',
+           'overlay', 'image_bytes', 'image_widget', 'fit', 'Linked', 'link_index', 'selector_stack', 'widget_state',
+           'save_widget_html', 'html_widget_state', 'state_models', 'model_input', 'StageGroups', 'GroupAnalysis',
+           'topk_classes', 'analyse_groups', 'draw_group_numbers', 'GroupViewer', 'group_viewer', 'plot_groups',
+           'show_groups', 'val_images', 'mixing_tiles', 'mixing_panel', 'plot_mixing', 'MixViewer', 'mix_viewer',
+           'top_confusions', 'confusion_scores', 'normalize_cm', 'confusion_label', 'class_order', 'confusion_examples',
+           'explorer_entry', 'heatmap_classes', 'confusion_heatmap', 'confusion_panels', 'ConfusionExplorer',
+           'confusion_explorer', 'plot_confusion_cell']
 
 # %% ../nbs/40_widgets.ipynb #5e0a11c6
 if not hasattr(widgets, 'Stack'):
@@ -148,8 +149,6 @@ def state_models(state: dict, name: str | None = None) -> dict:
     return {k: v for k, v in s.items() if name is None or v.get('model_name') == name}
 
 # %% ../nbs/40_widgets.ipynb #5e0a11d2
-MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)    # spec §7: (123.675, 116.28, 103.53) / (58.395, 57.12, 57.375)
-
 def model_input(image: np.ndarray, short_side: int = 448, patch_size: int = 16) -> torch.Tensor:
     "`image [H,W,3]` uint8 -> `[1,3,h,w]` normalised float: short side `short_side`, sides rounded to multiples of `patch_size`."
     image = _check_image(image)
@@ -157,7 +156,7 @@ def model_input(image: np.ndarray, short_side: int = 448, patch_size: int = 16) 
     s = short_side / min(H, W)
     h, w = (max(patch_size, round(n * s / patch_size) * patch_size) for n in (H, W))
     x = torch.from_numpy(np.array(Image.fromarray(image).resize((w, h), Image.BILINEAR))).permute(2, 0, 1).float() / 255
-    return ((x - torch.tensor(MEAN)[:, None, None]) / torch.tensor(STD)[:, None, None])[None]   # [1,3,h,w]
+    return ((x - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(IMAGENET_STD)[:, None, None])[None]   # [1,3,h,w]
 
 # class names are embedded by `ovs_nb.segment.class_embeddings`, the function evaluation uses, so a viewer shows
 # what the score measured; models run under its `eval_mode` (every submodule's flag restored) and no_grad
