@@ -15,6 +15,7 @@ from .text import tokenize
 from .segment import (Segmenter, GroupViTSegmenter, ProtocolSegmenter, eval_mode, as_chw, preprocess, rescale_size,
                             segment_batch, groupvit_background)
 from .metrics import (EvalResult, class_iou, evaluate_protocol, protocol_settings, protocol_segmenter, background_rule,
+                            tower_autocast,
                             _setup, _label, _tensor, _SEGMENT_ARGS)
 
 # %% auto #0
@@ -66,7 +67,7 @@ def encode_images(model: nn.Module, images: Sequence, size: int | None = None, c
     for i, x in enumerate(raw):
         by_shape.setdefault(rescale_size(*x.shape[1:], size) if crop == 'full' else size, []).append(i)
     feats, groups, n_groups = [None] * len(raw), [None] * len(raw), None
-    with eval_mode(model), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == 'bf16'):
+    with eval_mode(model), tower_autocast(dev.type, precision):
         for idx in by_shape.values():
             for k in range(0, len(idx), batch_size):
                 j = idx[k:k + batch_size]
@@ -254,7 +255,7 @@ def threshold_sweep(segmenter, dataset, thresholds: Sequence[float], protocol: s
     cms = torch.zeros(T * C * C, dtype=torch.long, device=dev)
     for i in range(n):
         it = dataset[i]
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == 'bf16'):
+        with tower_autocast(dev.type, precision):
             out = segment_batch(sweep, [it['image']], E, with_bg=True, n_out=T + C - 1, **seg_kw)[0]   # [T+C-1,H,W]
         best, arg = out[T:].max(0)                                                             # foreground: first max
         pred = torch.where(out[:T] >= best, 0, arg + 1)                                        # [T,H,W]: ties to background

@@ -19,9 +19,10 @@ from .segdata import VOCSegmentation, read_label
 # %% auto #0
 __all__ = ['EVAL_PROTOCOLS', 'SEGMENTER_SETTINGS', 'DATASET_SETTINGS', 'VAL_DATASETS', 'BENCHMARK_ORDER', 'confusion_matrix',
            'class_iou', 'miou_from_confusion', 'iou_table', 'normalize_confusion', 'plot_confusion', 'EvalResult',
-           'evaluate', 'predict', 'protocol_settings', 'background_rule', 'protocol_segmenter', 'evaluate_protocol',
-           'background_baseline', 'scenes_val_dataset', 'scenes_calib_dataset', 'val_dataset', 'plot_predictions',
-           'results_table', 'markdown_table', 'write_results', 'confusion_entry', 'evaluate_suite', 'eval_cli']
+           'tower_autocast', 'evaluate', 'predict', 'protocol_settings', 'background_rule', 'protocol_segmenter',
+           'evaluate_protocol', 'background_baseline', 'scenes_val_dataset', 'scenes_calib_dataset', 'val_dataset',
+           'plot_predictions', 'results_table', 'markdown_table', 'write_results', 'confusion_entry', 'evaluate_suite',
+           'eval_cli']
 
 # %% ../nbs/31_metrics.ipynb #2f8b4d1e
 def _tensor(x) -> torch.Tensor:
@@ -148,6 +149,11 @@ def _setup(dataset, class_names, with_bg):
     with_bg = (names[0] == 'background') if with_bg is None else bool(with_bg)
     return names, with_bg, list(names[1:] if with_bg else names)
 
+def tower_autocast(device_type: str, precision: str = 'fp32'):
+    "The autocast context of an evaluation `precision` ('fp32': none; 'bf16': the towers in bf16); other values refused."
+    if precision not in ('fp32', 'bf16'): raise ValueError(f"precision must be 'fp32' or 'bf16', not {precision!r}")
+    return torch.autocast(device_type, dtype=torch.bfloat16, enabled=precision == 'bf16')
+
 def _sync(dev):
     if dev.type == 'cuda': torch.cuda.synchronize(dev)
 
@@ -158,7 +164,7 @@ def evaluate(segmenter, dataset, *, class_names: Sequence[str] | None = None, wi
              progress: bool = True, desc: str = 'evaluate', record_confusions: int = 0, precision: str = 'fp32',
              per_image: bool = False, fg_oracle: bool = False) -> EvalResult:
     "Zero-shot mIoU of `segmenter` on `dataset` (items {'image','label'}) with mmseg's protocol (spec §7); under torchrun each rank scores a slice."
-    if precision not in ('fp32', 'bf16'): raise ValueError(f"precision must be 'fp32' or 'bf16', not {precision!r}")
+    tower_autocast('cpu', precision)                                        # a bad precision fails before any work
     names, with_bg, fg = _setup(dataset, class_names, with_bg)
     E = segmenter.embed_classes(fg, templates)                               # [n_fg, D]
     dev, n_cls = E.device, len(names)
@@ -180,7 +186,7 @@ def evaluate(segmenter, dataset, *, class_names: Sequence[str] | None = None, wi
         for k in range(0, len(mine), batch_size):
             idx = mine[k:k + batch_size]
             chunk = [next(items) for _ in idx]
-            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == 'bf16'):   # the towers only
+            with tower_autocast(dev.type, precision):                        # the towers only (segmenter: fp32 after)
                 outs = segment_batch(segmenter, [it['image'] for it in chunk], E, **seg_kw)   # [n_cls,H,W] each (fp32)
             for i, it, scores in zip(idx, chunk, outs):
                 lab = _tensor(it['label']).to(dev)
@@ -406,13 +412,14 @@ def results_table(records: Sequence[dict]) -> pd.DataFrame:
     if not records: raise ValueError("no results to tabulate")
     protos = sorted({r.get('protocol') for r in records}, key=str)
     if len(protos) > 1: raise ValueError(f"results from different protocols {protos} do not belong in one table")
-    df = pd.DataFrame(records).pivot_table(index='run', columns='dataset', values='miou', aggfunc='last', sort=False) * 100
+    recs = pd.DataFrame(records)
+    df = recs.pivot_table(index='run', columns='dataset', values='miou', aggfunc='last', sort=False) * 100
     order = [d for d in BENCHMARK_ORDER if d in df.columns] + [d for d in df.columns if d not in BENCHMARK_ORDER]
     df = df[order]
     df['avg'] = df.mean(axis=1).where(df.notna().all(axis=1))
     for col in ('background', 'precision'):           # how each row was scored, where the records say
         if all(col in r for r in records):
-            df[col] = pd.DataFrame(records).groupby('run', sort=False)[col].agg(lambda v: '/'.join(sorted(set(map(str, v)))))
+            df[col] = recs.groupby('run', sort=False)[col].agg(lambda v: '/'.join(sorted(set(map(str, v)))))
     df.columns.name, df.attrs['protocol'] = None, protos[0]
     return df
 
