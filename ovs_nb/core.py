@@ -10,29 +10,33 @@ from typing import Callable
 from pathlib import Path
 import numpy as np
 import torch
+import torch.nn as nn
 import torch.distributed as dist
 
 # %% auto #0
 __all__ = ['METHODS', 'project_root', 'data_dir', 'figures_dir', 'derive_seed', 'seed_everything', 'rng_scope', 'get_rank',
-           'get_world_size', 'is_main_process', 'atomic_write', 'Method', 'register_method', 'available_methods',
-           'get_method']
+           'get_world_size', 'is_main_process', 'atomic_write', 'MethodDefaults', 'Method', 'register_method',
+           'available_methods', 'get_method']
 
 # %% ../nbs/00_core.ipynb #441dd37f
 def project_root() -> Path:
     "The ovs_nb checkout containing the current directory or this package, else the current directory."
     for start in (Path.cwd(), Path(__file__).resolve().parent if '__file__' in globals() else Path.cwd()):
         for p in (start, *start.parents):
-            ini = p/'settings.ini'
-            if ini.exists() and 'lib_name = ovs_nb' in ini.read_text(errors='ignore'): return p
+            ini = p / 'settings.ini'
+            if ini.exists() and 'lib_name = ovs_nb' in ini.read_text(errors='ignore'):
+                return p
     return Path.cwd()
+
 
 def data_dir(*parts) -> Path:
     "`$OVS_NB_DATA` or `<root>/data`, joined with `parts`."
-    return Path(os.environ.get('OVS_NB_DATA') or project_root()/'data').joinpath(*parts)
+    return Path(os.environ.get('OVS_NB_DATA') or project_root() / 'data').joinpath(*parts)
+
 
 def figures_dir() -> Path:
     "`$OVS_NB_FIGURES` or `<root>/figures`, created on demand."
-    d = Path(os.environ.get('OVS_NB_FIGURES') or project_root()/'figures')
+    d = Path(os.environ.get('OVS_NB_FIGURES') or project_root() / 'figures')
     d.mkdir(parents=True, exist_ok=True)
     return d
 
@@ -41,9 +45,12 @@ def derive_seed(*parts) -> int:
     "A stable 32-bit seed from any printable `parts` (same value in every process and run)."
     return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:4], 'little')
 
+
 def seed_everything(seed: int):
     "Seed Python, NumPy and torch (all devices)."
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
 
 # %% ../nbs/00_core.ipynb #6494458e
 @contextlib.contextmanager
@@ -51,57 +58,102 @@ def rng_scope(seed: int):
     "Run the block with Python/NumPy/torch CPU generators seeded by `seed`; restore their state afterwards."
     py, npy, th = random.getstate(), np.random.get_state(), torch.get_rng_state()
     seed_everything(seed)
-    try: yield
-    finally: random.setstate(py); np.random.set_state(npy); torch.set_rng_state(th)
+    try:
+        yield
+    finally:
+        random.setstate(py)
+        np.random.set_state(npy)
+        torch.set_rng_state(th)
 
 # %% ../nbs/00_core.ipynb #37285f71
-def get_rank() -> int:
-    "Global rank: the process group's, else `$RANK`, else 0."
-    if dist.is_available() and dist.is_initialized(): return dist.get_rank()
-    return int(os.environ.get('RANK', 0))
+def get_rank(group_only: bool = False) -> int:
+    "Global rank: the process group's, else `$RANK` (torchrun's, before the group is joined) unless `group_only`: 0."
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank()
+    return 0 if group_only else int(os.environ.get('RANK', 0))
 
-def get_world_size() -> int:
-    "World size: the process group's, else `$WORLD_SIZE`, else 1."
-    if dist.is_available() and dist.is_initialized(): return dist.get_world_size()
-    return int(os.environ.get('WORLD_SIZE', 1))
 
-def is_main_process() -> bool: return get_rank() == 0
+def get_world_size(group_only: bool = False) -> int:
+    "World size: the process group's, else `$WORLD_SIZE` unless `group_only`: 1 (what a collective would span)."
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_world_size()
+    return 1 if group_only else int(os.environ.get('WORLD_SIZE', 1))
+
+
+def is_main_process() -> bool:
+    return get_rank() == 0
 
 # %% ../nbs/00_core.ipynb #237ed870
 @contextlib.contextmanager
 def atomic_write(path, mode: str = 'wb'):
     "Open a temporary file beside `path` for writing; on success, rename it to `path`; on error, remove it."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    umask = os.umask(0); os.umask(umask)
+    umask = os.umask(0)
+    os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the final file the usual permissions
     try:
         with os.fdopen(fd, mode) as f:
             yield f
-            f.flush(); os.fsync(f.fileno())
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
 
 # %% ../nbs/00_core.ipynb #a7c3e1f0
-@dataclass
+@dataclass(frozen=True)
+class MethodDefaults:
+    "What a method expects of the data and the model when a run does not say (`ovs_nb.train.resolve_config`)."
+
+    preset: str | None = None  # the model preset `build` uses when a run names none
+    transform: str = 'deit'  # training augmentation (`ovs_nb.data.train_transform`)
+    k_prompts: int = 0  # noun prompts per caption for a multi-label loss (0: none)
+    templates: str = 'full'  # prompt templates of those noun prompts
+    image_size: int | None = None  # training resolution; None: the model's own (`cfg.img_size`)
+
+
 class Method:
-    "A training method: how to build its model, its loss terms, its segmenter and its default settings."
-    name: str
-    build: Callable        # build(preset=None, **overrides) -> nn.Module
-    loss: Callable         # loss(model, batch) -> dict[str, Tensor]; entries with 'loss' in the key are summed
-    segmenter: Callable    # segmenter(model, **options) -> a segmenter (see ovs_nb.segment)
-    defaults: dict = field(default_factory=dict)
-    doc: str = ''
-    views: Callable | None = None   # views(model, run_dir=None, dataset=None) -> a widget (or None): the method's own viewer
+    "A training method: subclass it, override `build`, `loss` and `segmenter` (and `views`), register an instance."
+
+    name: str = ''  # the registry key: `get_method(name)`, `-p method <name>`
+    doc: str = ''  # one line: the paper and what the method changes
+    defaults: MethodDefaults = MethodDefaults()  # data and model settings a run falls back to
+    recipes: dict[str, dict] = {}  # named TrainConfig values (`TrainConfig.from_recipe`)
+
+    def build(self, preset: str | None = None, **overrides) -> nn.Module:
+        "A fresh model from a named preset, with config `overrides`."
+        raise NotImplementedError(f"method {self.name!r} does not define build")
+
+    def loss(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+        "The loss terms of one batch: the entries whose key contains 'loss' are summed and optimised."
+        raise NotImplementedError(f"method {self.name!r} does not define loss")
+
+    def segmenter(self, model: nn.Module, **options):
+        "A zero-shot segmenter (`ovs_nb.segment`) of the trained `model`."
+        raise NotImplementedError(f"method {self.name!r} does not define segmenter")
+
+    def views(self, model: nn.Module, run_dir=None, dataset=None):
+        "The method's own viewer of a trained model (a widget), or None: it has none."
+        return None
+
+    def __repr__(self):
+        return f"{type(self).__name__}(name={self.name!r})"
+
 
 METHODS: dict[str, Method] = {}
 
+
 def register_method(method: Method) -> Method:
     "Register `method` under `method.name` (a re-registration replaces it, so notebooks can be re-run)."
+    if not isinstance(method, Method) or not method.name:
+        raise TypeError(f"register an instance of a Method subclass with a name, not {method!r}")
     METHODS[method.name] = method
     return method
+
 
 def available_methods() -> list[str]:
     "Registered methods plus every module in `ovs_nb.methods`."
@@ -111,12 +163,17 @@ def available_methods() -> list[str]:
         names |= {m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith('_')}
     return sorted(names)
 
+
 def get_method(name: str) -> Method:
     "The registered method `name`, importing `ovs_nb.methods.<name>` if needed; a clear error if there is none."
     if name not in METHODS:
-        try: importlib.import_module(f'ovs_nb.methods.{name}')
+        try:
+            importlib.import_module(f'ovs_nb.methods.{name}')
         except ModuleNotFoundError as e:
-            if e.name not in (f'ovs_nb.methods.{name}', 'ovs_nb.methods'): raise
+            if e.name not in (f'ovs_nb.methods.{name}', 'ovs_nb.methods'):
+                raise
     if name not in METHODS:
-        raise KeyError(f"unknown method {name!r}; available methods: {', '.join(available_methods()) or 'none'}")
+        raise KeyError(
+            f"unknown method {name!r}; available methods: {', '.join(available_methods()) or 'none'}"
+        )
     return METHODS[name]

@@ -30,11 +30,13 @@ __all__ = ['IMAGE_EXTS', 'TEXT_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEA
 # %% ../nbs/02_data.ipynb #d4ba0436
 def expand_urls(urls) -> list[str]:
     "Flat list of shard URLs from a brace pattern, '::'-joined patterns, a `Path`, or a list of any of these."
-    if isinstance(urls, (str, Path)): urls = [urls]
+    if isinstance(urls, (str, Path)):
+        urls = [urls]
     out = []
     for u in urls:
         for part in str(u).split('::'):
-            if part.strip(): out.extend(braceexpand.braceexpand(part.strip()))
+            if part.strip():
+                out.extend(braceexpand.braceexpand(part.strip()))
     return out
 
 # %% ../nbs/02_data.ipynb #8d1d47b8
@@ -42,57 +44,107 @@ def _scheme(url: str) -> str:
     s = urlparse(url).scheme
     return '' if len(s) == 1 else s  # a one-letter scheme is a Windows drive, i.e. a local path
 
+
 def _local_path(url: str) -> str | None:
     "The file path of a local shard URL, None for a remote one."
     s = _scheme(url)
-    if s == '': return url
-    if s == 'file': return url2pathname(urlparse(url).path)
+    if s == '':
+        return url
+    if s == 'file':
+        return url2pathname(urlparse(url).path)
     return None
+
 
 def check_shards(urls) -> list[str]:
     "Expand `urls`; raise if any local shard is missing or a URL scheme has no webdataset opener. Returns the list."
     expanded = expand_urls(urls)
-    if not expanded: raise ValueError(f"no shards in {urls!r}")
+    if not expanded:
+        raise ValueError(f"no shards in {urls!r}")
     missing = [u for u in expanded if (p := _local_path(u)) is not None and not Path(p).is_file()]
     if missing:
         shown = ', '.join(missing[:10]) + (f', ... ({len(missing) - 10} more)' if len(missing) > 10 else '')
         raise FileNotFoundError(f"{len(missing)} of {len(expanded)} shards not found: {shown}")
-    unknown = sorted({_scheme(u) for u in expanded if _local_path(u) is None and _scheme(u) not in gopen_schemes})
+    unknown = sorted(
+        {_scheme(u) for u in expanded if _local_path(u) is None and _scheme(u) not in gopen_schemes}
+    )
     if unknown:
-        raise ValueError(f"no webdataset opener for URL scheme(s) {unknown}; known: {sorted(k for k in gopen_schemes if k != '__default__')}"
-                         " (for S3 write 'pipe:aws s3 cp s3://bucket/shard.tar -')")
+        raise ValueError(
+            f"no webdataset opener for URL scheme(s) {unknown}; known: {sorted(k for k in gopen_schemes if k != '__default__')}"
+            " (for S3 write 'pipe:aws s3 cp s3://bucket/shard.tar -')"
+        )
     return expanded
 
 # %% ../nbs/02_data.ipynb #607f3899
-_TEST_NOUNS = ['dog', 'cat', 'car', 'tree', 'house', 'bird', 'boat', 'horse', 'chair', 'bicycle', 'flower', 'bus']
+_TEST_NOUNS = [
+    'dog',
+    'cat',
+    'car',
+    'tree',
+    'house',
+    'bird',
+    'boat',
+    'horse',
+    'chair',
+    'bicycle',
+    'flower',
+    'bus',
+]
 
-def write_shards(dest, n_shards: int = 8, per_shard: int = 10, size: int = 32, prefix: str = 'shard',
-                 fmt: str = 'jpg', seed: int = 0, faults: dict | None = None) -> list[str]:
+
+def write_shards(
+    dest,
+    n_shards: int = 8,
+    per_shard: int = 10,
+    size: int = 32,
+    prefix: str = 'shard',
+    fmt: str = 'jpg',
+    seed: int = 0,
+    faults: dict | None = None,
+) -> list[str]:
     "Write `n_shards` img2dataset-style tar shards of `per_shard` synthetic samples under `dest`; return their paths."
-    dest = Path(dest); faults = faults or {}
+    dest = Path(dest)
+    faults = faults or {}
     paths = []
     for s in range(n_shards):
         rng = np.random.default_rng(derive_seed('write_shards', seed, s))
-        path = dest/f'{prefix}-{s:05d}.tar'
+        path = dest / f'{prefix}-{s:05d}.tar'
         with atomic_write(path) as f, tarfile.open(fileobj=f, mode='w') as tf:
+
             def add(name, data: bytes):
-                info = tarfile.TarInfo(name); info.size = len(data); info.mtime = 0
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                info.mtime = 0
                 tf.addfile(info, io.BytesIO(data))
+
             for i in range(per_shard):
                 key = f'{s:05d}{i:04d}'
                 fault = faults.get(key)
                 ext = ('jpg' if (s * per_shard + i) % 2 == 0 else 'png') if fmt == 'mixed' else fmt
                 # a smooth random image: a 4x4 colour grid upsampled, cheap to make and to compress
-                img = Image.fromarray(rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)).resize((size, size), Image.BILINEAR)
-                buf = io.BytesIO(); img.save(buf, format='JPEG' if ext in ('jpg', 'jpeg') else ext.upper())
+                img = Image.fromarray(rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)).resize(
+                    (size, size), Image.BILINEAR
+                )
+                buf = io.BytesIO()
+                img.save(buf, format='JPEG' if ext in ('jpg', 'jpeg') else ext.upper())
                 n1, n2 = rng.choice(_TEST_NOUNS, 2, replace=False).tolist()
                 caption = f'a {n1} next to a {n2} on a sunny afternoon'
-                meta = dict(key=key, caption=caption, url=f'https://example.org/{key}.{ext}', status='success',
-                            width=size, height=size, **(dict(nouns=[n1, n2]) if i % 2 == 0 else {}))
-                if fault == 'bad_image': add(f'{key}.{ext}', b'this is not an image' * 5)
-                elif fault != 'no_image': add(f'{key}.{ext}', buf.getvalue())
-                if fault == 'empty_caption': add(f'{key}.txt', b'  \n')
-                elif fault != 'no_caption': add(f'{key}.txt', caption.encode())
+                meta = dict(
+                    key=key,
+                    caption=caption,
+                    url=f'https://example.org/{key}.{ext}',
+                    status='success',
+                    width=size,
+                    height=size,
+                    **(dict(nouns=[n1, n2]) if i % 2 == 0 else {}),
+                )
+                if fault == 'bad_image':
+                    add(f'{key}.{ext}', b'this is not an image' * 5)
+                elif fault != 'no_image':
+                    add(f'{key}.{ext}', buf.getvalue())
+                if fault == 'empty_caption':
+                    add(f'{key}.txt', b'  \n')
+                elif fault != 'no_caption':
+                    add(f'{key}.txt', caption.encode())
                 add(f'{key}.json', json.dumps(meta).encode())
         paths.append(str(path))
     return paths
@@ -105,43 +157,60 @@ def tar_samples(url: str) -> Iterator[dict]:
         cur = None
         with tarfile.open(fileobj=stream, mode='r|*') as tf:
             for info in tf:
-                if not info.isreg(): continue
+                if not info.isreg():
+                    continue
                 key, ext = base_plus_ext(info.name)
-                if key is None or re.match(r'__[^/]*__$', key.rsplit('/', 1)[-1]): continue
+                if key is None or re.match(r'__[^/]*__$', key.rsplit('/', 1)[-1]):
+                    continue
                 data = tf.extractfile(info).read()
                 tf.members = []  # streaming mode would otherwise keep every header in memory
                 if cur is not None and key != cur['__key__']:
-                    yield cur; cur = None
-                if cur is None: cur = {'__key__': key, '__url__': url}
+                    yield cur
+                    cur = None
+                if cur is None:
+                    cur = {'__key__': key, '__url__': url}
                 cur[ext.lower()] = data
-        if cur is not None: yield cur
-    finally: stream.close()
+        if cur is not None:
+            yield cur
+    finally:
+        stream.close()
 
 # %% ../nbs/02_data.ipynb #ffca3b6a
 IMAGE_EXTS = ('jpg', 'jpeg', 'png', 'webp')
 TEXT_EXTS = ('txt', 'text')
 
+
 class BadSample(ValueError):
     "A sample that cannot be used (reason in the message)."
 
+
 class DataWarning(UserWarning):
     "A skipped sample or an unreadable shard (filter with `warnings.simplefilter('ignore', DataWarning)`)."
+
 
 def decode_sample(raw: dict) -> tuple[Image.Image, str, dict | None]:
     "`(RGB image, caption, json metadata or None)` of a raw sample; raises `BadSample` saying what is wrong."
     img_ext = next((e for e in IMAGE_EXTS if e in raw), None)
     txt_ext = next((e for e in TEXT_EXTS if e in raw), None)
-    if img_ext is None: raise BadSample(f"no image member ({'/'.join(IMAGE_EXTS)})")
-    if txt_ext is None: raise BadSample(f"no caption member ({'/'.join(TEXT_EXTS)})")
+    if img_ext is None:
+        raise BadSample(f"no image member ({'/'.join(IMAGE_EXTS)})")
+    if txt_ext is None:
+        raise BadSample(f"no caption member ({'/'.join(TEXT_EXTS)})")
     caption = raw[txt_ext].decode('utf-8', errors='replace').strip()
-    if not caption: raise BadSample('empty caption')
-    try: img = Image.open(io.BytesIO(raw[img_ext])).convert('RGB')
-    except Exception as e: raise BadSample(f'undecodable .{img_ext} ({type(e).__name__}: {e})') from e
+    if not caption:
+        raise BadSample('empty caption')
+    try:
+        img = Image.open(io.BytesIO(raw[img_ext])).convert('RGB')
+    except Exception as e:
+        raise BadSample(f'undecodable .{img_ext} ({type(e).__name__}: {e})') from e
     meta = None
     if 'json' in raw:
-        try: meta = json.loads(raw['json'])
-        except ValueError: meta = None
-        if not isinstance(meta, dict): meta = None
+        try:
+            meta = json.loads(raw['json'])
+        except ValueError:
+            meta = None
+        if not isinstance(meta, dict):
+            meta = None
     return img, caption, meta
 
 # %% ../nbs/02_data.ipynb #0ac0cd49
@@ -149,67 +218,137 @@ IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
 _STATS = {'imagenet': (IMAGENET_MEAN, IMAGENET_STD), 'clip': (CLIP_MEAN, CLIP_STD)}
 
+
 def to_rgb(img: Image.Image) -> Image.Image:
     "Convert a PIL image to RGB (a module-level function, so transforms using it pickle for spawned workers)."
     return img.convert('RGB')
 
+
 def posterize_compat(img: Image.Image, bits_to_keep: int, **_) -> Image.Image:
     "Posterize keeping `bits_to_keep` bits; 0 bits gives a black image (what old Pillow did; Pillow 11+ raises)."
-    if bits_to_keep >= 8: return img
-    if bits_to_keep <= 0: return Image.new(img.mode, img.size)
+    if bits_to_keep >= 8:
+        return img
+    if bits_to_keep <= 0:
+        return Image.new(img.mode, img.size)
     from PIL import ImageOps
+
     return ImageOps.posterize(img, bits_to_keep)
+
 
 def deit_transform(size: int = 224):
     "GroupViT's DeiT-style training transform: RRC(0.08-1, bilinear), flip, RandAugment m9, ImageNet norm, RandomErasing 0.25."
     from timm.data import create_transform
-    t = create_transform(size, is_training=True, auto_augment='rand-m9-mstd0.5-inc1', re_prob=0.25, re_mode='pixel',
-                         re_count=1, interpolation='bilinear', scale=(0.08, 1.0), mean=IMAGENET_MEAN, std=IMAGENET_STD)
+
+    t = create_transform(
+        size,
+        is_training=True,
+        auto_augment='rand-m9-mstd0.5-inc1',
+        re_prob=0.25,
+        re_mode='pixel',
+        re_count=1,
+        interpolation='bilinear',
+        scale=(0.08, 1.0),
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+    )
     for tr in t.transforms:
         for op in getattr(tr, 'ops', []):
-            if op.name.startswith('Posterize'): op.aug_fn = posterize_compat
+            if op.name.startswith('Posterize'):
+                op.aug_fn = posterize_compat
     return t
+
 
 def clip_transform(size: int = 224):
     "open_clip's training transform: RandomResizedCrop(scale 0.9-1, bicubic), RGB, ToTensor, CLIP mean/std."
     from torchvision import transforms as T
-    return T.Compose([T.RandomResizedCrop(size, scale=(0.9, 1.0), interpolation=T.InterpolationMode.BICUBIC),
-                      T.Lambda(to_rgb), T.ToTensor(), T.Normalize(CLIP_MEAN, CLIP_STD)])
+
+    return T.Compose(
+        [
+            T.RandomResizedCrop(size, scale=(0.9, 1.0), interpolation=T.InterpolationMode.BICUBIC),
+            T.Lambda(to_rgb),
+            T.ToTensor(),
+            T.Normalize(CLIP_MEAN, CLIP_STD),
+        ]
+    )
+
 
 def eval_transform(size: int = 224, stats: str = 'imagenet', crop_pct: float = 0.875):
     "Deterministic evaluation transform: bicubic resize of the short side to `size/crop_pct`, centre crop, normalise."
     from torchvision import transforms as T
+
     mean, std = _STATS[stats]
-    return T.Compose([T.Resize(math.floor(size / crop_pct), interpolation=T.InterpolationMode.BICUBIC),
-                      T.CenterCrop(size), T.Lambda(to_rgb), T.ToTensor(), T.Normalize(mean, std)])
+    return T.Compose(
+        [
+            T.Resize(math.floor(size / crop_pct), interpolation=T.InterpolationMode.BICUBIC),
+            T.CenterCrop(size),
+            T.Lambda(to_rgb),
+            T.ToTensor(),
+            T.Normalize(mean, std),
+        ]
+    )
+
 
 def light_transform(size: int = 224, scale: tuple = (0.5, 1.0)):
     "A light recipe for short CPU runs: RandomResizedCrop(scale 0.5-1, bilinear), flip, ImageNet mean/std (no RandAugment/erasing)."
     from torchvision import transforms as T
-    return T.Compose([T.RandomResizedCrop(size, scale=scale, interpolation=T.InterpolationMode.BILINEAR),
-                      T.RandomHorizontalFlip(), T.Lambda(to_rgb), T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+
+    return T.Compose(
+        [
+            T.RandomResizedCrop(size, scale=scale, interpolation=T.InterpolationMode.BILINEAR),
+            T.RandomHorizontalFlip(),
+            T.Lambda(to_rgb),
+            T.ToTensor(),
+            T.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+        ]
+    )
+
 
 def flip_transform(size: int = 224):
     "The lightest: resize to `size`×`size` (a no-op on shards made at that size), flip, ImageNet mean/std; no crops."
     from torchvision import transforms as T
-    return T.Compose([T.Resize((size, size), interpolation=T.InterpolationMode.BILINEAR), T.RandomHorizontalFlip(),
-                      T.Lambda(to_rgb), T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
 
-TRANSFORMS = {'deit': deit_transform, 'clip': clip_transform, 'light': light_transform, 'flip': flip_transform,
-              'eval': eval_transform,
-              'eval-clip': lambda size=224: eval_transform(size, 'clip')}
+    return T.Compose(
+        [
+            T.Resize((size, size), interpolation=T.InterpolationMode.BILINEAR),
+            T.RandomHorizontalFlip(),
+            T.Lambda(to_rgb),
+            T.ToTensor(),
+            T.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+        ]
+    )
+
+
+TRANSFORMS = {
+    'deit': deit_transform,
+    'clip': clip_transform,
+    'light': light_transform,
+    'flip': flip_transform,
+    'eval': eval_transform,
+    'eval-clip': lambda size=224: eval_transform(size, 'clip'),
+}
+
 
 def get_transform(transform='deit', size: int = 224) -> Callable:
     "A transform by recipe name (see `TRANSFORMS`) at `size`, or a callable passed through."
-    if callable(transform): return transform
-    if transform not in TRANSFORMS: raise KeyError(f"unknown transform {transform!r}; known: {sorted(TRANSFORMS)} or a callable")
+    if callable(transform):
+        return transform
+    if transform not in TRANSFORMS:
+        raise KeyError(f"unknown transform {transform!r}; known: {sorted(TRANSFORMS)} or a callable")
     return TRANSFORMS[transform](size)
 
 # %% ../nbs/02_data.ipynb #19216a29
 class SampleProcessor:
     "Raw sample -> {'image', 'text', 'prompts' (if k>0), 'key', 'caption'}, randomness seeded by (seed, epoch, key)."
-    def __init__(self, transform='deit', image_size: int = 224, k_prompts: int = 3, templates='full',
-                 context_length: int = 77, seed: int = 0):
+
+    def __init__(
+        self,
+        transform='deit',
+        image_size: int = 224,
+        k_prompts: int = 3,
+        templates='full',
+        context_length: int = 77,
+        seed: int = 0,
+    ):
         self.transform = get_transform(transform, image_size)
         self.prompts = NounPrompts(k_prompts, templates) if k_prompts > 0 else None
         self.context_length, self.seed = context_length, seed
@@ -218,38 +357,53 @@ class SampleProcessor:
         img, caption, meta = decode_sample(raw)
         key = raw['__key__']
         parts = (self.seed, epoch, key) + ((repeat,) if repeat else ())
-        with rng_scope(derive_seed(*parts)): image = self.transform(img)
+        with rng_scope(derive_seed(*parts)):
+            image = self.transform(img)
         texts = [caption]
         if self.prompts is not None:
             rng = random.Random(derive_seed(*parts, 'prompts'))
             texts += self.prompts(caption, caption_nouns(caption, meta), rng)
         ids = tokenize(texts, self.context_length)
         out = {'image': image, 'text': ids[0], 'key': key, 'caption': caption}
-        if self.prompts is not None: out['prompts'] = ids[1:]
+        if self.prompts is not None:
+            out['prompts'] = ids[1:]
         return out
 
 # %% ../nbs/02_data.ipynb #52936ac2
 def collate(samples: list[dict]) -> dict:
     "Stack the tensors of processed samples into a batch; keys and captions stay lists."
     out = {k: torch.stack([s[k] for s in samples]) for k in ('image', 'text', 'prompts') if k in samples[0]}
-    out['key'] = [s['key'] for s in samples]; out['caption'] = [s['caption'] for s in samples]
+    out['key'] = [s['key'] for s in samples]
+    out['caption'] = [s['caption'] for s in samples]
     return out
 
 # %% ../nbs/02_data.ipynb #839fba23
 def check_split(n_shards: int, world_size: int, num_workers: int):
     "Raise a ValueError when `n_shards` cannot give every one of `world_size × num_workers` readers a shard."
     if n_shards < world_size * num_workers:
-        raise ValueError(f"{n_shards} shards cannot be split over {world_size} rank(s) x {num_workers} DataLoader worker(s) "
-                         f"= {world_size * num_workers} readers; use more shards, fewer workers, or resample=True")
+        raise ValueError(
+            f"{n_shards} shards cannot be split over {world_size} rank(s) x {num_workers} DataLoader worker(s) "
+            f"= {world_size * num_workers} readers; use more shards, fewer workers, or resample=True"
+        )
 
-def shards_for_worker(urls: list[str], seed: int, epoch: int, rank: int, world_size: int,
-                      worker: int = 0, num_workers: int = 1, shuffle: bool = True) -> list[str]:
+
+def shards_for_worker(
+    urls: list[str],
+    seed: int,
+    epoch: int,
+    rank: int,
+    world_size: int,
+    worker: int = 0,
+    num_workers: int = 1,
+    shuffle: bool = True,
+) -> list[str]:
     "The shards reader `rank × num_workers + worker` reads this epoch: a strided slice of an (seed, epoch)-shuffled list."
     check_split(len(urls), world_size, num_workers)
     order = list(urls)
-    if shuffle: random.Random(derive_seed(seed, epoch, 'shards')).shuffle(order)
+    if shuffle:
+        random.Random(derive_seed(seed, epoch, 'shards')).shuffle(order)
     n = world_size * num_workers
-    return order[rank * num_workers + worker::n]
+    return order[rank * num_workers + worker :: n]
 
 # %% ../nbs/02_data.ipynb #8308f8b5
 class ImageTextPipeline(IterableDataset):
@@ -257,65 +411,121 @@ class ImageTextPipeline(IterableDataset):
 
     Use with `DataLoader(pipeline, batch_size=None, num_workers=...)` (see `make_loader`) and call `set_epoch(e)`
     before each epoch. `rank`/`world_size` default to `get_rank()`/`get_world_size()`."""
+
     STATS = ('samples', 'skipped', 'corrupt_shards', 'shards')
     MAX_WORKERS = 64
 
-    def __init__(self, urls, transform='deit', batch_size: int = 64, k_prompts: int = 3, templates='full',
-                 shuffle_buffer: int = 1000, seed: int = 0, epoch: int = 0, rank: int | None = None,
-                 world_size: int | None = None, partial: bool = True, epoch_length: int | None = None,
-                 resample: bool = False, shuffle_shards: bool = True, image_size: int = 224,
-                 context_length: int = 77, warn_limit: int = 20):
+    def __init__(
+        self,
+        urls,
+        transform='deit',
+        batch_size: int = 64,
+        k_prompts: int = 3,
+        templates='full',
+        shuffle_buffer: int = 1000,
+        seed: int = 0,
+        epoch: int = 0,
+        rank: int | None = None,
+        world_size: int | None = None,
+        partial: bool = True,
+        epoch_length: int | None = None,
+        resample: bool = False,
+        shuffle_shards: bool = True,
+        image_size: int = 224,
+        context_length: int = 77,
+        warn_limit: int = 20,
+    ):
         self.urls = check_shards(urls)
         self.rank = get_rank() if rank is None else rank
         self.world_size = get_world_size() if world_size is None else world_size
-        if not 0 <= self.rank < self.world_size: raise ValueError(f"rank {self.rank} not in [0, {self.world_size})")
-        if batch_size < 1: raise ValueError(f"batch_size must be positive, got {batch_size}")
-        if resample and not epoch_length: raise ValueError("resample=True gives an endless stream: set epoch_length")
-        if not resample: check_split(len(self.urls), self.world_size, 1)
+        if not 0 <= self.rank < self.world_size:
+            raise ValueError(f"rank {self.rank} not in [0, {self.world_size})")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        if resample and not epoch_length:
+            raise ValueError("resample=True gives an endless stream: set epoch_length")
+        if not resample:
+            check_split(len(self.urls), self.world_size, 1)
         self.processor = SampleProcessor(transform, image_size, k_prompts, templates, context_length, seed)
-        self.batch_size, self.k_prompts, self.shuffle_buffer, self.seed = batch_size, k_prompts, shuffle_buffer, seed
-        self.partial, self.epoch_length, self.resample, self.shuffle_shards = partial, epoch_length, resample, shuffle_shards
+        self.batch_size, self.k_prompts, self.shuffle_buffer, self.seed = (
+            batch_size,
+            k_prompts,
+            shuffle_buffer,
+            seed,
+        )
+        self.partial, self.epoch_length, self.resample, self.shuffle_shards = (
+            partial,
+            epoch_length,
+            resample,
+            shuffle_shards,
+        )
         self.warn_limit = warn_limit
         self._epoch = torch.tensor([epoch], dtype=torch.long).share_memory_()
-        self._skip = torch.zeros(1, dtype=torch.long).share_memory_()   # batches to skip at the start of the epoch
+        self._skip = torch.zeros(
+            1, dtype=torch.long
+        ).share_memory_()  # batches to skip at the start of the epoch
         self._stats = torch.zeros(self.MAX_WORKERS + 1, len(self.STATS), dtype=torch.long).share_memory_()
 
     # --- epochs and counters (main process) ---
     @property
-    def epoch(self) -> int: return int(self._epoch[0])
+    def epoch(self) -> int:
+        return int(self._epoch[0])
+
     def set_epoch(self, epoch: int, skip: int = 0):
         "Start epoch `epoch` (new shard order, shuffle, augmentations; resets `stats`) after its first `skip` batches. Call before `iter(loader)`."
-        if skip < 0: raise ValueError(f"skip must be >= 0, got {skip}")
-        self._epoch[0] = epoch; self._skip[0] = skip; self.reset_stats()
-    def reset_stats(self): self._stats.zero_()
+        if skip < 0:
+            raise ValueError(f"skip must be >= 0, got {skip}")
+        self._epoch[0] = epoch
+        self._skip[0] = skip
+        self.reset_stats()
+
+    def reset_stats(self):
+        self._stats.zero_()
+
     @property
     def stats(self) -> dict:
         "Counts summed over the main process and all DataLoader workers of this rank."
         return dict(zip(self.STATS, self._stats.sum(0).tolist()))
+
     def __len__(self) -> int:
-        if self.epoch_length is None: raise TypeError("the number of batches is unknown unless epoch_length is set")
+        if self.epoch_length is None:
+            raise TypeError("the number of batches is unknown unless epoch_length is set")
         return self.epoch_length
+
     def __repr__(self):
-        return (f"{type(self).__name__}({len(self.urls)} shards, batch_size={self.batch_size}, k_prompts={self.k_prompts}, "
-                f"rank={self.rank}/{self.world_size}, epoch={self.epoch}, epoch_length={self.epoch_length}, resample={self.resample})")
+        return (
+            f"{type(self).__name__}({len(self.urls)} shards, batch_size={self.batch_size}, k_prompts={self.k_prompts}, "
+            f"rank={self.rank}/{self.world_size}, epoch={self.epoch}, epoch_length={self.epoch_length}, resample={self.resample})"
+        )
 
     # --- the stream (runs in each reader) ---
     def _warn(self, row: int, msg: str):
         n = int(self._stats[row, 1] + self._stats[row, 2])
         if n <= self.warn_limit:
-            if n == self.warn_limit: msg += ' (further problems in this reader are only counted: see pipeline.stats)'
+            if n == self.warn_limit:
+                msg += ' (further problems in this reader are only counted: see pipeline.stats)'
             warnings.warn(msg, DataWarning, stacklevel=2)
 
     def _shard_stream(self, epoch: int, worker: int, num_workers: int) -> Iterator[tuple[str, int]]:
         "(url, pass) pairs this reader opens, in order; endless when `epoch_length` is set."
         if self.resample:
             rng = random.Random(derive_seed(self.seed, epoch, self.rank, worker, 'resample'))
-            for i in itertools.count(): yield rng.choice(self.urls), i + 1  # every draw is its own pass
+            for i in itertools.count():
+                yield rng.choice(self.urls), i + 1  # every draw is its own pass
             return
-        mine = shards_for_worker(self.urls, self.seed, epoch, self.rank, self.world_size, worker, num_workers, self.shuffle_shards)
-        for p in (itertools.count() if self.epoch_length else [0]):
-            order = mine if p == 0 else random.Random(derive_seed(self.seed, epoch, self.rank, worker, 'pass', p)).sample(mine, len(mine))
-            for url in order: yield url, p
+        mine = shards_for_worker(
+            self.urls, self.seed, epoch, self.rank, self.world_size, worker, num_workers, self.shuffle_shards
+        )
+        for p in itertools.count() if self.epoch_length else [0]:
+            order = (
+                mine
+                if p == 0
+                else random.Random(derive_seed(self.seed, epoch, self.rank, worker, 'pass', p)).sample(
+                    mine, len(mine)
+                )
+            )
+            for url in order:
+                yield url, p
 
     def _raw_samples(self, epoch: int, worker: int, num_workers: int, row: int) -> Iterator[dict]:
         dry, limit = 0, 3 * len(self.urls) + 3
@@ -324,19 +534,28 @@ class ImageTextPipeline(IterableDataset):
             n = 0
             try:
                 for raw in tar_samples(url):
-                    n += 1; raw['__pass__'] = p
+                    n += 1
+                    raw['__pass__'] = p
                     yield raw
             except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
                 self._stats[row, 2] += 1
-                self._warn(row, f"shard {url} unreadable after {n} samples ({type(e).__name__}: {e}); continuing with the next shard")
+                self._warn(
+                    row,
+                    f"shard {url} unreadable after {n} samples ({type(e).__name__}: {e}); continuing with the next shard",
+                )
             dry = 0 if n else dry + 1
-            if dry > limit: raise RuntimeError(f"no readable samples in {dry} consecutive shards (last: {url}); giving up")
+            if dry > limit:
+                raise RuntimeError(
+                    f"no readable samples in {dry} consecutive shards (last: {url}); giving up"
+                )
 
     def _samples(self, raws: Iterator[dict], epoch: int, row: int, skip: int = 0) -> Iterator[dict]:
         for raw in raws:
             try:
-                if skip:                      # delivered before a resume: only check that it decodes
-                    decode_sample(raw); skip -= 1; continue
+                if skip:  # delivered before a resume: only check that it decodes
+                    decode_sample(raw)
+                    skip -= 1
+                    continue
                 yield self.processor(raw, epoch, raw['__pass__'])
             except BadSample as e:
                 self._stats[row, 1] += 1
@@ -345,14 +564,18 @@ class ImageTextPipeline(IterableDataset):
     def __iter__(self) -> Iterator[dict]:
         info = get_worker_info()
         worker, num_workers = (info.id, info.num_workers) if info else (0, 1)
-        if num_workers > self.MAX_WORKERS: raise ValueError(f"at most {self.MAX_WORKERS} DataLoader workers are supported")
+        if num_workers > self.MAX_WORKERS:
+            raise ValueError(f"at most {self.MAX_WORKERS} DataLoader workers are supported")
         row, epoch, skip = (worker + 1 if info else 0), self.epoch, int(self._skip[0])
-        worker = (worker + skip) % num_workers                           # the reader this worker plays (see set_epoch)
-        done = skip // num_workers + (worker < skip % num_workers)       # batches it delivered before `skip`
+        worker = (worker + skip) % num_workers  # the reader this worker plays (see set_epoch)
+        done = skip // num_workers + (worker < skip % num_workers)  # batches it delivered before `skip`
         stream = self._raw_samples(epoch, worker, num_workers, row)
         if self.shuffle_buffer > 0:
-            stream = wds.shuffle(self.shuffle_buffer, initial=min(100, self.shuffle_buffer),
-                                 seed=derive_seed(self.seed, epoch, self.rank, worker, 'samples'))(stream)
+            stream = wds.shuffle(
+                self.shuffle_buffer,
+                initial=min(100, self.shuffle_buffer),
+                seed=derive_seed(self.seed, epoch, self.rank, worker, 'samples'),
+            )(stream)
         samples = self._samples(stream, epoch, row, done * self.batch_size)
         batches = wds.batched(self.batch_size, collation_fn=collate, partial=self.partial)(samples)
         if self.epoch_length is not None:
@@ -363,11 +586,24 @@ class ImageTextPipeline(IterableDataset):
             yield batch
 
 # %% ../nbs/02_data.ipynb #f10214c2
-def make_loader(urls, batch_size: int = 64, num_workers: int = 4, persistent_workers: bool = False,
-                pin_memory: bool = False, prefetch_factor: int | None = None, **kwargs) -> tuple[DataLoader, ImageTextPipeline]:
+def make_loader(
+    urls,
+    batch_size: int = 64,
+    num_workers: int = 4,
+    persistent_workers: bool = False,
+    pin_memory: bool = False,
+    prefetch_factor: int | None = None,
+    **kwargs,
+) -> tuple[DataLoader, ImageTextPipeline]:
     "A `DataLoader` over a new `ImageTextPipeline(urls, batch_size=batch_size, **kwargs)`; returns `(loader, pipeline)`."
     pipe = ImageTextPipeline(urls, batch_size=batch_size, **kwargs)
-    if not pipe.resample: check_split(len(pipe.urls), pipe.world_size, max(num_workers, 1))
-    if num_workers > ImageTextPipeline.MAX_WORKERS: raise ValueError(f"at most {ImageTextPipeline.MAX_WORKERS} workers")
-    extra = dict(persistent_workers=persistent_workers, prefetch_factor=prefetch_factor) if num_workers > 0 else {}
+    if not pipe.resample:
+        check_split(len(pipe.urls), pipe.world_size, max(num_workers, 1))
+    if num_workers > ImageTextPipeline.MAX_WORKERS:
+        raise ValueError(f"at most {ImageTextPipeline.MAX_WORKERS} workers")
+    extra = (
+        dict(persistent_workers=persistent_workers, prefetch_factor=prefetch_factor)
+        if num_workers > 0
+        else {}
+    )
     return DataLoader(pipe, batch_size=None, num_workers=num_workers, pin_memory=pin_memory, **extra), pipe

@@ -12,11 +12,30 @@ import pandas as pd
 import torch
 import torch.nn as nn
 from .text import tokenize
-from .segment import (Segmenter, GroupViTSegmenter, ProtocolSegmenter, eval_mode, as_chw, preprocess, rescale_size,
-                            segment_batch, groupvit_background)
-from .metrics import (EvalResult, class_iou, evaluate_protocol, protocol_settings, protocol_segmenter, background_rule,
-                            tower_autocast,
-                            _setup, _label, _tensor, _SEGMENT_ARGS)
+from ovs_nb.segment import (
+    Segmenter,
+    GroupViTSegmenter,
+    ProtocolSegmenter,
+    eval_mode,
+    as_chw,
+    preprocess,
+    rescale_size,
+    segment_batch,
+    groupvit_background,
+)
+from ovs_nb.metrics import (
+    EvalResult,
+    class_iou,
+    evaluate_protocol,
+    protocol_settings,
+    protocol_segmenter,
+    background_rule,
+    tower_autocast,
+    _setup,
+    _label,
+    _tensor,
+    _SEGMENT_ARGS,
+)
 
 # %% auto #0
 __all__ = ['DEFAULT_GRID', 'hard_groups', 'count_groups', 'encode_images', 'classes_present', 'zero_shot_classification',
@@ -29,16 +48,19 @@ def hard_groups(attn_dicts: list[dict]) -> list[torch.Tensor]:
     "Per grouping stage, the group `[B, L]` each of the `L` patches reaches through the hard assignments."
     out, idx = [], None
     for d in attn_dicts:
-        a = d['hard'].squeeze(1).argmax(1)                         # [B, L_k]: each input token's group at stage k
-        idx = a if idx is None else torch.gather(a, 1, idx)        # [B, L]: each patch's group at stage k
+        a = d['hard'].squeeze(1).argmax(1)  # [B, L_k]: each input token's group at stage k
+        idx = a if idx is None else torch.gather(a, 1, idx)  # [B, L]: each patch's group at stage k
         out.append(idx)
     return out
+
 
 def count_groups(attn_dicts: list[dict]) -> torch.Tensor:
     "Groups used `[B, n_stages]`: per image and stage, how many groups at least one patch reaches."
     counts = []
     for d, idx in zip(attn_dicts, hard_groups(attn_dicts)):
-        used = torch.zeros(idx.shape[0], d['hard'].shape[-2], device=idx.device).scatter_(1, idx, 1.)   # [B, S_k]
+        used = torch.zeros(idx.shape[0], d['hard'].shape[-2], device=idx.device).scatter_(
+            1, idx, 1.0
+        )  # [B, S_k]
         counts.append(used.sum(1))
     return torch.stack(counts, 1).long()
 
@@ -46,36 +68,51 @@ def count_groups(attn_dicts: list[dict]) -> torch.Tensor:
 def _model_size(model: nn.Module, size: int | None) -> int:
     return int(size or getattr(getattr(model, 'cfg', None), 'img_size', 224))
 
+
 def _unwrap(model: nn.Module) -> nn.Module:
     from ovs_nb.losses import unwrap_model
+
     return unwrap_model(model)
 
+
 @torch.no_grad()
-def encode_images(model: nn.Module, images: Sequence, size: int | None = None, crop: str = 'full',
-                  batch_size: int = 32, precision: str = 'fp32') -> dict:
+def encode_images(
+    model: nn.Module,
+    images: Sequence,
+    size: int | None = None,
+    crop: str = 'full',
+    batch_size: int = 32,
+    precision: str = 'fp32',
+) -> dict:
     "Normalised whole-image embeddings `image_feat [N,D]`, groups used `groups [N,n_stages]` and `n_groups` per stage."
-    if crop not in ('full', 'center'): raise ValueError(f"crop must be 'full' or 'center', got {crop!r}")
+    if crop not in ('full', 'center'):
+        raise ValueError(f"crop must be 'full' or 'center', got {crop!r}")
     model = _unwrap(model)
     dev, size = next(model.parameters()).device, _model_size(model, size)
-    raw = [as_chw(im) for im in images]                                              # [3,H_i,W_i] views
-    def prep(x):                                                                     # short side `size`, normalised
+    raw = [as_chw(im) for im in images]  # [3,H_i,W_i] views
+
+    def prep(x):  # short side `size`, normalised
         x = preprocess(x, size, device=dev)
-        if crop == 'full': return x
+        if crop == 'full':
+            return x
         y, z = (x.shape[1] - size) // 2, (x.shape[2] - size) // 2
-        return x[:, y:y + size, z:z + size]
-    by_shape = {}                                                                    # batches of equal shape, made lazily
+        return x[:, y : y + size, z : z + size]
+
+    by_shape = {}  # batches of equal shape, made lazily
     for i, x in enumerate(raw):
         by_shape.setdefault(rescale_size(*x.shape[1:], size) if crop == 'full' else size, []).append(i)
     feats, groups, n_groups = [None] * len(raw), [None] * len(raw), None
     with eval_mode(model), tower_autocast(dev.type, precision):
         for idx in by_shape.values():
             for k in range(0, len(idx), batch_size):
-                j = idx[k:k + batch_size]
+                j = idx[k : k + batch_size]
                 out = model.encode_image(torch.stack([prep(raw[i]) for i in j]), groups=True)
-                g = count_groups(out['attn_dicts']).cpu()                                # [b, n_stages]
+                g = count_groups(out['attn_dicts']).cpu()  # [b, n_stages]
                 n_groups = [d['hard'].shape[-2] for d in out['attn_dicts']]
-                for r, i in enumerate(j): feats[i], groups[i] = out['image_feat'][r].float(), g[r]
-    if not raw: return dict(image_feat=torch.zeros(0, 0), groups=torch.zeros(0, 0, dtype=torch.long), n_groups=[])
+                for r, i in enumerate(j):
+                    feats[i], groups[i] = out['image_feat'][r].float(), g[r]
+    if not raw:
+        return dict(image_feat=torch.zeros(0, 0), groups=torch.zeros(0, 0, dtype=torch.long), n_groups=[])
     return dict(image_feat=torch.stack(feats), groups=torch.stack(groups), n_groups=n_groups)
 
 # %% ../nbs/33_diagnostics.ipynb #33dg0012
@@ -86,17 +123,32 @@ def classes_present(label, n_cls: int, with_bg: bool = True, ignore_index: int =
     present = torch.bincount(lab, minlength=n_cls)[:n_cls] > 0
     return present[1:] if with_bg else present
 
-def zero_shot_classification(model: nn.Module, dataset, class_names: Sequence[str] | None = None, *,
-                             limit: int | None = None, templates='simple', segmenter=None, size: int | None = None,
-                             crop: str = 'full', image_feat: torch.Tensor | None = None) -> dict:
+
+def zero_shot_classification(
+    model: nn.Module,
+    dataset,
+    class_names: Sequence[str] | None = None,
+    *,
+    limit: int | None = None,
+    templates='simple',
+    segmenter=None,
+    size: int | None = None,
+    crop: str = 'full',
+    image_feat: torch.Tensor | None = None,
+) -> dict:
     "Whole-image top-1 over the foreground classes, right if present in the label map: `acc`, `chance`, per-image `top1`."
     names, with_bg, fg = _setup(dataset, class_names, None)
     n = len(dataset) if limit is None else min(limit, len(dataset))
-    present = torch.stack([classes_present(_label(dataset, i), len(names), with_bg) for i in range(n)])   # [n, n_fg]
-    E = (segmenter if segmenter is not None else Segmenter(_unwrap(model))).embed_classes(fg, templates)      # [n_fg, D]
+    present = torch.stack(
+        [classes_present(_label(dataset, i), len(names), with_bg) for i in range(n)]
+    )  # [n, n_fg]
+    E = (segmenter if segmenter is not None else Segmenter(_unwrap(model))).embed_classes(
+        fg, templates
+    )  # [n_fg, D]
     z = image_feat
-    if z is None: z = encode_images(model, [dataset[i]['image'] for i in range(n)], size, crop)['image_feat']
-    top1 = (z.float().to(E.device) @ E.float().t()).argmax(1).cpu()                                        # [n]
+    if z is None:
+        z = encode_images(model, [dataset[i]['image'] for i in range(n)], size, crop)['image_feat']
+    top1 = (z.float().to(E.device) @ E.float().t()).argmax(1).cpu()  # [n]
     right = present.gather(1, top1[:, None])[:, 0]
     has = present.any(1)
     acc = float(right[has].double().mean()) if has.any() else float('nan')
@@ -107,13 +159,19 @@ def zero_shot_classification(model: nn.Module, dataset, class_names: Sequence[st
 def mask_words(caption: str, words: Sequence[str], replacement: str = 'thing') -> str:
     "`caption` with each of `words` (and its plural) replaced by `replacement` (plural: its plural), whole words, any case."
     from ovs_nb.scenes import plural
+
     forms = {}
     for w in words:
-        if w.strip(): forms[plural(w).lower()] = plural(replacement)
+        if w.strip():
+            forms[plural(w).lower()] = plural(replacement)
     for w in words:
-        if w.strip(): forms[w.lower()] = replacement                    # singular wins where both forms are the same
-    if not forms: return caption
-    pat = re.compile(r'\b(' + '|'.join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + r')\b', re.I)
+        if w.strip():
+            forms[w.lower()] = replacement  # singular wins where both forms are the same
+    if not forms:
+        return caption
+    pat = re.compile(
+        r'\b(' + '|'.join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + r')\b', re.I
+    )
     return pat.sub(lambda m: forms[m.group(0).lower()], caption)
 
 # %% ../nbs/33_diagnostics.ipynb #33dg0018
@@ -123,32 +181,62 @@ def embed_texts(model: nn.Module, texts: Sequence[str], chunk: int = 256) -> tor
     model = _unwrap(model)
     ids, dev = tokenize(list(texts)), next(model.parameters()).device
     with eval_mode(model):
-        return torch.cat([model.encode_text(ids[i:i + chunk].to(dev)).float() for i in range(0, len(ids), chunk)])
+        return torch.cat(
+            [model.encode_text(ids[i : i + chunk].to(dev)).float() for i in range(0, len(ids), chunk)]
+        )
 
-def caption_retrieval(model: nn.Module, images: Sequence, captions: Sequence[str], mask_nouns=None, *,
-                      size: int | None = None, crop: str = 'full', image_feat: torch.Tensor | None = None) -> dict:
+
+def caption_retrieval(
+    model: nn.Module,
+    images: Sequence,
+    captions: Sequence[str],
+    mask_nouns=None,
+    *,
+    size: int | None = None,
+    crop: str = 'full',
+    image_feat: torch.Tensor | None = None,
+) -> dict:
     "Image→caption R@1 among the images' own captions (`chance` 1/n); `mask_nouns[i]`: caption i's words to mask."
     caps = list(captions)
-    if mask_nouns is not None: caps = [mask_words(c, ws) for c, ws in zip(caps, mask_nouns)]
-    if not caps: raise ValueError("no captions")
+    if mask_nouns is not None:
+        caps = [mask_words(c, ws) for c, ws in zip(caps, mask_nouns)]
+    if not caps:
+        raise ValueError("no captions")
     z = image_feat if image_feat is not None else encode_images(model, images, size, crop)['image_feat']
-    t = embed_texts(model, caps)                                                      # [n, D]
-    top1 = (z.float().to(t.device) @ t.t()).argmax(1).cpu()                           # [n]
+    t = embed_texts(model, caps)  # [n, D]
+    top1 = (z.float().to(t.device) @ t.t()).argmax(1).cpu()  # [n]
     right = top1 == torch.arange(len(caps))
     return dict(r1=float(right.double().mean()), chance=1 / len(caps), top1=top1.numpy(), captions=caps)
 
 # %% ../nbs/33_diagnostics.ipynb #33dg0022
-def groups_used(model: nn.Module, images: Sequence, *, size: int | None = None, crop: str = 'full',
-                codes: dict | None = None) -> dict:
+def groups_used(
+    model: nn.Module,
+    images: Sequence,
+    *,
+    size: int | None = None,
+    crop: str = 'full',
+    codes: dict | None = None,
+) -> dict:
     "Per stage: `mean` groups used per image, `one_group` share of images using one, `n_groups`, `per_image [N,S]`."
     codes = codes if codes is not None else encode_images(model, images, size, crop)
     g = codes['groups']
-    return dict(mean=g.double().mean(0).tolist(), one_group=(g == 1).double().mean(0).tolist(), n_groups=codes['n_groups'],
-                per_image=g.numpy())
+    return dict(
+        mean=g.double().mean(0).tolist(),
+        one_group=(g == 1).double().mean(0).tolist(),
+        n_groups=codes['n_groups'],
+        per_image=g.numpy(),
+    )
 
 # %% ../nbs/33_diagnostics.ipynb #33dg0025
-def oracle_background_accuracy(segmenter, dataset, protocol: str | dict = 'quick', *, dataset_key: str | None = None,
-                               result: EvalResult | None = None, **overrides) -> dict:
+def oracle_background_accuracy(
+    segmenter,
+    dataset,
+    protocol: str | dict = 'quick',
+    *,
+    dataset_key: str | None = None,
+    result: EvalResult | None = None,
+    **overrides,
+) -> dict:
     "Share of labelled foreground pixels whose best foreground class is right (`acc`), `chance` = 1/n_fg, and the `result`."
     if result is None or result.fg_oracle is None:
         kw = {'progress': False} | overrides
@@ -162,37 +250,46 @@ def foreground_stats(cm) -> dict:
     "From a confusion matrix with background = class 0: `fg_share_pred`, `fg_share_true`, `bg_iou`, `fg_iou` (fg vs bg)."
     cm = torch.as_tensor(cm).detach().double().cpu()
     N = cm.sum()
-    if N == 0: return dict.fromkeys(('fg_share_pred', 'fg_share_true', 'bg_iou', 'fg_iou'), float('nan'))
+    if N == 0:
+        return dict.fromkeys(('fg_share_pred', 'fg_share_true', 'bg_iou', 'fg_iou'), float('nan'))
     pred_fg, true_fg, both_fg = cm[:, 1:].sum(), cm[1:].sum(), cm[1:, 1:].sum()
     bg_union, fg_union = cm[0].sum() + cm[:, 0].sum() - cm[0, 0], pred_fg + true_fg - both_fg
-    return dict(fg_share_pred=float(pred_fg / N), fg_share_true=float(true_fg / N),
-                bg_iou=float(cm[0, 0] / bg_union) if bg_union > 0 else float('nan'),
-                fg_iou=float(both_fg / fg_union) if fg_union > 0 else float('nan'))
+    return dict(
+        fg_share_pred=float(pred_fg / N),
+        fg_share_true=float(true_fg / N),
+        bg_iou=float(cm[0, 0] / bg_union) if bg_union > 0 else float('nan'),
+        fg_iou=float(both_fg / fg_union) if fg_union > 0 else float('nan'),
+    )
 
 # %% ../nbs/33_diagnostics.ipynb #33dg0033
 def miou_of(cms) -> torch.Tensor:
     "mIoU of each confusion matrix in `cms [..., n, n]` (nan-mean over classes with a non-empty union), vectorised."
     return class_iou(cms).nanmean(-1)
 
+
 def bootstrap_weights(n: int, n_boot: int = 1000, seed: int = 0) -> torch.Tensor:
     "`[n_boot, n]` float64: how many times each of `n` images is drawn in each of `n_boot` resamples with replacement."
     g = torch.Generator().manual_seed(seed)
-    idx = torch.randint(n, (n_boot, n), generator=g)                                   # [B, n] drawn images
-    flat = idx + n * torch.arange(n_boot)[:, None]                                      # one bincount for all draws
+    idx = torch.randint(n, (n_boot, n), generator=g)  # [B, n] drawn images
+    flat = idx + n * torch.arange(n_boot)[:, None]  # one bincount for all draws
     return torch.bincount(flat.reshape(-1), minlength=n_boot * n).view(n_boot, n).double()
 
 # %% ../nbs/33_diagnostics.ipynb #33dg0036
 def _boot_mious(cms, w: torch.Tensor) -> torch.Tensor:
     cms = torch.as_tensor(cms).double()
     n, C = cms.shape[0], cms.shape[-1]
-    return miou_of((w @ cms.reshape(n, C * C)).view(-1, C, C))                           # [B]
+    return miou_of((w @ cms.reshape(n, C * C)).view(-1, C, C))  # [B]
+
 
 def _interval(x: torch.Tensor, level: float) -> tuple[float, float]:
     q = torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=x.dtype)
     lo, hi = torch.nanquantile(x, q).tolist()
     return lo, hi
 
-def bootstrap_miou(per_image_cms, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
+
+def bootstrap_miou(
+    per_image_cms, n_boot: int = 1000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float, float]:
     "mIoU of the summed per-image matrices `[n, C, C]` and its bootstrap percentile interval: `(miou, low, high)`."
     cms = torch.as_tensor(per_image_cms)
     if cms.ndim != 3 or cms.shape[0] == 0:
@@ -200,20 +297,26 @@ def bootstrap_miou(per_image_cms, n_boot: int = 1000, seed: int = 0, level: floa
     boot = _boot_mious(cms, bootstrap_weights(cms.shape[0], n_boot, seed))
     return (float(miou_of(cms.sum(0))), *_interval(boot, level))
 
+
 def paired_bootstrap(cms_a, cms_b, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
     "mIoU(a) − mIoU(b) on the same images: `diff`, its interval `low`/`high`, `a_better` (share of draws), both mIoUs."
     a, b = torch.as_tensor(cms_a), torch.as_tensor(cms_b)
     if a.shape != b.shape or a.ndim != 3:
-        raise ValueError(f"paired per-image matrices must have one shape [n, C, C], got {tuple(a.shape)}, {tuple(b.shape)}")
-    w = bootstrap_weights(a.shape[0], n_boot, seed)                                       # the same draws for both
+        raise ValueError(
+            f"paired per-image matrices must have one shape [n, C, C], got {tuple(a.shape)}, {tuple(b.shape)}"
+        )
+    w = bootstrap_weights(a.shape[0], n_boot, seed)  # the same draws for both
     ba, bb = _boot_mious(a, w), _boot_mious(b, w)
     ma, mb = float(miou_of(a.sum(0))), float(miou_of(b.sum(0)))
     lo, hi = _interval(ba - bb, level)
-    return dict(diff=ma - mb, low=lo, high=hi, a_better=float((ba > bb).double().mean()), miou_a=ma, miou_b=mb)
+    return dict(
+        diff=ma - mb, low=lo, high=hi, a_better=float((ba > bb).double().mean()), miou_a=ma, miou_b=mb
+    )
 
 # %% ../nbs/33_diagnostics.ipynb #33dg0040
 class ThresholdSweep:
     "A segmenter returning `[B, T + C, h, w]`: background maps for `T` thresholds, then the foreground scores."
+
     def __init__(self, segmenter, thresholds: Sequence[float]):
         self.proto = segmenter if isinstance(segmenter, ProtocolSegmenter) else None
         self.base = segmenter.base if self.proto is not None else segmenter
@@ -221,32 +324,47 @@ class ThresholdSweep:
         self.pamr = self.proto is not None and self.proto.pamr is not None
         self.thresholds = [float(t) for t in thresholds]
         if self.native and not hasattr(self.base, 'threshold_parts'):
-            raise ValueError(f"{type(self.base).__name__} has no threshold_parts: its own background rule cannot be swept "
-                             "(a constant-background protocol can)")
+            raise ValueError(
+                f"{type(self.base).__name__} has no threshold_parts: its own background rule cannot be swept "
+                "(a constant-background protocol can)"
+            )
 
-    def embed_classes(self, names, templates='simple') -> torch.Tensor: return self.base.embed_classes(names, templates)
+    def embed_classes(self, names, templates='simple') -> torch.Tensor:
+        return self.base.embed_classes(names, templates)
 
     def __call__(self, images: torch.Tensor, class_emb: torch.Tensor, with_bg: bool = True) -> torch.Tensor:
         B, _, h, w = images.shape
         if self.native:
             with torch.no_grad(), eval_mode(self.base.model):
-                fg, q_max = self.base.threshold_parts(images, class_emb)                     # [B,C,h,w], [B]
-                s = torch.cat([groupvit_background(fg, q_max, self.thresholds), fg], 1)      # [B,T+C,h,w]
-            return self.proto.refine(images, s) if self.pamr else s                          # PAMR: channel by channel
+                fg, q_max = self.base.threshold_parts(images, class_emb)  # [B,C,h,w], [B]
+                s = torch.cat([groupvit_background(fg, q_max, self.thresholds), fg], 1)  # [B,T+C,h,w]
+            return self.proto.refine(images, s) if self.pamr else s  # PAMR: channel by channel
         fg = self.base(images, class_emb, False)
-        if self.pamr: fg = self.proto.refine(images, fg)
+        if self.pamr:
+            fg = self.proto.refine(images, fg)
         t = torch.tensor(self.thresholds, dtype=fg.dtype, device=fg.device).view(1, -1, 1, 1)
-        return torch.cat([t.expand(B, -1, h, w), fg], 1)                    # constant maps, as ProtocolSegmenter's
+        return torch.cat([t.expand(B, -1, h, w), fg], 1)  # constant maps, as ProtocolSegmenter's
 
 # %% ../nbs/33_diagnostics.ipynb #33dg0041
-def threshold_sweep(segmenter, dataset, thresholds: Sequence[float], protocol: str | dict = 'quick', *,
-                    class_names: Sequence[str] | None = None, dataset_key: str | None = None, limit: int | None = None,
-                    ignore_index: int = 255, precision: str = 'fp32', **overrides) -> torch.Tensor:
+def threshold_sweep(
+    segmenter,
+    dataset,
+    thresholds: Sequence[float],
+    protocol: str | dict = 'quick',
+    *,
+    class_names: Sequence[str] | None = None,
+    dataset_key: str | None = None,
+    limit: int | None = None,
+    ignore_index: int = 255,
+    precision: str = 'fp32',
+    **overrides,
+) -> torch.Tensor:
     "Confusion matrices `[T, n, n]` of `segmenter` under `protocol` on `dataset`, one per background threshold."
     s = protocol_settings(protocol, **overrides)
     seg = protocol_segmenter(segmenter, s, dataset_key)
     names, with_bg, fg_names = _setup(dataset, class_names, s.get('with_bg'))
-    if not with_bg: raise ValueError("the dataset has no background class: there is no background threshold to calibrate")
+    if not with_bg:
+        raise ValueError("the dataset has no background class: there is no background threshold to calibrate")
     sweep = ThresholdSweep(seg, thresholds)
     E = sweep.embed_classes(fg_names, s.get('templates', 'simple'))
     dev, T, C = E.device, len(sweep.thresholds), len(names)
@@ -256,9 +374,11 @@ def threshold_sweep(segmenter, dataset, thresholds: Sequence[float], protocol: s
     for i in range(n):
         it = dataset[i]
         with tower_autocast(dev.type, precision):
-            out = segment_batch(sweep, [it['image']], E, with_bg=True, n_out=T + C - 1, **seg_kw)[0]   # [T+C-1,H,W]
-        best, arg = out[T:].max(0)                                                             # foreground: first max
-        pred = torch.where(out[:T] >= best, 0, arg + 1)                                        # [T,H,W]: ties to background
+            out = segment_batch(sweep, [it['image']], E, with_bg=True, n_out=T + C - 1, **seg_kw)[
+                0
+            ]  # [T+C-1,H,W]
+        best, arg = out[T:].max(0)  # foreground: first max
+        pred = torch.where(out[:T] >= best, 0, arg + 1)  # [T,H,W]: ties to background
         lab = _tensor(it['label']).to(dev).long()
         valid = lab != ignore_index
         if valid.any() and (lab[valid].min() < 0 or lab[valid].max() >= C):
@@ -268,57 +388,103 @@ def threshold_sweep(segmenter, dataset, thresholds: Sequence[float], protocol: s
     return cms.view(T, C, C).cpu()
 
 # %% ../nbs/33_diagnostics.ipynb #33dg0042
-DEFAULT_GRID = tuple(round(0.05 * k, 2) for k in range(21))        # 0, 0.05, ..., 1
+DEFAULT_GRID = tuple(round(0.05 * k, 2) for k in range(21))  # 0, 0.05, ..., 1
 
-def calibrate_threshold(model_or_segmenter, calib_dataset, grid: Sequence[float] | None = None,
-                        protocol: str | dict = 'quick', *, dataset_key: str | None = None, limit: int | None = None,
-                        class_names: Sequence[str] | None = None, **overrides) -> dict:
+
+def calibrate_threshold(
+    model_or_segmenter,
+    calib_dataset,
+    grid: Sequence[float] | None = None,
+    protocol: str | dict = 'quick',
+    *,
+    dataset_key: str | None = None,
+    limit: int | None = None,
+    class_names: Sequence[str] | None = None,
+    **overrides,
+) -> dict:
     "The background threshold with the best mIoU on `calib_dataset` (never the scored images), the `table`, and the `rule`."
     seg = model_or_segmenter
-    if isinstance(seg, nn.Module): seg = GroupViTSegmenter(_unwrap(seg))
+    if isinstance(seg, nn.Module):
+        seg = GroupViTSegmenter(_unwrap(seg))
     s = protocol_settings(protocol, **overrides)
-    param = 'bg_thresh' if background_rule(seg, s) == 'native' else 'bg_score'    # what the protocol does to seg
+    param = (
+        'bg_thresh' if background_rule(seg, s) == 'native' else 'bg_score'
+    )  # what the protocol does to seg
     grid = [float(t) for t in (DEFAULT_GRID if grid is None else grid)]
-    if not grid: raise ValueError("an empty grid of thresholds")
+    if not grid:
+        raise ValueError("an empty grid of thresholds")
     t0 = time.perf_counter()
-    cms = threshold_sweep(seg, calib_dataset, grid, protocol, class_names=class_names, dataset_key=dataset_key,
-                          limit=limit, **overrides)
-    mious = miou_of(cms)                                                                      # [T]
-    best = int(torch.nan_to_num(mious, nan=-1.).argmax())                                     # the first best
+    cms = threshold_sweep(
+        seg,
+        calib_dataset,
+        grid,
+        protocol,
+        class_names=class_names,
+        dataset_key=dataset_key,
+        limit=limit,
+        **overrides,
+    )
+    mious = miou_of(cms)  # [T]
+    best = int(torch.nan_to_num(mious, nan=-1.0).argmax())  # the first best
     n = len(calib_dataset) if limit is None else min(limit, len(calib_dataset))
     name = protocol if isinstance(protocol, str) else 'custom'
-    rule = (f"{param} = {grid[best]:g}, the best calibration mIoU ({100 * float(mious[best]):.2f}%) of {len(grid)} "
-            f"values in [{min(grid):g}, {max(grid):g}] on {n} calibration images ({type(calib_dataset).__name__}"
-            f"{' at ' + str(calib_dataset.root) if hasattr(calib_dataset, 'root') else ''}), protocol {name!r}")
-    return dict(param=param, threshold=grid[best], miou=float(mious[best]), overrides={param: grid[best]},
-                table=pd.DataFrame(dict(threshold=grid, miou=mious.numpy())), cms=cms, n_images=n, rule=rule,
-                seconds=time.perf_counter() - t0)
+    rule = (
+        f"{param} = {grid[best]:g}, the best calibration mIoU ({100 * float(mious[best]):.2f}%) of {len(grid)} "
+        f"values in [{min(grid):g}, {max(grid):g}] on {n} calibration images ({type(calib_dataset).__name__}"
+        f"{' at ' + str(calib_dataset.root) if hasattr(calib_dataset, 'root') else ''}), protocol {name!r}"
+    )
+    return dict(
+        param=param,
+        threshold=grid[best],
+        miou=float(mious[best]),
+        overrides={param: grid[best]},
+        table=pd.DataFrame(dict(threshold=grid, miou=mious.numpy())),
+        cms=cms,
+        n_images=n,
+        rule=rule,
+        seconds=time.perf_counter() - t0,
+    )
 
 # %% ../nbs/33_diagnostics.ipynb #33dg0046
 def scene_captions(dataset) -> list[dict] | None:
     "Per item `{caption, nouns, ...}` from the scenes' `val_captions.json` beside the dataset's folder, or None."
     root, ids = getattr(dataset, 'root', None), getattr(dataset, 'ids', None)
-    if root is None or ids is None: return None
-    for p in (Path(root).parent/'val_captions.json', Path(root)/'val_captions.json'):
+    if root is None or ids is None:
+        return None
+    for p in (Path(root).parent / 'val_captions.json', Path(root) / 'val_captions.json'):
         if p.exists():
             meta = json.loads(p.read_text())
             return [meta[i] for i in ids] if all(i in meta for i in ids) else None
     return None
 
+
 class _Items(list):
     "Items read once, with the dataset's class names."
+
     def __init__(self, items, classes):
         super().__init__(items)
         self.classes = tuple(classes)
 
 # %% ../nbs/33_diagnostics.ipynb #33dg0047
-def learning_diagnostics(model: nn.Module, dataset, method='groupvit', protocol: str | dict = 'quick', *,
-                         limit: int | None = 100, size: int | None = None, crop: str = 'full',
-                         captions: Sequence | None = None, seg_opts: dict | None = None,
-                         class_names: Sequence[str] | None = None,
-                         dataset_key: str | None = None, result: EvalResult | None = None, **overrides) -> dict:
+def learning_diagnostics(
+    model: nn.Module,
+    dataset,
+    method='groupvit',
+    protocol: str | dict = 'quick',
+    *,
+    limit: int | None = 100,
+    size: int | None = None,
+    crop: str = 'full',
+    captions: Sequence | None = None,
+    seg_opts: dict | None = None,
+    class_names: Sequence[str] | None = None,
+    dataset_key: str | None = None,
+    result: EvalResult | None = None,
+    **overrides,
+) -> dict:
     "Cheap learning diagnostics of `model` on the first `limit` images of `dataset`, as a flat dict of numbers."
     from ovs_nb.core import get_method
+
     t0 = time.perf_counter()
     m = get_method(method) if isinstance(method, str) else method
     names, with_bg, fg = _setup(dataset, class_names, None)
@@ -327,24 +493,36 @@ def learning_diagnostics(model: nn.Module, dataset, method='groupvit', protocol:
     seg = m.segmenter(model, **(seg_opts or {}))
     s = protocol_settings(protocol, **overrides)
     if result is None:
-        result = evaluate_protocol(seg, items, protocol, dataset_key, **({'progress': False} | overrides), fg_oracle=True)
+        result = evaluate_protocol(
+            seg, items, protocol, dataset_key, **({'progress': False} | overrides), fg_oracle=True
+        )
     elif result.n_images != n or result.fg_oracle is None:
-        raise ValueError(f"result covers {result.n_images} images (fg_oracle={result.fg_oracle is not None}); "
-                         f"need {n} with fg_oracle")
+        raise ValueError(
+            f"result covers {result.n_images} images (fg_oracle={result.fg_oracle is not None}); "
+            f"need {n} with fg_oracle"
+        )
     out = dict(miou=result.miou)
     orc = oracle_background_accuracy(None, items, result=result)
     out.update(oracle_fg_acc=orc['acc'], oracle_chance=orc['chance'])
-    if with_bg: out.update(foreground_stats(result.cm))
+    if with_bg:
+        out.update(foreground_stats(result.cm))
     codes = encode_images(model, [it['image'] for it in items], size, crop)
-    zs = zero_shot_classification(model, items, names, templates=s.get('templates', 'simple'), segmenter=seg,
-                                  image_feat=codes['image_feat'])
+    zs = zero_shot_classification(
+        model,
+        items,
+        names,
+        templates=s.get('templates', 'simple'),
+        segmenter=seg,
+        image_feat=codes['image_feat'],
+    )
     out.update(zs_acc=zs['acc'], zs_chance=zs['chance'])
     g = groups_used(model, None, codes=codes)
     for k, (mean, one) in enumerate(zip(g['mean'], g['one_group']), 1):
         out.update({f'groups_s{k}': mean, f'one_group_s{k}': one})
     if captions is None and all('caption' in it for it in items):
         captions = [dict(caption=it['caption'], nouns=it.get('nouns', [])) for it in items]
-    if captions is None and (meta := scene_captions(dataset)) is not None: captions = meta[:n]
+    if captions is None and (meta := scene_captions(dataset)) is not None:
+        captions = meta[:n]
     if captions:
         caps = [c['caption'] if isinstance(c, dict) else c for c in captions[:n]]
         nouns = [c.get('nouns', []) if isinstance(c, dict) else [] for c in captions[:n]]
@@ -355,7 +533,7 @@ def learning_diagnostics(model: nn.Module, dataset, method='groupvit', protocol:
     return {k: float(v) for k, v in out.items()}
 
 # %% ../nbs/33_diagnostics.ipynb #33dg0053
-_PANELS = (   # (title, [(column, label)], dashed reference column or None)
+_PANELS = (  # (title, [(column, label)], dashed reference column or None)
     ('mIoU', [('miou', 'mIoU')], None),
     ('zero-shot top-1 (whole image)', [('zs_acc', 'accuracy')], 'zs_chance'),
     ('image→caption R@1', [('r1', 'captions'), ('r1_masked', 'nouns → "thing"')], 'r1_chance'),
@@ -364,33 +542,54 @@ _PANELS = (   # (title, [(column, label)], dashed reference column or None)
     ('IoU', [('bg_iou', 'background'), ('fg_iou', 'foreground vs background')], None),
 )
 
+
 def plot_diagnostics(history: pd.DataFrame, path=None, floor: float | None = None, title: str | None = None):
     "Loss and the logged diagnostics against the step, chance levels dashed; saved to `path` if given."
     import matplotlib.pyplot as plt
+
     df = history.sort_values('step')
     stages = sorted(int(c[8:]) for c in df.columns if re.fullmatch(r'groups_s\d+', c))
     panels = [('training loss', [(c, c) for c in df.columns if 'loss' in c], None)] + list(_PANELS)
-    panels += [('groups used per image', [(f'groups_s{k}', f'stage {k}') for k in stages], None),
-               ('images using a single group', [(f'one_group_s{k}', f'stage {k}') for k in stages], None)]
-    panels = [(t, [(c, l) for c, l in lines if c in df and df[c].notna().any()], ref) for t, lines, ref in panels]
+    panels += [
+        ('groups used per image', [(f'groups_s{k}', f'stage {k}') for k in stages], None),
+        ('images using a single group', [(f'one_group_s{k}', f'stage {k}') for k in stages], None),
+    ]
+    panels = [
+        (t, [(c, l) for c, l in lines if c in df and df[c].notna().any()], ref) for t, lines, ref in panels
+    ]
     panels = [p for p in panels if p[1]]
     ncol = 3
-    fig, axs = plt.subplots(-(-len(panels) // ncol), ncol, figsize=(4.2 * ncol, 3.0 * -(-len(panels) // ncol)),
-                            squeeze=False, layout='constrained')
+    fig, axs = plt.subplots(
+        -(-len(panels) // ncol),
+        ncol,
+        figsize=(4.2 * ncol, 3.0 * -(-len(panels) // ncol)),
+        squeeze=False,
+        layout='constrained',
+    )
     for ax, (t, lines, ref) in zip(axs.flat, panels):
         for c, label in lines:
             d = df[['step', c]].dropna()
-            ax.plot(d.step, d[c], '-' if t == 'training loss' else 'o-', ms=3, label=label,
-                    lw=2 if c == 'loss' else 1.2)
+            ax.plot(
+                d.step,
+                d[c],
+                '-' if t == 'training loss' else 'o-',
+                ms=3,
+                label=label,
+                lw=2 if c == 'loss' else 1.2,
+            )
         if ref is not None and ref in df and df[ref].notna().any():
             label = 'true share' if ref == 'fg_share_true' else 'chance'
             ax.axhline(df[ref].mean(), color='grey', ls='--', lw=1, label=label)
-        if t == 'mIoU' and floor is not None: ax.axhline(floor, color='grey', ls='--', lw=1, label='all background')
+        if t == 'mIoU' and floor is not None:
+            ax.axhline(floor, color='grey', ls='--', lw=1, label='all background')
         ax.set(title=t, xlabel='step')
-        ax.grid(alpha=.3)
-        if len(lines) > 1 or ref is not None or (t == 'mIoU' and floor is not None): ax.legend(fontsize=7)
-    for ax in list(axs.flat)[len(panels):]: ax.set_axis_off()
-    if title: fig.suptitle(title)
+        ax.grid(alpha=0.3)
+        if len(lines) > 1 or ref is not None or (t == 'mIoU' and floor is not None):
+            ax.legend(fontsize=7)
+    for ax in list(axs.flat)[len(panels) :]:
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title)
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=100)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_groupvit.ipynb #bb74f323
 from __future__ import annotations
-import math, re, warnings
+import inspect, math, re, warnings
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,31 +19,45 @@ __all__ = ['PATCH_STEMS', 'GROUPVIT_CONFIGS', 'Mlp', 'MixerMlp', 'Attention', 'C
            'straight_through_one_hot', 'hard_softmax', 'gumbel_softmax', 'AssignAttention', 'GroupingBlock',
            'GroupingLayer', 'PatchEmbed', 'ConvStem', 'interpolate_pos_embed', 'GroupViTImageEncoder',
            'compose_assignments', 'QuickGELU', 'CausalSelfAttention', 'ResidualAttentionBlock', 'Transformer',
-           'TextTransformer', 'ProjectMLP', 'GroupViTConfig', 'groupvit_config', 'GroupViTOutput', 'GroupViT',
-           'create_groupvit', 'param_counts', 'official_key_shapes', 'StateDictMismatchError',
+           'TextTransformer', 'ProjectMLP', 'GroupViTConfig', 'groupvit_config', 'GroupViTOutput', 'encoder_kwargs',
+           'GroupViT', 'create_groupvit', 'param_counts', 'official_key_shapes', 'StateDictMismatchError',
            'from_official_state_dict', 'to_official_state_dict', 'load_official_groupvit']
 
 # %% ../nbs/10_groupvit.ipynb #1683e6af
 class Mlp(nn.Module):
     "Two-layer MLP `in -> hidden -> out` with GELU (official key names `fc1`, `fc2`)."
-    def __init__(self, in_features: int, hidden_features: int | None = None, out_features: int | None = None,
-                 act_layer=nn.GELU, drop: float = 0.):
+
+    def __init__(
+        self,
+        in_features: int,
+        hidden_features: int | None = None,
+        out_features: int | None = None,
+        act_layer=nn.GELU,
+        drop: float = 0.0,
+    ):
         super().__init__()
         self.fc1 = nn.Linear(in_features, hidden_features or in_features)
         self.act = act_layer()
         self.fc2 = nn.Linear(hidden_features or in_features, out_features or in_features)
         self.drop = nn.Dropout(drop)
 
-    def forward(self, x): return self.drop(self.fc2(self.drop(self.act(self.fc1(x)))))
+    def forward(self, x):
+        return self.drop(self.fc2(self.drop(self.act(self.fc1(x)))))
+
 
 class MixerMlp(Mlp):
     "`Mlp` over the token axis: `[B, S_in, C] -> [B, S_out, C]`."
-    def forward(self, x): return super().forward(x.transpose(1, 2)).transpose(1, 2)
+
+    def forward(self, x):
+        return super().forward(x.transpose(1, 2)).transpose(1, 2)
 
 # %% ../nbs/10_groupvit.ipynb #873fd017
 class Attention(nn.Module):
     "Multi-head self-attention with a fused `qkv` projection, through SDPA. `[B, N, C] -> [B, N, C]`."
-    def __init__(self, dim: int, num_heads: int, qkv_bias: bool = True, attn_drop: float = 0., proj_drop: float = 0.):
+
+    def __init__(
+        self, dim: int, num_heads: int, qkv_bias: bool = True, attn_drop: float = 0.0, proj_drop: float = 0.0
+    ):
         super().__init__()
         assert dim % num_heads == 0, f"dim {dim} not divisible by num_heads {num_heads}"
         self.num_heads, self.attn_drop = num_heads, attn_drop
@@ -53,13 +67,21 @@ class Attention(nn.Module):
 
     def forward(self, x):
         B, N, C = x.shape
-        q, k, v = self.qkv(x).view(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4)  # 3 x [B,h,N,d]
-        x = F.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop if self.training else 0.)  # [B,h,N,d]
+        q, k, v = (
+            self.qkv(x).view(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4)
+        )  # 3 x [B,h,N,d]
+        x = F.scaled_dot_product_attention(
+            q, k, v, dropout_p=self.attn_drop if self.training else 0.0
+        )  # [B,h,N,d]
         return self.proj_drop(self.proj(x.transpose(1, 2).reshape(B, N, C)))
+
 
 class CrossAttention(nn.Module):
     "Multi-head attention of `query` `[B, S, C]` over `key` `[B, L, C]` with separate q/k/v projections, through SDPA."
-    def __init__(self, dim: int, num_heads: int, qkv_bias: bool = True, attn_drop: float = 0., proj_drop: float = 0.):
+
+    def __init__(
+        self, dim: int, num_heads: int, qkv_bias: bool = True, attn_drop: float = 0.0, proj_drop: float = 0.0
+    ):
         super().__init__()
         assert dim % num_heads == 0, f"dim {dim} not divisible by num_heads {num_heads}"
         self.num_heads, self.attn_drop = num_heads, attn_drop
@@ -69,23 +91,40 @@ class CrossAttention(nn.Module):
         self.proj = nn.Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
 
-    def _heads(self, x): B, N, C = x.shape; return x.view(B, N, self.num_heads, C // self.num_heads).transpose(1, 2)
+    def _heads(self, x):
+        B, N, C = x.shape
+        return x.view(B, N, self.num_heads, C // self.num_heads).transpose(1, 2)
 
     def forward(self, query, key):
         B, S, C = query.shape
-        q, k, v = self._heads(self.q_proj(query)), self._heads(self.k_proj(key)), self._heads(self.v_proj(key))
-        x = F.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop if self.training else 0.)  # [B,h,S,d]
+        q, k, v = (
+            self._heads(self.q_proj(query)),
+            self._heads(self.k_proj(key)),
+            self._heads(self.v_proj(key)),
+        )
+        x = F.scaled_dot_product_attention(
+            q, k, v, dropout_p=self.attn_drop if self.training else 0.0
+        )  # [B,h,S,d]
         return self.proj_drop(self.proj(x.transpose(1, 2).reshape(B, S, C)))
 
 # %% ../nbs/10_groupvit.ipynb #f5c3dc15
 class AttnBlock(nn.Module):
     "Pre-norm ViT block: `x + DP(MHSA(LN x))`, then `x + DP(MLP(LN x))`."
-    def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4., qkv_bias: bool = True, drop: float = 0.,
-                 attn_drop: float = 0., drop_path: float = 0.):
+
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        mlp_ratio: float = 4.0,
+        qkv_bias: bool = True,
+        drop: float = 0.0,
+        attn_drop: float = 0.0,
+        drop_path: float = 0.0,
+    ):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim)
         self.attn = Attention(dim, num_heads, qkv_bias, attn_drop, drop)
-        self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+        self.drop_path = DropPath(drop_path) if drop_path > 0.0 else nn.Identity()
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = Mlp(dim, int(dim * mlp_ratio), drop=drop)
 
@@ -93,9 +132,11 @@ class AttnBlock(nn.Module):
         x = x + self.drop_path(self.attn(self.norm1(x)))
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
+
 class CrossAttnBlock(nn.Module):
     "Post-norm cross-attention block: `q + MHA(q, k)`, `+ MLP(LN)`, then LN (GroupViT's `post_norm=True`)."
-    def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4., qkv_bias: bool = True):
+
+    def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0, qkv_bias: bool = True):
         super().__init__()
         self.attn = CrossAttention(dim, num_heads, qkv_bias)
         self.norm2 = nn.LayerNorm(dim)
@@ -109,27 +150,45 @@ class CrossAttnBlock(nn.Module):
 # %% ../nbs/10_groupvit.ipynb #27d254b9
 def straight_through_one_hot(y_soft: torch.Tensor, dim: int) -> torch.Tensor:
     "One-hot of `argmax(y_soft, dim)` in the forward pass, the gradient of `y_soft` in the backward pass."
-    y_hard = torch.zeros_like(y_soft).scatter_(dim, y_soft.argmax(dim, keepdim=True), 1.)
+    y_hard = torch.zeros_like(y_soft).scatter_(dim, y_soft.argmax(dim, keepdim=True), 1.0)
     return y_hard - y_soft.detach() + y_soft
+
 
 def hard_softmax(logits: torch.Tensor, dim: int) -> torch.Tensor:
     "Straight-through one-hot of `softmax(logits, dim)` (no noise): the eval-mode assignment."
     return straight_through_one_hot(logits.softmax(dim), dim)
 
-def gumbel_softmax(logits: torch.Tensor, tau: float = 1., hard: bool = False, dim: int = -1) -> torch.Tensor:
+
+def gumbel_softmax(logits: torch.Tensor, tau: float = 1.0, hard: bool = False, dim: int = -1) -> torch.Tensor:
     "Gumbel-softmax sample along `dim`; with `hard`, the straight-through one-hot of it."
-    gumbel = torch.distributions.Gumbel(torch.zeros((), device=logits.device, dtype=logits.dtype),
-                                        torch.ones((), device=logits.device, dtype=logits.dtype))
+    gumbel = torch.distributions.Gumbel(
+        torch.zeros((), device=logits.device, dtype=logits.dtype),
+        torch.ones((), device=logits.device, dtype=logits.dtype),
+    )
     y_soft = ((logits + gumbel.sample(logits.shape)) / tau).softmax(dim)
     return straight_through_one_hot(y_soft, dim) if hard else y_soft
 
 # %% ../nbs/10_groupvit.ipynb #95f558c8
 class AssignAttention(nn.Module):
     "Single-head group ← token assignment: Gumbel/hard softmax over groups, per-group averaging. `out [B,S,C]`, `{'hard','soft'}`."
-    def __init__(self, dim: int, qkv_bias: bool = True, hard: bool = True, gumbel: bool = True,
-                 gumbel_tau: float = 1., assign_eps: float = 1.):
+
+    def __init__(
+        self,
+        dim: int,
+        qkv_bias: bool = True,
+        hard: bool = True,
+        gumbel: bool = True,
+        gumbel_tau: float = 1.0,
+        assign_eps: float = 1.0,
+    ):
         super().__init__()
-        self.scale, self.hard, self.gumbel, self.gumbel_tau, self.assign_eps = dim ** -0.5, hard, gumbel, gumbel_tau, assign_eps
+        self.scale, self.hard, self.gumbel, self.gumbel_tau, self.assign_eps = (
+            dim**-0.5,
+            hard,
+            gumbel,
+            gumbel_tau,
+            assign_eps,
+        )
         self.q_proj = nn.Linear(dim, dim, bias=qkv_bias)
         self.k_proj = nn.Linear(dim, dim, bias=qkv_bias)
         self.v_proj = nn.Linear(dim, dim, bias=qkv_bias)
@@ -137,33 +196,45 @@ class AssignAttention(nn.Module):
 
     def assign(self, logits):
         "Normalise `logits [B,1,S,L]` over the groups (dim -2)."
-        if self.gumbel and self.training: return gumbel_softmax(logits, self.gumbel_tau, self.hard, dim=-2)
+        if self.gumbel and self.training:
+            return gumbel_softmax(logits, self.gumbel_tau, self.hard, dim=-2)
         return hard_softmax(logits, -2) if self.hard else logits.softmax(-2)
 
     def forward(self, query, key):
-        q, k, v = self.q_proj(query), self.k_proj(key), self.v_proj(key)           # [B,S,C], [B,L,C], [B,L,C]
+        q, k, v = self.q_proj(query), self.k_proj(key), self.v_proj(key)  # [B,S,C], [B,L,C], [B,L,C]
         logits = (q.unsqueeze(1) @ k.unsqueeze(1).transpose(-2, -1)).float() * self.scale  # [B,1,S,L]
         attn = self.assign(logits)
         attn_dict = {'hard': attn, 'soft': logits.softmax(-2)}
-        attn = attn / (attn.sum(-1, keepdim=True) + self.assign_eps)               # per-group mean, [B,1,S,L]
-        out = (attn.to(v.dtype) @ v.unsqueeze(1)).squeeze(1)                       # [B,S,C]
+        attn = attn / (attn.sum(-1, keepdim=True) + self.assign_eps)  # per-group mean, [B,1,S,L]
+        out = (attn.to(v.dtype) @ v.unsqueeze(1)).squeeze(1)  # [B,S,C]
         return self.proj(out), attn_dict
 
 # %% ../nbs/10_groupvit.ipynb #7b7095ff
 class GroupingBlock(nn.Module):
     "Merge `x [B,L,C]` into `num_output_group` segments using group tokens `[B,S_in,C]`. Returns `[B,S_out,C]`, `{'hard','soft'}`."
-    def __init__(self, dim: int, num_heads: int, num_group_token: int, num_output_group: int,
-                 mlp_ratio: tuple[float, float] = (0.5, 4.0), hard: bool = True, gumbel: bool = True,
-                 gumbel_tau: float = 1., assign_eps: float = 1.):
+
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        num_group_token: int,
+        num_output_group: int,
+        mlp_ratio: tuple[float, float] = (0.5, 4.0),
+        hard: bool = True,
+        gumbel: bool = True,
+        gumbel_tau: float = 1.0,
+        assign_eps: float = 1.0,
+    ):
         super().__init__()
         tokens_dim, channels_dim = int(mlp_ratio[0] * dim), int(mlp_ratio[1] * dim)
         self.norm_tokens = nn.LayerNorm(dim)
-        self.mlp_inter = Mlp(num_group_token, tokens_dim, num_output_group)   # over the token axis
+        self.mlp_inter = Mlp(num_group_token, tokens_dim, num_output_group)  # over the token axis
         self.norm_post_tokens = nn.LayerNorm(dim)
         self.norm_x = nn.LayerNorm(dim)
-        self.pre_assign_attn = CrossAttnBlock(dim, num_heads, mlp_ratio=4., qkv_bias=True)
-        self.assign = AssignAttention(dim, qkv_bias=True, hard=hard, gumbel=gumbel, gumbel_tau=gumbel_tau,
-                                      assign_eps=assign_eps)
+        self.pre_assign_attn = CrossAttnBlock(dim, num_heads, mlp_ratio=4.0, qkv_bias=True)
+        self.assign = AssignAttention(
+            dim, qkv_bias=True, hard=hard, gumbel=gumbel, gumbel_tau=gumbel_tau, assign_eps=assign_eps
+        )
         self.norm_new_x = nn.LayerNorm(dim)
         self.mlp_channels = Mlp(dim, channels_dim, dim)
 
@@ -173,63 +244,86 @@ class GroupingBlock(nn.Module):
 
     def forward(self, x, group_tokens):
         group_tokens, x = self.norm_tokens(group_tokens), self.norm_x(x)
-        g = self.project_group_token(group_tokens)         # [B,S_out,C]
-        g = self.pre_assign_attn(g, x)                     # [B,S_out,C]
-        new_x, attn_dict = self.assign(g, x)               # [B,S_out,C], {[B,1,S_out,L]}
+        g = self.project_group_token(group_tokens)  # [B,S_out,C]
+        g = self.pre_assign_attn(g, x)  # [B,S_out,C]
+        new_x, attn_dict = self.assign(g, x)  # [B,S_out,C], {[B,1,S_out,L]}
         new_x = new_x + g
         return new_x + self.mlp_channels(self.norm_new_x(new_x)), attn_dict
 
 # %% ../nbs/10_groupvit.ipynb #f7a46ce1
 class GroupingLayer(nn.Module):
     "One stage: `[x; group tokens]` → `depth` AttnBlocks → split → optional GroupingBlock. Returns `x, group tokens, attn_dict|None`."
-    def __init__(self, dim: int, depth: int, num_heads: int, num_group_token: int, mlp_ratio: float = 4.,
-                 qkv_bias: bool = True, drop: float = 0., attn_drop: float = 0., drop_path=(),
-                 downsample: GroupingBlock | None = None, group_projector: nn.Module | None = None,
-                 zero_init_group_token: bool = False):
+
+    def __init__(
+        self,
+        dim: int,
+        depth: int,
+        num_heads: int,
+        num_group_token: int,
+        mlp_ratio: float = 4.0,
+        qkv_bias: bool = True,
+        drop: float = 0.0,
+        attn_drop: float = 0.0,
+        drop_path=(),
+        downsample: GroupingBlock | None = None,
+        group_projector: nn.Module | None = None,
+        zero_init_group_token: bool = False,
+    ):
         super().__init__()
         self.num_group_token = num_group_token
         if num_group_token > 0:
             self.group_token = nn.Parameter(torch.zeros(1, num_group_token, dim))
-            if not zero_init_group_token: trunc_normal_(self.group_token, std=.02)
-        else: self.group_token = None
-        dp = list(drop_path) or [0.] * depth
-        self.blocks = nn.ModuleList([AttnBlock(dim, num_heads, mlp_ratio, qkv_bias, drop, attn_drop, dp[i]) for i in range(depth)])
+            if not zero_init_group_token:
+                trunc_normal_(self.group_token, std=0.02)
+        else:
+            self.group_token = None
+        dp = list(drop_path) or [0.0] * depth
+        self.blocks = nn.ModuleList(
+            [AttnBlock(dim, num_heads, mlp_ratio, qkv_bias, drop, attn_drop, dp[i]) for i in range(depth)]
+        )
         self.downsample = downsample
         self.group_projector = group_projector
 
     def forward(self, x, prev_group_token=None):
         g = None
         if self.group_token is not None:
-            g = self.group_token.expand(x.shape[0], -1, -1)                  # [B,S,C]
-            if self.group_projector is not None: g = g + self.group_projector(prev_group_token)
-            x = torch.cat([x, g], dim=1)                                     # [B,L+S,C]
-        for blk in self.blocks: x = blk(x)
-        if g is not None: x, g = x[:, :-self.num_group_token], x[:, -self.num_group_token:]
+            g = self.group_token.expand(x.shape[0], -1, -1)  # [B,S,C]
+            if self.group_projector is not None:
+                g = g + self.group_projector(prev_group_token)
+            x = torch.cat([x, g], dim=1)  # [B,L+S,C]
+        for blk in self.blocks:
+            x = blk(x)
+        if g is not None:
+            x, g = x[:, : -self.num_group_token], x[:, -self.num_group_token :]
         attn_dict = None
-        if self.downsample is not None: x, attn_dict = self.downsample(x, g)
+        if self.downsample is not None:
+            x, attn_dict = self.downsample(x, g)
         return x, g, attn_dict
 
 # %% ../nbs/10_groupvit.ipynb #cb2a1750
 class PatchEmbed(nn.Module):
     "Conv patchify + LayerNorm: `[B,3,H,W] -> [B, H/p * W/p, C]` and the grid `(H/p, W/p)`."
+
     def __init__(self, patch_size: int = 16, in_chans: int = 3, embed_dim: int = 384):
         super().__init__()
         self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
         self.norm = nn.LayerNorm(embed_dim)
 
     def forward(self, x):
-        x = self.proj(x)                                   # [B,C,h,w]
+        x = self.proj(x)  # [B,C,h,w]
         hw = tuple(x.shape[2:])
         return self.norm(x.flatten(2).transpose(1, 2)), hw
 
+
 class ConvStem(nn.Module):
     "log2(p) stride-2 3×3 conv-BN-ReLU layers, a 1×1 conv and LayerNorm: the same `[B, N, C]` and grid as `PatchEmbed`."
+
     def __init__(self, patch_size: int = 16, in_chans: int = 3, embed_dim: int = 384):
         super().__init__()
         n = int(math.log2(patch_size))
-        if patch_size < 2 or 2 ** n != patch_size:
+        if patch_size < 2 or 2**n != patch_size:
             raise ValueError(f"the conv stem needs a patch size that is a power of two, got {patch_size}")
-        widths = [in_chans] + [max(embed_dim >> (n - 1 - i), 8) for i in range(n)]    # doubling up to embed_dim
+        widths = [in_chans] + [max(embed_dim >> (n - 1 - i), 8) for i in range(n)]  # doubling up to embed_dim
         layers = []
         for cin, cout in zip(widths[:-1], widths[1:]):
             layers += [nn.Conv2d(cin, cout, 3, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
@@ -237,76 +331,131 @@ class ConvStem(nn.Module):
         self.norm = nn.LayerNorm(embed_dim)
 
     def forward(self, x):
-        x = self.proj(x)                                   # [B,C,h,w]
+        x = self.proj(x)  # [B,C,h,w]
         hw = tuple(x.shape[2:])
         return self.norm(x.flatten(2).transpose(1, 2)), hw
 
+
 PATCH_STEMS = {'linear': PatchEmbed, 'conv': ConvStem}
 
-def interpolate_pos_embed(pos_embed: torch.Tensor, src_hw: tuple[int, int], dst_hw: tuple[int, int]) -> torch.Tensor:
+
+def interpolate_pos_embed(
+    pos_embed: torch.Tensor, src_hw: tuple[int, int], dst_hw: tuple[int, int]
+) -> torch.Tensor:
     "Bicubically resize a `[1, h*w, C]` position embedding from grid `src_hw` to `dst_hw` (identity if equal)."
-    if tuple(src_hw) == tuple(dst_hw): return pos_embed
+    if tuple(src_hw) == tuple(dst_hw):
+        return pos_embed
     C = pos_embed.shape[-1]
-    pe = pos_embed.reshape(1, *src_hw, C).permute(0, 3, 1, 2)                     # [1,C,h,w]
+    pe = pos_embed.reshape(1, *src_hw, C).permute(0, 3, 1, 2)  # [1,C,h,w]
     pe = F.interpolate(pe, size=tuple(dst_hw), mode='bicubic', align_corners=False)
     return pe.permute(0, 2, 3, 1).reshape(1, dst_hw[0] * dst_hw[1], C)
 
 # %% ../nbs/10_groupvit.ipynb #8ae889b8
 class GroupViTImageEncoder(nn.Module):
     "GroupViT image encoder. `images [B,3,H,W] -> tokens [B,G,C], [attn_dict per grouping stage]`."
-    def __init__(self, img_size: int = 224, patch_size: int = 16, in_chans: int = 3, embed_dim: int = 384,
-                 depths=(6, 3, 3), num_heads=(6, 6, 6), num_group_tokens=(64, 8, 0), num_output_groups=(64, 8),
-                 mlp_ratio: float = 4., qkv_bias: bool = True, drop_rate: float = 0., attn_drop_rate: float = 0.,
-                 drop_path_rate: float = 0.1, hard_assignment: bool = True, gumbel_tau: float = 1., assign_eps: float = 1.,
-                 init_std: float | str = .02, patch_stem: str = 'linear'):
+
+    def __init__(
+        self,
+        img_size: int = 224,
+        patch_size: int = 16,
+        in_chans: int = 3,
+        embed_dim: int = 384,
+        depths=(6, 3, 3),
+        num_heads=(6, 6, 6),
+        num_group_tokens=(64, 8, 0),
+        num_output_groups=(64, 8),
+        mlp_ratio: float = 4.0,
+        qkv_bias: bool = True,
+        drop_rate: float = 0.0,
+        attn_drop_rate: float = 0.0,
+        drop_path_rate: float = 0.1,
+        hard_assignment: bool = True,
+        gumbel_tau: float = 1.0,
+        assign_eps: float = 1.0,
+        init_std: float | str = 0.02,
+        patch_stem: str = 'linear',
+    ):
         super().__init__()
         n = len(depths)
         assert len(num_heads) == len(num_group_tokens) == n and len(num_output_groups) == n - 1
-        if not (init_std == 'fan' or isinstance(init_std, (int, float))): raise ValueError(f"init_std must be a number or 'fan', got {init_std!r}")
+        if not (init_std == 'fan' or isinstance(init_std, (int, float))):
+            raise ValueError(f"init_std must be a number or 'fan', got {init_std!r}")
         self.embed_dim, self.num_output_groups, self.init_std = embed_dim, tuple(num_output_groups), init_std
-        if patch_stem not in PATCH_STEMS: raise ValueError(f"patch_stem must be one of {sorted(PATCH_STEMS)}, got {patch_stem!r}")
+        if patch_stem not in PATCH_STEMS:
+            raise ValueError(f"patch_stem must be one of {sorted(PATCH_STEMS)}, got {patch_stem!r}")
         self.patch_embed = PATCH_STEMS[patch_stem](patch_size, in_chans, embed_dim)
         self.patch_size, self.grid = patch_size, (img_size // patch_size, img_size // patch_size)
         self.pos_embed = nn.Parameter(torch.zeros(1, self.grid[0] * self.grid[1], embed_dim))
         self.pos_drop = nn.Dropout(drop_rate)
         nb = sum(depths)
-        dpr = [drop_path_rate * i / max(nb - 1, 1) for i in range(nb)]   # linspace(0, rate, nb), meta-safe
+        dpr = [drop_path_rate * i / max(nb - 1, 1) for i in range(nb)]  # linspace(0, rate, nb), meta-safe
         self.layers = nn.ModuleList()
         for i in range(n):
-            downsample = GroupingBlock(embed_dim, num_heads[i], num_group_tokens[i], num_output_groups[i],
-                                       hard=hard_assignment, gumbel=hard_assignment, gumbel_tau=gumbel_tau,
-                                       assign_eps=assign_eps) if i < n - 1 else None
+            downsample = (
+                GroupingBlock(
+                    embed_dim,
+                    num_heads[i],
+                    num_group_tokens[i],
+                    num_output_groups[i],
+                    hard=hard_assignment,
+                    gumbel=hard_assignment,
+                    gumbel_tau=gumbel_tau,
+                    assign_eps=assign_eps,
+                )
+                if i < n - 1
+                else None
+            )
             projector = None
             if i > 0 and num_group_tokens[i] > 0:
-                projector = nn.Sequential(nn.LayerNorm(embed_dim),
-                                          MixerMlp(num_group_tokens[i - 1], embed_dim // 2, num_group_tokens[i]))
-            self.layers.append(GroupingLayer(
-                embed_dim, depths[i], num_heads[i], num_group_tokens[i], mlp_ratio, qkv_bias, drop_rate, attn_drop_rate,
-                dpr[sum(depths[:i]):sum(depths[:i + 1])], downsample, projector,
-                zero_init_group_token=projector is not None))
+                projector = nn.Sequential(
+                    nn.LayerNorm(embed_dim),
+                    MixerMlp(num_group_tokens[i - 1], embed_dim // 2, num_group_tokens[i]),
+                )
+            self.layers.append(
+                GroupingLayer(
+                    embed_dim,
+                    depths[i],
+                    num_heads[i],
+                    num_group_tokens[i],
+                    mlp_ratio,
+                    qkv_bias,
+                    drop_rate,
+                    attn_drop_rate,
+                    dpr[sum(depths[:i]) : sum(depths[: i + 1])],
+                    downsample,
+                    projector,
+                    zero_init_group_token=projector is not None,
+                )
+            )
         self.norm = nn.LayerNorm(embed_dim)
         self.init_weights()
 
     @property
-    def width(self) -> int: return self.embed_dim
+    def width(self) -> int:
+        return self.embed_dim
 
     def init_weights(self):
         "Spec §3.1: Linear trunc-normal(.02)/bias 0, LayerNorm (1, 0), pos embed trunc-normal(.02); conv untouched. `init_std='fan'`: Linear std fan_in^-1/2."
         for m in self.modules():
             if isinstance(m, nn.Linear):
                 if self.init_std == 'fan':
-                    std = m.in_features ** -0.5
+                    std = m.in_features**-0.5
                     trunc_normal_(m.weight, std=std, a=-2 * std, b=2 * std)
-                else: trunc_normal_(m.weight, std=float(self.init_std))
-                if m.bias is not None: nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.LayerNorm): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
-        trunc_normal_(self.pos_embed, std=.02)   # group tokens were initialised by their GroupingLayer
+                else:
+                    trunc_normal_(m.weight, std=float(self.init_std))
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.LayerNorm):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+        trunc_normal_(self.pos_embed, std=0.02)  # group tokens were initialised by their GroupingLayer
 
-    def get_pos_embed(self, hw) -> torch.Tensor: return interpolate_pos_embed(self.pos_embed, self.grid, hw)
+    def get_pos_embed(self, hw) -> torch.Tensor:
+        return interpolate_pos_embed(self.pos_embed, self.grid, hw)
 
     def embed(self, x):
         "`images [B,3,H,W]` -> patch tokens with position embeddings `[B,N,C]` and the grid `(H/p, W/p)`."
-        x, hw = self.patch_embed(x)                        # [B,N,C]
+        x, hw = self.patch_embed(x)  # [B,N,C]
         return self.pos_drop(x + self.get_pos_embed(hw)), hw
 
     def forward_stages(self, x, g=None, start: int = 0):
@@ -314,24 +463,30 @@ class GroupViTImageEncoder(nn.Module):
         attn_dicts = []
         for layer in self.layers[start:]:
             x, g, attn_dict = layer(x, g)
-            if attn_dict is not None: attn_dicts.append(attn_dict)
+            if attn_dict is not None:
+                attn_dicts.append(attn_dict)
         return self.norm(x), attn_dicts
 
-    def forward(self, x): return self.forward_stages(self.embed(x)[0])
+    def forward(self, x):
+        return self.forward_stages(self.embed(x)[0])
 
 # %% ../nbs/10_groupvit.ipynb #e4f58e03
 def compose_assignments(attn_dicts: list[dict], key: str = 'soft') -> torch.Tensor:
     "Patch → final-group assignment `[B, L, G]`: the product over stages of the `[B, L_i, S_i]` maps (`key`: 'soft'|'hard')."
-    A = attn_dicts[0][key].squeeze(1).transpose(1, 2)            # [B, L, S_1]
-    for d in attn_dicts[1:]: A = A @ d[key].squeeze(1).transpose(1, 2)   # [B, L, S_i]
+    A = attn_dicts[0][key].squeeze(1).transpose(1, 2)  # [B, L, S_1]
+    for d in attn_dicts[1:]:
+        A = A @ d[key].squeeze(1).transpose(1, 2)  # [B, L, S_i]
     return A
 
 # %% ../nbs/10_groupvit.ipynb #a91fcca8
 class QuickGELU(nn.Module):
-    def forward(self, x): return x * torch.sigmoid(1.702 * x)
+    def forward(self, x):
+        return x * torch.sigmoid(1.702 * x)
+
 
 class CausalSelfAttention(nn.Module):
     "Causal multi-head self-attention with `nn.MultiheadAttention`'s parameter layout, through SDPA. `[N,L,W] -> [N,L,W]`."
+
     def __init__(self, width: int, heads: int):
         super().__init__()
         assert width % heads == 0
@@ -339,23 +494,33 @@ class CausalSelfAttention(nn.Module):
         self.in_proj_weight = nn.Parameter(torch.empty(3 * width, width))
         self.in_proj_bias = nn.Parameter(torch.zeros(3 * width))
         self.out_proj = nn.Linear(width, width)
-        nn.init.xavier_uniform_(self.in_proj_weight); nn.init.zeros_(self.out_proj.bias)   # MHA's defaults
+        nn.init.xavier_uniform_(self.in_proj_weight)
+        nn.init.zeros_(self.out_proj.bias)  # MHA's defaults
 
     def forward(self, x):
         N, L, W = x.shape
-        qkv = F.linear(x, self.in_proj_weight, self.in_proj_bias)                 # [N,L,3W]
-        q, k, v = qkv.view(N, L, 3, self.heads, W // self.heads).permute(2, 0, 3, 1, 4)   # 3 x [N,h,L,d]
-        x = F.scaled_dot_product_attention(q, k, v, is_causal=True)               # [N,h,L,d]
+        qkv = F.linear(x, self.in_proj_weight, self.in_proj_bias)  # [N,L,3W]
+        q, k, v = qkv.view(N, L, 3, self.heads, W // self.heads).permute(2, 0, 3, 1, 4)  # 3 x [N,h,L,d]
+        x = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # [N,h,L,d]
         return self.out_proj(x.transpose(1, 2).reshape(N, L, W))
+
 
 class ResidualAttentionBlock(nn.Module):
     "CLIP's pre-LN text block: `x + attn(ln_1 x)`, `x + mlp(ln_2 x)` with a QuickGELU MLP."
+
     def __init__(self, width: int, heads: int):
         super().__init__()
         self.attn = CausalSelfAttention(width, heads)
         self.ln_1 = nn.LayerNorm(width)
-        self.mlp = nn.Sequential(OrderedDict([('c_fc', nn.Linear(width, width * 4)), ('gelu', QuickGELU()),
-                                              ('c_proj', nn.Linear(width * 4, width))]))
+        self.mlp = nn.Sequential(
+            OrderedDict(
+                [
+                    ('c_fc', nn.Linear(width, width * 4)),
+                    ('gelu', QuickGELU()),
+                    ('c_proj', nn.Linear(width * 4, width)),
+                ]
+            )
+        )
         self.ln_2 = nn.LayerNorm(width)
 
     def forward(self, x):
@@ -365,11 +530,12 @@ class ResidualAttentionBlock(nn.Module):
 # %% ../nbs/10_groupvit.ipynb #2a2ef7d0
 class Transformer(nn.Module):
     "A stack of `ResidualAttentionBlock`s (official container name `transformer.resblocks`)."
+
     def __init__(self, width: int, layers: int, heads: int):
         super().__init__()
         self.width, self.layers = width, layers
         self.resblocks = nn.ModuleList([ResidualAttentionBlock(width, heads) for _ in range(layers)])
-        proj_std, attn_std, fc_std = width ** -0.5 * (2 * layers) ** -0.5, width ** -0.5, (2 * width) ** -0.5
+        proj_std, attn_std, fc_std = width**-0.5 * (2 * layers) ** -0.5, width**-0.5, (2 * width) ** -0.5
         for b in self.resblocks:
             nn.init.normal_(b.attn.in_proj_weight, std=attn_std)
             nn.init.normal_(b.attn.out_proj.weight, std=proj_std)
@@ -377,13 +543,23 @@ class Transformer(nn.Module):
             nn.init.normal_(b.mlp.c_proj.weight, std=proj_std)
 
     def forward(self, x):
-        for b in self.resblocks: x = b(x)
+        for b in self.resblocks:
+            x = b(x)
         return x
+
 
 class TextTransformer(nn.Module):
     "CLIP-style causal text encoder. `ids [N, L<=context_length] -> [N, width]` (EOT feature, no projection)."
-    def __init__(self, context_length: int = 77, width: int = 256, layers: int = 12, heads: int | None = None,
-                 vocab_size: int = 49408, trim: bool = True):
+
+    def __init__(
+        self,
+        context_length: int = 77,
+        width: int = 256,
+        layers: int = 12,
+        heads: int | None = None,
+        vocab_size: int = 49408,
+        trim: bool = True,
+    ):
         super().__init__()
         self.context_length, self.width, self.trim = context_length, width, trim
         self.transformer = Transformer(width, layers, heads or width // 64)
@@ -394,34 +570,42 @@ class TextTransformer(nn.Module):
         nn.init.normal_(self.positional_embedding, std=0.01)
 
     def forward(self, ids: torch.Tensor, trim: bool | None = None):
-        eot = ids.argmax(dim=-1)                                       # [N] EOT position
+        eot = ids.argmax(dim=-1)  # [N] EOT position
         if (self.trim if trim is None else trim) and ids.numel():
-            ids = ids[:, :int(eot.max()) + 1]                          # [N, L*]: causal + EOT pooling => exact
+            ids = ids[:, : int(eot.max()) + 1]  # [N, L*]: causal + EOT pooling => exact
         L = ids.shape[1]
         x = self.token_embedding(ids) + self.positional_embedding[:L]  # [N,L,W]
         x = self.transformer(x)
-        return self.ln_final(x[torch.arange(x.shape[0], device=x.device), eot])   # [N,W]
+        return self.ln_final(x[torch.arange(x.shape[0], device=x.device), eot])  # [N,W]
 
 # %% ../nbs/10_groupvit.ipynb #458b0314
 class ProjectMLP(nn.Module):
     "`[..., in_dim] -> [..., out_dim]`: (Linear → BN → ReLU) × (num_layers-1), then Linear. Official key names."
+
     def __init__(self, in_dim: int = 256, inner_dim: int = 4096, out_dim: int = 256, num_layers: int = 2):
         super().__init__()
         hidden = []
         for i in range(num_layers - 1):
-            hidden += [nn.Linear(in_dim if i == 0 else inner_dim, inner_dim), nn.BatchNorm1d(inner_dim), nn.ReLU(inplace=True)]
+            hidden += [
+                nn.Linear(in_dim if i == 0 else inner_dim, inner_dim),
+                nn.BatchNorm1d(inner_dim),
+                nn.ReLU(inplace=True),
+            ]
         self.linear_hidden = nn.Sequential(*hidden)
-        self.linear_out = nn.Linear(in_dim if num_layers == 1 else inner_dim, out_dim) if num_layers >= 1 else nn.Identity()
+        self.linear_out = (
+            nn.Linear(in_dim if num_layers == 1 else inner_dim, out_dim) if num_layers >= 1 else nn.Identity()
+        )
 
     def forward(self, x):
         lead = x.shape[:-1]
-        x = self.linear_out(self.linear_hidden(x.reshape(-1, x.shape[-1])))   # [prod(lead), out]
+        x = self.linear_out(self.linear_hidden(x.reshape(-1, x.shape[-1])))  # [prod(lead), out]
         return x.reshape(*lead, x.shape[-1])
 
 # %% ../nbs/10_groupvit.ipynb #cc2db858
 @dataclass(frozen=True)
 class GroupViTConfig:
     "Hyper-parameters of a GroupViT model (defaults: the published gcc_yfcc `groupvit-s`)."
+
     # image encoder
     img_size: int = 224
     patch_size: int = 16
@@ -431,73 +615,119 @@ class GroupViTConfig:
     num_heads: tuple = (6, 6, 6)
     num_group_tokens: tuple = (64, 8, 0)
     num_output_groups: tuple = (64, 8)
-    mlp_ratio: float = 4.
+    mlp_ratio: float = 4.0
     qkv_bias: bool = True
-    drop_rate: float = 0.
-    attn_drop_rate: float = 0.
+    drop_rate: float = 0.0
+    attn_drop_rate: float = 0.0
     drop_path_rate: float = 0.1
     hard_assignment: bool = True
-    gumbel_tau: float = 1.
-    assign_eps: float = 1.
-    init_std: float | str = .02            # image-encoder Linear init: the spec's 0.02, or 'fan' (fan_in^-1/2; the CPU demo)
-    patch_stem: str = 'linear'             # 'linear' (one p×p conv, the paper) or 'conv' (stride-2 3×3 convs; CPU presets)
+    gumbel_tau: float = 1.0
+    assign_eps: float = 1.0
+    init_std: float | str = (
+        0.02  # image-encoder Linear init: the spec's 0.02, or 'fan' (fan_in^-1/2; the CPU demo)
+    )
+    patch_stem: str = (
+        'linear'  # 'linear' (one p×p conv, the paper) or 'conv' (stride-2 3×3 convs; CPU presets)
+    )
     # text encoder
     context_length: int = 77
     vocab_size: int = 49408
     text_width: int = 256
     text_layers: int = 12
-    text_heads: int | None = None          # None: width // 64, as the reference
+    text_heads: int | None = None  # None: width // 64, as the reference
     trim_text: bool = True
     # heads
     proj_hidden: int = 4096
     output_dim: int = 256
     proj_num_layers: int = 2
     contrast_temperature: float = 0.07
-    multi_label: int = 3                   # K noun prompts; > 0 adds `multi_label_logit_scale`
+    multi_label: int = 3  # K noun prompts; > 0 adds `multi_label_logit_scale`
 
     def __post_init__(self):
         for f in ('depths', 'num_heads', 'num_group_tokens', 'num_output_groups'):
             object.__setattr__(self, f, tuple(getattr(self, f)))
         n = len(self.depths)
-        if not (len(self.num_heads) == len(self.num_group_tokens) == n and len(self.num_output_groups) == n - 1):
-            raise ValueError(f"stage lists disagree: depths {self.depths}, num_heads {self.num_heads}, "
-                             f"num_group_tokens {self.num_group_tokens}, num_output_groups {self.num_output_groups}")
-        if any(self.embed_dim % h for h in self.num_heads): raise ValueError(f"embed_dim {self.embed_dim} % heads {self.num_heads}")
-        if self.text_width % (self.text_heads or self.text_width // 64 or 1): raise ValueError("text_width % text_heads != 0")
+        if not (
+            len(self.num_heads) == len(self.num_group_tokens) == n and len(self.num_output_groups) == n - 1
+        ):
+            raise ValueError(
+                f"stage lists disagree: depths {self.depths}, num_heads {self.num_heads}, "
+                f"num_group_tokens {self.num_group_tokens}, num_output_groups {self.num_output_groups}"
+            )
+        if any(self.embed_dim % h for h in self.num_heads):
+            raise ValueError(f"embed_dim {self.embed_dim} % heads {self.num_heads}")
+        if self.text_width % (self.text_heads or self.text_width // 64 or 1):
+            raise ValueError("text_width % text_heads != 0")
+
 
 GROUPVIT_CONFIGS: dict[str, GroupViTConfig] = {
     'groupvit-s': GroupViTConfig(),
     'groupvit-s-redcap': GroupViTConfig(multi_label=0),
-    'groupvit-tiny': GroupViTConfig(embed_dim=128, depths=(2, 1, 1), num_heads=(4, 4, 4), num_group_tokens=(16, 4, 0),
-                                    num_output_groups=(16, 4), drop_path_rate=0., text_width=128, text_layers=3,
-                                    text_heads=2, proj_hidden=256, output_dim=128),
+    'groupvit-tiny': GroupViTConfig(
+        embed_dim=128,
+        depths=(2, 1, 1),
+        num_heads=(4, 4, 4),
+        num_group_tokens=(16, 4, 0),
+        num_output_groups=(16, 4),
+        drop_path_rate=0.0,
+        text_width=128,
+        text_layers=3,
+        text_heads=2,
+        proj_hidden=256,
+        output_dim=128,
+    ),
     # the CPU proving-ground preset: 96 px, 8-px patches (12×12 tokens), a conv stem, ONE grouping stage (one block,
     # grouping into 8, two blocks; the paper's 1-stage ablation), the width-aware init, no noun-prompt head
-    'groupvit-cpu': GroupViTConfig(img_size=96, patch_size=8, embed_dim=128, depths=(1, 2), num_heads=(4, 4),
-                                   num_group_tokens=(8, 0), num_output_groups=(8,), drop_path_rate=0.,
-                                   init_std='fan', patch_stem='conv', text_width=128, text_layers=3, text_heads=2,
-                                   proj_hidden=256, output_dim=128, multi_label=0),
+    'groupvit-cpu': GroupViTConfig(
+        img_size=96,
+        patch_size=8,
+        embed_dim=128,
+        depths=(1, 2),
+        num_heads=(4, 4),
+        num_group_tokens=(8, 0),
+        num_output_groups=(8,),
+        drop_path_rate=0.0,
+        init_std='fan',
+        patch_stem='conv',
+        text_width=128,
+        text_layers=3,
+        text_heads=2,
+        proj_hidden=256,
+        output_dim=128,
+        multi_label=0,
+    ),
 }
+
 
 def groupvit_config(name: str = 'groupvit-s', **overrides) -> GroupViTConfig:
     "The preset `name` with `overrides` applied (unknown fields raise `TypeError`)."
-    if name not in GROUPVIT_CONFIGS: raise KeyError(f"unknown GroupViT preset {name!r}; known: {sorted(GROUPVIT_CONFIGS)}")
+    if name not in GROUPVIT_CONFIGS:
+        raise KeyError(f"unknown GroupViT preset {name!r}; known: {sorted(GROUPVIT_CONFIGS)}")
     return replace(GROUPVIT_CONFIGS[name], **overrides)
 
 # %% ../nbs/10_groupvit.ipynb #b1d04d2e
 class GroupViTOutput(NamedTuple):
-    z_img: torch.Tensor                 # [B, D] normalised image embeddings
-    z_txt: torch.Tensor                 # [B, D] normalised caption embeddings
-    z_prompts: torch.Tensor | None      # [B, K, D] normalised noun-prompt embeddings, or None
+    z_img: torch.Tensor  # [B, D] normalised image embeddings
+    z_txt: torch.Tensor  # [B, D] normalised caption embeddings
+    z_prompts: torch.Tensor | None  # [B, K, D] normalised noun-prompt embeddings, or None
+
+
+def encoder_kwargs(cfg: GroupViTConfig) -> dict:
+    "`GroupViTImageEncoder`'s arguments read off `cfg` by name (a family member's encoder passes them on)."
+    names = [p for p in inspect.signature(GroupViTImageEncoder.__init__).parameters if p != 'self']
+    return {n: getattr(cfg, n) for n in names}
+
 
 class GroupViT(nn.Module):
     "GroupViT: grouping image encoder + CLIP text encoder + MLP projectors + learnable temperatures."
+
     def __init__(self, cfg: GroupViTConfig = GroupViTConfig()):
         super().__init__()
         self.cfg = cfg
         self.img_encoder = self.build_image_encoder(cfg)
-        self.text_encoder = TextTransformer(cfg.context_length, cfg.text_width, cfg.text_layers, cfg.text_heads,
-                                            cfg.vocab_size, cfg.trim_text)
+        self.text_encoder = TextTransformer(
+            cfg.context_length, cfg.text_width, cfg.text_layers, cfg.text_heads, cfg.vocab_size, cfg.trim_text
+        )
         self.img_projector = ProjectMLP(cfg.embed_dim, cfg.proj_hidden, cfg.output_dim, cfg.proj_num_layers)
         self.text_projector = ProjectMLP(cfg.text_width, cfg.proj_hidden, cfg.output_dim, cfg.proj_num_layers)
         init = math.log(1 / cfg.contrast_temperature)
@@ -506,43 +736,53 @@ class GroupViT(nn.Module):
 
     def build_image_encoder(self, cfg: GroupViTConfig) -> GroupViTImageEncoder:
         "The image encoder for `cfg` (a subclass that changes the encoder overrides this)."
-        return GroupViTImageEncoder(
-            cfg.img_size, cfg.patch_size, cfg.in_chans, cfg.embed_dim, cfg.depths, cfg.num_heads, cfg.num_group_tokens,
-            cfg.num_output_groups, cfg.mlp_ratio, cfg.qkv_bias, cfg.drop_rate, cfg.attn_drop_rate, cfg.drop_path_rate,
-            cfg.hard_assignment, cfg.gumbel_tau, cfg.assign_eps, cfg.init_std, cfg.patch_stem)
+        return GroupViTImageEncoder(**encoder_kwargs(cfg))
 
     @property
-    def scale(self) -> torch.Tensor: return self.logit_scale.exp().clamp(max=100)
+    def scale(self) -> torch.Tensor:
+        return self.logit_scale.exp().clamp(max=100)
 
     @property
     def ml_scale(self) -> torch.Tensor:
         "The multi-label scale (the shared one when the model has no `multi_label_logit_scale`)."
-        return self.scale if self.multi_label_logit_scale is None else self.multi_label_logit_scale.exp().clamp(max=100)
+        return (
+            self.scale
+            if self.multi_label_logit_scale is None
+            else self.multi_label_logit_scale.exp().clamp(max=100)
+        )
 
-    def encode_image(self, images: torch.Tensor, *, normalize: bool = True, groups: bool | None = None) -> dict:
+    def encode_image(
+        self, images: torch.Tensor, *, normalize: bool = True, groups: bool | None = None
+    ) -> dict:
         "`images [B,3,H,W]` -> dict(image_feat [B,D], group_feat [B,G,D]|None, tokens [B,G,C], attn_dicts)."
-        tokens, attn_dicts = self.img_encoder(images)                  # [B,G,C]
-        image_feat = self.img_projector(tokens.mean(1))                # [B,D]
+        tokens, attn_dicts = self.img_encoder(images)  # [B,G,C]
+        image_feat = self.img_projector(tokens.mean(1))  # [B,D]
         groups = (not self.training) if groups is None else groups
-        group_feat = self.img_projector(tokens) if groups else None    # [B,G,D]
+        group_feat = self.img_projector(tokens) if groups else None  # [B,G,D]
         if normalize:
             image_feat = F.normalize(image_feat, dim=-1)
-            if group_feat is not None: group_feat = F.normalize(group_feat, dim=-1)
+            if group_feat is not None:
+                group_feat = F.normalize(group_feat, dim=-1)
         return dict(image_feat=image_feat, group_feat=group_feat, tokens=tokens, attn_dicts=attn_dicts)
 
-    def encode_text(self, ids: torch.Tensor, *, normalize: bool = True, trim: bool | None = None) -> torch.Tensor:
+    def encode_text(
+        self, ids: torch.Tensor, *, normalize: bool = True, trim: bool | None = None
+    ) -> torch.Tensor:
         "`ids [N,L]` -> `[N,D]`, or `[B,K,L]` -> `[B,K,D]` (one encoder pass over all rows)."
         lead = ids.shape[:-1]
-        z = self.text_projector(self.text_encoder(ids.reshape(-1, ids.shape[-1]), trim=trim))   # [N,D]
-        if normalize: z = F.normalize(z, dim=-1)
+        z = self.text_projector(self.text_encoder(ids.reshape(-1, ids.shape[-1]), trim=trim))  # [N,D]
+        if normalize:
+            z = F.normalize(z, dim=-1)
         return z.reshape(*lead, z.shape[-1])
 
     def forward(self, images: torch.Tensor, text: torch.Tensor) -> GroupViTOutput:
         "What the contrastive losses take: normalised `z_img [B,D]`, `z_txt [B,D]`, `z_prompts [B,K,D]|None`."
         z_img = self.encode_image(images, groups=False)['image_feat']
-        z = self.encode_text(text)                                     # [B,D] or [B,1+K,D]
-        if z.ndim == 2: return GroupViTOutput(z_img, z, None)
+        z = self.encode_text(text)  # [B,D] or [B,1+K,D]
+        if z.ndim == 2:
+            return GroupViTOutput(z_img, z, None)
         return GroupViTOutput(z_img, z[:, 0], z[:, 1:] if z.shape[1] > 1 else None)
+
 
 def create_groupvit(name: str = 'groupvit-s', **overrides) -> GroupViT:
     "Build a `GroupViT` from a preset name (see `GROUPVIT_CONFIGS`) with config `overrides`."
@@ -552,7 +792,9 @@ def create_groupvit(name: str = 'groupvit-s', **overrides) -> GroupViT:
 def param_counts(model: GroupViT) -> dict[str, int]:
     "Parameter counts of the model's parts (and the total)."
     n = lambda m: sum(p.numel() for p in m.parameters())
-    parts = {k: n(getattr(model, k)) for k in ('img_encoder', 'text_encoder', 'img_projector', 'text_projector')}
+    parts = {
+        k: n(getattr(model, k)) for k in ('img_encoder', 'text_encoder', 'img_projector', 'text_projector')
+    }
     parts['scales'] = n(model) - sum(parts.values())
     parts['total'] = n(model)
     return parts
@@ -563,9 +805,19 @@ def official_key_shapes(cfg: GroupViTConfig | str = 'groupvit-s') -> dict[str, t
     cfg = groupvit_config(cfg) if isinstance(cfg, str) else cfg
     C, n = cfg.embed_dim, len(cfg.depths)
     out = {}
-    def lin(p, i, o, bias=True): out[p + '.weight'] = (o, i); out.update({p + '.bias': (o,)} if bias else {})
-    def ln(p, d): out[p + '.weight'] = (d,); out[p + '.bias'] = (d,)
-    def mlp(p, i, h, o): lin(p + '.fc1', i, h); lin(p + '.fc2', h, o)
+
+    def lin(p, i, o, bias=True):
+        out[p + '.weight'] = (o, i)
+        out.update({p + '.bias': (o,)} if bias else {})
+
+    def ln(p, d):
+        out[p + '.weight'] = (d,)
+        out[p + '.bias'] = (d,)
+
+    def mlp(p, i, h, o):
+        lin(p + '.fc1', i, h)
+        lin(p + '.fc2', h, o)
+
     e = 'img_encoder.'
     out[e + 'pos_embed'] = (1, (cfg.img_size // cfg.patch_size) ** 2, C)
     out[e + 'patch_embed.proj.weight'] = (C, cfg.in_chans, cfg.patch_size, cfg.patch_size)
@@ -575,23 +827,34 @@ def official_key_shapes(cfg: GroupViTConfig | str = 'groupvit-s') -> dict[str, t
     for i in range(n):
         L = f'{e}layers.{i}.'
         S = cfg.num_group_tokens[i]
-        if S > 0: out[L + 'group_token'] = (1, S, C)
+        if S > 0:
+            out[L + 'group_token'] = (1, S, C)
         for j in range(cfg.depths[i]):
             b = f'{L}blocks.{j}.'
-            ln(b + 'norm1', C); lin(b + 'attn.qkv', C, 3 * C, cfg.qkv_bias); lin(b + 'attn.proj', C, C)
-            ln(b + 'norm2', C); mlp(b + 'mlp', C, hid, C)
+            ln(b + 'norm1', C)
+            lin(b + 'attn.qkv', C, 3 * C, cfg.qkv_bias)
+            lin(b + 'attn.proj', C, C)
+            ln(b + 'norm2', C)
+            mlp(b + 'mlp', C, hid, C)
         if i < n - 1:
             d = L + 'downsample.'
-            ln(d + 'norm_tokens', C); mlp(d + 'mlp_inter', S, int(0.5 * C), cfg.num_output_groups[i])
-            ln(d + 'norm_post_tokens', C); ln(d + 'norm_x', C)
+            ln(d + 'norm_tokens', C)
+            mlp(d + 'mlp_inter', S, int(0.5 * C), cfg.num_output_groups[i])
+            ln(d + 'norm_post_tokens', C)
+            ln(d + 'norm_x', C)
             a = d + 'pre_assign_attn.'
             ln(a + 'norm_post', C)
-            for p in ('q_proj', 'k_proj', 'v_proj', 'proj'): lin(a + 'attn.' + p, C, C)
-            ln(a + 'norm2', C); mlp(a + 'mlp', C, 4 * C, C)
-            for p in ('q_proj', 'k_proj', 'v_proj', 'proj'): lin(d + 'assign.' + p, C, C)
-            ln(d + 'norm_new_x', C); mlp(d + 'mlp_channels', C, 4 * C, C)
+            for p in ('q_proj', 'k_proj', 'v_proj', 'proj'):
+                lin(a + 'attn.' + p, C, C)
+            ln(a + 'norm2', C)
+            mlp(a + 'mlp', C, 4 * C, C)
+            for p in ('q_proj', 'k_proj', 'v_proj', 'proj'):
+                lin(d + 'assign.' + p, C, C)
+            ln(d + 'norm_new_x', C)
+            mlp(d + 'mlp_channels', C, 4 * C, C)
         if i > 0 and S > 0:
-            ln(L + 'group_projector.0', C); mlp(L + 'group_projector.1', cfg.num_group_tokens[i - 1], C // 2, S)
+            ln(L + 'group_projector.0', C)
+            mlp(L + 'group_projector.1', cfg.num_group_tokens[i - 1], C // 2, S)
     ln(e + 'norm', C)
     W, t = cfg.text_width, 'text_encoder.'
     out[t + 'positional_embedding'] = (cfg.context_length, W)
@@ -599,59 +862,81 @@ def official_key_shapes(cfg: GroupViTConfig | str = 'groupvit-s') -> dict[str, t
     ln(t + 'ln_final', W)
     for k in range(cfg.text_layers):
         r = f'{t}transformer.resblocks.{k}.'
-        out[r + 'attn.in_proj_weight'] = (3 * W, W); out[r + 'attn.in_proj_bias'] = (3 * W,)
-        lin(r + 'attn.out_proj', W, W); ln(r + 'ln_1', W); ln(r + 'ln_2', W)
-        lin(r + 'mlp.c_fc', W, 4 * W); lin(r + 'mlp.c_proj', 4 * W, W)
+        out[r + 'attn.in_proj_weight'] = (3 * W, W)
+        out[r + 'attn.in_proj_bias'] = (3 * W,)
+        lin(r + 'attn.out_proj', W, W)
+        ln(r + 'ln_1', W)
+        ln(r + 'ln_2', W)
+        lin(r + 'mlp.c_fc', W, 4 * W)
+        lin(r + 'mlp.c_proj', 4 * W, W)
     for name, din in (('img_projector', C), ('text_projector', W)):
         H, nl = cfg.proj_hidden, cfg.proj_num_layers
         for l in range(nl - 1):
             p = f'{name}.linear_hidden.{3 * l}.'
-            out[p + 'weight'] = (H, din if l == 0 else H, 1); out[p + 'bias'] = (H,)
+            out[p + 'weight'] = (H, din if l == 0 else H, 1)
+            out[p + 'bias'] = (H,)
             q = f'{name}.linear_hidden.{3 * l + 1}.'
-            for s in ('weight', 'bias', 'running_mean', 'running_var'): out[q + s] = (H,)
+            for s in ('weight', 'bias', 'running_mean', 'running_var'):
+                out[q + s] = (H,)
             out[q + 'num_batches_tracked'] = ()
         if nl >= 1:
             out[f'{name}.linear_out.weight'] = (cfg.output_dim, din if nl == 1 else H, 1)
             out[f'{name}.linear_out.bias'] = (cfg.output_dim,)
     out['logit_scale'] = ()
-    if cfg.multi_label > 0: out['multi_label_logit_scale'] = ()
+    if cfg.multi_label > 0:
+        out['multi_label_logit_scale'] = ()
     return out
 
 # %% ../nbs/10_groupvit.ipynb #ae0cd3bb
 _CONV_KEY = re.compile(r'^(img|text)_projector\.(linear_hidden\.\d+|linear_out)\.weight$')
 
+
 class StateDictMismatchError(RuntimeError):
     "A state dict that does not fit the model: lists every missing, unexpected and wrong-shape key."
+
     def __init__(self, missing=(), unexpected=(), mismatched=(), hint: str = ''):
         self.missing, self.unexpected, self.mismatched = list(missing), list(unexpected), list(mismatched)
-        lines = [f"state dict does not match the model: {len(self.missing)} missing, {len(self.unexpected)} "
-                 f"unexpected, {len(self.mismatched)} wrong-shape key(s)"]
+        lines = [
+            f"state dict does not match the model: {len(self.missing)} missing, {len(self.unexpected)} "
+            f"unexpected, {len(self.mismatched)} wrong-shape key(s)"
+        ]
         lines += [f"  missing:     {k}" for k in self.missing]
         lines += [f"  unexpected:  {k}" for k in self.unexpected]
-        lines += [f"  wrong shape: {k}: checkpoint {tuple(a)} vs model {tuple(b)}" for k, a, b in self.mismatched]
-        if hint: lines.append(hint)
+        lines += [
+            f"  wrong shape: {k}: checkpoint {tuple(a)} vs model {tuple(b)}" for k, a, b in self.mismatched
+        ]
+        if hint:
+            lines.append(hint)
         super().__init__("\n".join(lines))
+
 
 def from_official_state_dict(sd: dict) -> dict:
     "Official GroupViT keys/shapes -> ovs_nb keys/shapes (strip `module.`, squeeze the projectors' Conv1d weights)."
     out = {}
     for k, v in sd.items():
-        k = k[len('module.'):] if k.startswith('module.') else k
+        k = k[len('module.') :] if k.startswith('module.') else k
         out[k] = v.squeeze(-1) if _CONV_KEY.match(k) and v.ndim == 3 else v
     return out
 
+
 def to_official_state_dict(model: GroupViT) -> dict:
     "The model's state dict with the official GroupViT key names and shapes (projector weights as Conv1d `[out,in,1]`)."
-    return {k: (v.unsqueeze(-1) if _CONV_KEY.match(k) and v.ndim == 2 else v) for k, v in model.state_dict().items()}
+    return {
+        k: (v.unsqueeze(-1) if _CONV_KEY.match(k) and v.ndim == 2 else v)
+        for k, v in model.state_dict().items()
+    }
 
 # %% ../nbs/10_groupvit.ipynb #9f3e515e
-def load_official_groupvit(model_or_name: GroupViT | str, state_dict_or_path, strict: bool = True,
-                           weights_only: bool = True) -> GroupViT:
+def load_official_groupvit(
+    model_or_name: GroupViT | str, state_dict_or_path, strict: bool = True, weights_only: bool = True
+) -> GroupViT:
     "Load an NVlabs GroupViT checkpoint (dict with 'model', a bare state dict, or a path) into an ovs_nb `GroupViT`."
     model = create_groupvit(model_or_name) if isinstance(model_or_name, str) else model_or_name
     sd = state_dict_or_path
-    if isinstance(sd, (str, Path)): sd = torch.load(sd, map_location='cpu', weights_only=weights_only)
-    if 'model' in sd and isinstance(sd['model'], dict): sd = sd['model']
+    if isinstance(sd, (str, Path)):
+        sd = torch.load(sd, map_location='cpu', weights_only=weights_only)
+    if 'model' in sd and isinstance(sd['model'], dict):
+        sd = sd['model']
     sd = from_official_state_dict(sd)
     own = model.state_dict()
     missing = [k for k in own if k not in sd]
@@ -659,9 +944,12 @@ def load_official_groupvit(model_or_name: GroupViT | str, state_dict_or_path, st
     mismatched = [(k, sd[k].shape, own[k].shape) for k in own if k in sd and sd[k].shape != own[k].shape]
     hint = ''
     if 'multi_label_logit_scale' in missing + unexpected:
-        hint = ("hint: gcc_yfcc checkpoints carry `multi_label_logit_scale` (preset 'groupvit-s'); "
-                "gcc_redcap ones do not (preset 'groupvit-s-redcap')")
-    if mismatched or (strict and (missing or unexpected)): raise StateDictMismatchError(missing, unexpected, mismatched, hint)
+        hint = (
+            "hint: gcc_yfcc checkpoints carry `multi_label_logit_scale` (preset 'groupvit-s'); "
+            "gcc_redcap ones do not (preset 'groupvit-s-redcap')"
+        )
+    if mismatched or (strict and (missing or unexpected)):
+        raise StateDictMismatchError(missing, unexpected, mismatched, hint)
     if missing or unexpected:
         warnings.warn(str(StateDictMismatchError(missing, unexpected, (), hint)))
     model.load_state_dict({k: v for k, v in sd.items() if k in own}, strict=False)

@@ -8,80 +8,104 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.distributed as dist
+from .core import get_rank, get_world_size
 
 # %% auto #0
 __all__ = ['gather_with_grad', 'all_reduce_with_grad', 'contrastive_loss', 'multi_label_loss', 'unwrap_model']
 
 # %% ../nbs/11_losses.ipynb #c1a0e007
-def _dist_world() -> int:
-    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
-
 class _GatherWithGrad(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x):
         world, ctx.rank, ctx.b = dist.get_world_size(), dist.get_rank(), x.shape[0]
         out = x.new_empty((world * x.shape[0], *x.shape[1:]))
-        dist.all_gather(list(out.chunk(world)), x.contiguous())     # writes straight into `out`
+        dist.all_gather(list(out.chunk(world)), x.contiguous())  # writes straight into `out`
         return out
 
     @staticmethod
     def backward(ctx, grad):
         grad = grad.contiguous().clone()
-        dist.all_reduce(grad, op=dist.ReduceOp.SUM)                  # d(sum of all ranks' losses)/dZ
-        return grad[ctx.rank * ctx.b:(ctx.rank + 1) * ctx.b]
+        dist.all_reduce(grad, op=dist.ReduceOp.SUM)  # d(sum of all ranks' losses)/dZ
+        return grad[ctx.rank * ctx.b : (ctx.rank + 1) * ctx.b]
+
 
 def gather_with_grad(x: torch.Tensor) -> torch.Tensor:
     "All-gather `x [b, ...]` from every rank into `[W·b, ...]` (rank order) keeping gradients; identity in one process."
-    return _GatherWithGrad.apply(x) if _dist_world() > 1 else x
+    return _GatherWithGrad.apply(x) if get_world_size(group_only=True) > 1 else x
+
 
 class _AllReduceWithGrad(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x):
-        x = x.clone(); dist.all_reduce(x, op=dist.ReduceOp.SUM); return x
+        x = x.clone()
+        dist.all_reduce(x, op=dist.ReduceOp.SUM)
+        return x
 
     @staticmethod
     def backward(ctx, grad):
-        grad = grad.contiguous().clone(); dist.all_reduce(grad, op=dist.ReduceOp.SUM); return grad
+        grad = grad.contiguous().clone()
+        dist.all_reduce(grad, op=dist.ReduceOp.SUM)
+        return grad
+
 
 def all_reduce_with_grad(x: torch.Tensor) -> torch.Tensor:
     "Sum of `x` over all ranks, differentiable (backward: the sum of the ranks' gradients); identity in one process."
-    return _AllReduceWithGrad.apply(x) if _dist_world() > 1 else x
+    return _AllReduceWithGrad.apply(x) if get_world_size(group_only=True) > 1 else x
 
 # %% ../nbs/11_losses.ipynb #c1a0e010
 def _reduce_directions(a: torch.Tensor, b: torch.Tensor, reduction: str) -> torch.Tensor:
     "Combine the two directions of a symmetric loss: 'mean' (the GroupViT code) or 'sum' (MixReorg's Eqs. 7-8)."
-    if reduction == 'mean': return 0.5 * (a + b)
-    if reduction == 'sum': return a + b
+    if reduction == 'mean':
+        return 0.5 * (a + b)
+    if reduction == 'sum':
+        return a + b
     raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
 
-def contrastive_loss(z_img: torch.Tensor, z_txt: torch.Tensor, scale: torch.Tensor | float,
-                     reduction: str = 'mean') -> torch.Tensor:
+
+def contrastive_loss(
+    z_img: torch.Tensor, z_txt: torch.Tensor, scale: torch.Tensor | float, reduction: str = 'mean'
+) -> torch.Tensor:
     "Symmetric InfoNCE of normalised `z_img [b,D]` and `z_txt [b,D]` against the embeddings of all ranks (GroupViT §5.1); the two directions averaged ('mean') or summed ('sum')."
     if z_img.shape != z_txt.shape or z_img.ndim != 2:
-        raise ValueError(f"z_img and z_txt must both be [b, D]; got {tuple(z_img.shape)} and {tuple(z_txt.shape)}")
+        raise ValueError(
+            f"z_img and z_txt must both be [b, D]; got {tuple(z_img.shape)} and {tuple(z_txt.shape)}"
+        )
     zi, zt = z_img.float(), z_txt.float()
     b = zi.shape[0]
-    labels = torch.arange(b, device=zi.device) + b * (dist.get_rank() if _dist_world() > 1 else 0)   # [b]
-    logits_i = scale * zi @ gather_with_grad(zt).T                  # [b, W·b]
-    logits_t = scale * zt @ gather_with_grad(zi).T                  # [b, W·b]
+    labels = torch.arange(b, device=zi.device) + b * get_rank(group_only=True)  # [b]
+    logits_i = scale * zi @ gather_with_grad(zt).T  # [b, W·b]
+    logits_t = scale * zt @ gather_with_grad(zi).T  # [b, W·b]
     return _reduce_directions(F.cross_entropy(logits_i, labels), F.cross_entropy(logits_t, labels), reduction)
 
 # %% ../nbs/11_losses.ipynb #c1a0e014
-def multi_label_loss(z_img: torch.Tensor, z_prompts: torch.Tensor, scale: torch.Tensor | float,
-                     form: str = 'soft', reduction: str = 'mean') -> torch.Tensor:
+def multi_label_loss(
+    z_img: torch.Tensor,
+    z_prompts: torch.Tensor,
+    scale: torch.Tensor | float,
+    form: str = 'soft',
+    reduction: str = 'mean',
+) -> torch.Tensor:
     "Multi-label loss of `z_img [b,D]` against `z_prompts [b,K,D]` over all ranks: image → own K prompts ('soft': GroupViT's 1/K soft targets; 'logsum': the log of the summed probabilities), one-hot prompt → image; directions averaged or summed."
-    if form not in ('soft', 'logsum'): raise ValueError(f"form must be 'soft' or 'logsum', got {form!r}")
-    if z_prompts.ndim != 3 or z_img.ndim != 2 or z_prompts.shape[0] != z_img.shape[0] or z_prompts.shape[2] != z_img.shape[1]:
-        raise ValueError(f"need z_img [b, D] and z_prompts [b, K, D]; got {tuple(z_img.shape)} and {tuple(z_prompts.shape)}")
+    if form not in ('soft', 'logsum'):
+        raise ValueError(f"form must be 'soft' or 'logsum', got {form!r}")
+    if (
+        z_prompts.ndim != 3
+        or z_img.ndim != 2
+        or z_prompts.shape[0] != z_img.shape[0]
+        or z_prompts.shape[2] != z_img.shape[1]
+    ):
+        raise ValueError(
+            f"need z_img [b, D] and z_prompts [b, K, D]; got {tuple(z_img.shape)} and {tuple(z_prompts.shape)}"
+        )
     b, K, D = z_prompts.shape
-    zi, u = z_img.float(), z_prompts.float().reshape(b * K, D)          # [b,D], [b·K,D]
-    rank = dist.get_rank() if _dist_world() > 1 else 0
-    own = torch.arange(b, device=zi.device) + b * rank                   # [b] global index of each local sample
-    logits_i = scale * zi @ gather_with_grad(u).T                        # [b, W·b·K]
-    own_logits = logits_i.view(b, -1, K)[torch.arange(b, device=zi.device), own]   # [b, K]
-    own_term = own_logits.mean(-1) if form == 'soft' else own_logits.logsumexp(-1)   # [b]
-    loss_i = (logits_i.logsumexp(-1) - own_term).mean()                  # 'soft': soft-target CE, targets 1/K
-    logits_p = scale * u @ gather_with_grad(zi).T                        # [b·K, W·b]
+    zi, u = z_img.float(), z_prompts.float().reshape(b * K, D)  # [b,D], [b·K,D]
+    rank = get_rank(group_only=True)
+    own = torch.arange(b, device=zi.device) + b * rank  # [b] global index of each local sample
+    logits_i = scale * zi @ gather_with_grad(u).T  # [b, W·b·K]
+    own_logits = logits_i.view(b, -1, K)[torch.arange(b, device=zi.device), own]  # [b, K]
+    own_term = own_logits.mean(-1) if form == 'soft' else own_logits.logsumexp(-1)  # [b]
+    loss_i = (logits_i.logsumexp(-1) - own_term).mean()  # 'soft': soft-target CE, targets 1/K
+    logits_p = scale * u @ gather_with_grad(zi).T  # [b·K, W·b]
     loss_p = F.cross_entropy(logits_p, own.repeat_interleave(K))
     return _reduce_directions(loss_i, loss_p, reduction)
 
@@ -89,6 +113,9 @@ def multi_label_loss(z_img: torch.Tensor, z_prompts: torch.Tensor, scale: torch.
 def unwrap_model(model: nn.Module) -> nn.Module:
     "The module inside any DDP (`.module`) / `torch.compile` (`._orig_mod`) wrappers."
     while True:
-        if isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)): model = model.module
-        elif hasattr(model, '_orig_mod') and isinstance(model._orig_mod, nn.Module): model = model._orig_mod
-        else: return model
+        if isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
+            model = model.module
+        elif hasattr(model, '_orig_mod') and isinstance(model._orig_mod, nn.Module):
+            model = model._orig_mod
+        else:
+            return model

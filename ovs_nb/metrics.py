@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import torch
-from .core import figures_dir
+from .core import figures_dir, get_rank, get_world_size
 from .segment import segment_batch, IMAGENET_MEAN_255, IMAGENET_STD_255, GROUPVIT_BG_THRESH
 from .segdata import VOCSegmentation, read_label
 
@@ -26,13 +26,16 @@ __all__ = ['EVAL_PROTOCOLS', 'SEGMENTER_SETTINGS', 'DATASET_SETTINGS', 'VAL_DATA
 
 # %% ../nbs/31_metrics.ipynb #2f8b4d1e
 def _tensor(x) -> torch.Tensor:
-    if isinstance(x, np.ndarray) and not x.flags.writeable: x = np.array(x)    # read-only arrays (e.g. from PIL)
+    if isinstance(x, np.ndarray) and not x.flags.writeable:
+        x = np.array(x)  # read-only arrays (e.g. from PIL)
     return torch.as_tensor(x)
+
 
 def confusion_matrix(pred, label, num_classes: int, ignore_index: int | None = 255) -> torch.Tensor:
     "`[n, n]` int64 counts of (true class = row, predicted class = column) over pixels whose label is not `ignore_index`."
     pred, label = _tensor(pred), _tensor(label).to(pred.device)
-    if pred.shape != label.shape: raise ValueError(f"prediction {tuple(pred.shape)} and label {tuple(label.shape)} differ in shape")
+    if pred.shape != label.shape:
+        raise ValueError(f"prediction {tuple(pred.shape)} and label {tuple(label.shape)} differ in shape")
     pred, label = pred.reshape(-1).long(), label.reshape(-1).long()
     if ignore_index is not None:
         valid = label != ignore_index
@@ -52,6 +55,7 @@ def class_iou(cms) -> torch.Tensor:
     union = cm.sum(-1) + cm.sum(-2) - tp
     return torch.where(union > 0, tp / union.clamp(min=1), torch.nan)
 
+
 def miou_from_confusion(cm) -> dict:
     "Per-class `iou`, `class_acc` (NaN when undefined), their nan-means `miou`, `macc`, and pixel accuracy `acc`."
     cm = torch.as_tensor(cm).detach().double().cpu()
@@ -59,60 +63,98 @@ def miou_from_confusion(cm) -> dict:
     iou = class_iou(cm).numpy()
     cacc = torch.where(gt > 0, tp / gt.clamp(min=1), torch.nan).numpy()
     nanmean = lambda a: float(np.nanmean(a)) if np.isfinite(a).any() else float('nan')
-    return dict(iou=iou, miou=nanmean(iou), class_acc=cacc, macc=nanmean(cacc),
-                acc=float(tp.sum() / gt.sum()) if gt.sum() > 0 else float('nan'))
+    return dict(
+        iou=iou,
+        miou=nanmean(iou),
+        class_acc=cacc,
+        macc=nanmean(cacc),
+        acc=float(tp.sum() / gt.sum()) if gt.sum() > 0 else float('nan'),
+    )
 
 # %% ../nbs/31_metrics.ipynb #6af7603c
 def iou_table(cm, class_names: Sequence[str]) -> pd.DataFrame:
     "Per-class `iou`, `acc` (fractions, NaN when undefined) and pixel counts `gt_pixels`, `pred_pixels`."
     cm = torch.as_tensor(cm).detach().cpu()
-    if len(class_names) != cm.shape[0]: raise ValueError(f"{len(class_names)} class names for a {tuple(cm.shape)} confusion matrix")
+    if len(class_names) != cm.shape[0]:
+        raise ValueError(f"{len(class_names)} class names for a {tuple(cm.shape)} confusion matrix")
     r = miou_from_confusion(cm)
-    return pd.DataFrame(dict(iou=r['iou'], acc=r['class_acc'], gt_pixels=cm.sum(1).numpy(), pred_pixels=cm.sum(0).numpy()),
-                        index=pd.Index(list(class_names), name='class'))
+    return pd.DataFrame(
+        dict(iou=r['iou'], acc=r['class_acc'], gt_pixels=cm.sum(1).numpy(), pred_pixels=cm.sum(0).numpy()),
+        index=pd.Index(list(class_names), name='class'),
+    )
+
 
 def normalize_confusion(cm, normalize: str = 'row') -> np.ndarray:
     "`cm` as float: rows sum to 1 ('row': recall view), columns sum to 1 ('column': precision view), or counts ('none')."
     if normalize not in ('row', 'column', 'none'):
         raise ValueError(f"normalize must be 'row', 'column' or 'none', got {normalize!r}")
     cm = torch.as_tensor(cm).detach().double().cpu().numpy()
-    if normalize == 'none': return cm
+    if normalize == 'none':
+        return cm
     s = cm.sum(1, keepdims=True) if normalize == 'row' else cm.sum(0, keepdims=True)
-    with np.errstate(invalid='ignore', divide='ignore'): return np.where(s > 0, cm / s, np.nan)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return np.where(s > 0, cm / s, np.nan)
 
 # %% ../nbs/31_metrics.ipynb #005c61b5
-def plot_confusion(cm, class_names: Sequence[str], normalize: str = 'row', path=None, title: str | None = None,
-                   annotate: bool | None = None, ax=None):
+def plot_confusion(
+    cm,
+    class_names: Sequence[str],
+    normalize: str = 'row',
+    path=None,
+    title: str | None = None,
+    annotate: bool | None = None,
+    ax=None,
+):
     "Heat map of the (normalised) confusion matrix; saved to `path` (a bare name goes to `figures/`) if given."
     import matplotlib.pyplot as plt
+
     m, n = normalize_confusion(cm, normalize), len(class_names)
-    if m.shape != (n, n): raise ValueError(f"{n} class names for a {m.shape} confusion matrix")
+    if m.shape != (n, n):
+        raise ValueError(f"{n} class names for a {m.shape} confusion matrix")
     fig = None
     if ax is None:
         size = min(4 + 0.35 * n, 30)
         fig, ax = plt.subplots(figsize=(size + 1, size), layout='constrained')
     im = ax.imshow(np.ma.masked_invalid(m), cmap='Blues', vmin=0, vmax=1 if normalize else None)
-    ax.set_xticks(range(n), class_names, rotation=90, fontsize=8); ax.set_yticks(range(n), class_names, fontsize=8)
-    ax.set_xlabel('predicted'); ax.set_ylabel('ground truth')
-    ax.set_title(title or {'row': 'confusion (rows sum to 1: recall)', 'column': 'confusion (columns sum to 1: precision)',
-                           'none': 'confusion (pixels)'}[normalize])
+    ax.set_xticks(range(n), class_names, rotation=90, fontsize=8)
+    ax.set_yticks(range(n), class_names, fontsize=8)
+    ax.set_xlabel('predicted')
+    ax.set_ylabel('ground truth')
+    ax.set_title(
+        title
+        or {
+            'row': 'confusion (rows sum to 1: recall)',
+            'column': 'confusion (columns sum to 1: precision)',
+            'none': 'confusion (pixels)',
+        }[normalize]
+    )
     if annotate if annotate is not None else n <= 25:
         for i, j in zip(*np.nonzero(np.nan_to_num(m) > 0)):
-            ax.text(j, i, f'{m[i, j]:.2f}' if normalize else f'{int(m[i, j])}', ha='center', va='center', fontsize=6,
-                    color='white' if m[i, j] > 0.6 * np.nanmax(m) else 'black')
+            ax.text(
+                j,
+                i,
+                f'{m[i, j]:.2f}' if normalize else f'{int(m[i, j])}',
+                ha='center',
+                va='center',
+                fontsize=6,
+                color='white' if m[i, j] > 0.6 * np.nanmax(m) else 'black',
+            )
     ax.figure.colorbar(im, ax=ax, shrink=0.8)
     if path is not None:
         path = Path(path)
-        if path.parent == Path('.'): path = figures_dir()/path
+        if path.parent == Path('.'):
+            path = figures_dir() / path
         path.parent.mkdir(parents=True, exist_ok=True)
         ax.figure.savefig(path, dpi=100)
-        if fig is not None: plt.close(fig)
+        if fig is not None:
+            plt.close(fig)
     return ax.figure
 
 # %% ../nbs/31_metrics.ipynb #b78aeca8
 @dataclass
 class EvalResult:
     "The outcome of `evaluate`: mIoU and accuracies (fractions), per-class table, confusion matrix, timings."
+
     miou: float
     acc: float
     macc: float
@@ -123,138 +165,272 @@ class EvalResult:
     seconds: float
     images_per_s: float
     settings: dict = field(default_factory=dict)
-    confusions: np.ndarray | None = None   # rows (image index, true, predicted, pixels): evaluate(record_confusions=k)
-    per_image_cms: torch.Tensor | None = None   # [n_images, n, n] int64, one confusion matrix per image: evaluate(per_image=True)
-    fg_oracle: np.ndarray | None = None    # [n_images, 2]: (foreground pixels right with the true background given, foreground pixels)
+    confusions: np.ndarray | None = (
+        None  # rows (image index, true, predicted, pixels): evaluate(record_confusions=k)
+    )
+    per_image_cms: torch.Tensor | None = (
+        None  # [n_images, n, n] int64, one confusion matrix per image: evaluate(per_image=True)
+    )
+    fg_oracle: np.ndarray | None = (
+        None  # [n_images, 2]: (foreground pixels right with the true background given, foreground pixels)
+    )
 
     def summary(self, per_class: bool = True) -> str:
         "mIoU / aAcc / mAcc in percent, timings, and the per-class IoU table."
-        s = (f"mIoU {100 * self.miou:.2f}  aAcc {100 * self.acc:.2f}  mAcc {100 * self.macc:.2f}  "
-             f"({self.n_images} images, {len(self.class_names)} classes, {self.seconds:.1f} s, {self.images_per_s:.2f} img/s)")
+        s = (
+            f"mIoU {100 * self.miou:.2f}  aAcc {100 * self.acc:.2f}  mAcc {100 * self.macc:.2f}  "
+            f"({self.n_images} images, {len(self.class_names)} classes, {self.seconds:.1f} s, {self.images_per_s:.2f} img/s)"
+        )
         if per_class:
-            t = self.per_class.copy(); t[['iou', 'acc']] *= 100
+            t = self.per_class.copy()
+            t[['iou', 'acc']] *= 100
             s += '\n' + t.to_string(float_format=lambda v: f'{v:.2f}')
         return s
 
     def __repr__(self) -> str:
-        return (f"EvalResult(mIoU={100 * self.miou:.2f}, aAcc={100 * self.acc:.2f}, n_images={self.n_images}, "
-                f"classes={len(self.class_names)}, {self.images_per_s:.2f} img/s)")
+        return (
+            f"EvalResult(mIoU={100 * self.miou:.2f}, aAcc={100 * self.acc:.2f}, n_images={self.n_images}, "
+            f"classes={len(self.class_names)}, {self.images_per_s:.2f} img/s)"
+        )
+
 
 def _setup(dataset, class_names, with_bg):
     names = tuple(class_names if class_names is not None else getattr(dataset, 'classes', ()))
-    if not names: raise ValueError("no class names: pass class_names= or give the dataset a .classes")
+    if not names:
+        raise ValueError("no class names: pass class_names= or give the dataset a .classes")
     ds_names = getattr(dataset, 'classes', None)
     if ds_names and len(ds_names) != len(names):
         raise ValueError(f"{len(names)} class names for a dataset with {len(ds_names)} classes")
     with_bg = (names[0] == 'background') if with_bg is None else bool(with_bg)
     return names, with_bg, list(names[1:] if with_bg else names)
 
+
 def tower_autocast(device_type: str, precision: str = 'fp32'):
     "The autocast context of an evaluation `precision` ('fp32': none; 'bf16': the towers in bf16); other values refused."
-    if precision not in ('fp32', 'bf16'): raise ValueError(f"precision must be 'fp32' or 'bf16', not {precision!r}")
+    if precision not in ('fp32', 'bf16'):
+        raise ValueError(f"precision must be 'fp32' or 'bf16', not {precision!r}")
     return torch.autocast(device_type, dtype=torch.bfloat16, enabled=precision == 'bf16')
 
-def _sync(dev):
-    if dev.type == 'cuda': torch.cuda.synchronize(dev)
 
-def evaluate(segmenter, dataset, *, class_names: Sequence[str] | None = None, with_bg: bool | None = None,
-             templates='simple', short_side: int | None = 448, max_long: int = 2048, crop=448, stride=224,
-             mode: str = 'slide', mean=IMAGENET_MEAN_255, std=IMAGENET_STD_255, limit: int | None = None,
-             batch_size: int = 1, window_batch: int = 8, num_workers: int = 0, ignore_index: int = 255,
-             progress: bool = True, desc: str = 'evaluate', record_confusions: int = 0, precision: str = 'fp32',
-             per_image: bool = False, fg_oracle: bool = False) -> EvalResult:
+def _sync(dev):
+    if dev.type == 'cuda':
+        torch.cuda.synchronize(dev)
+
+
+def evaluate(
+    segmenter,
+    dataset,
+    *,
+    class_names: Sequence[str] | None = None,
+    with_bg: bool | None = None,
+    templates='simple',
+    short_side: int | None = 448,
+    max_long: int = 2048,
+    crop=448,
+    stride=224,
+    mode: str = 'slide',
+    mean=IMAGENET_MEAN_255,
+    std=IMAGENET_STD_255,
+    limit: int | None = None,
+    batch_size: int = 1,
+    window_batch: int = 8,
+    num_workers: int = 0,
+    ignore_index: int = 255,
+    progress: bool = True,
+    desc: str = 'evaluate',
+    record_confusions: int = 0,
+    precision: str = 'fp32',
+    per_image: bool = False,
+    fg_oracle: bool = False,
+) -> EvalResult:
     "Zero-shot mIoU of `segmenter` on `dataset` (items {'image','label'}) with mmseg's protocol (spec §7); under torchrun each rank scores a slice."
-    tower_autocast('cpu', precision)                                        # a bad precision fails before any work
+    tower_autocast('cpu', precision)  # a bad precision fails before any work
     names, with_bg, fg = _setup(dataset, class_names, with_bg)
-    E = segmenter.embed_classes(fg, templates)                               # [n_fg, D]
+    E = segmenter.embed_classes(fg, templates)  # [n_fg, D]
     dev, n_cls = E.device, len(names)
     n = len(dataset) if limit is None else min(limit, len(dataset))
-    world, rank = (dist.get_world_size(), dist.get_rank()) if dist.is_available() and dist.is_initialized() else (1, 0)
-    mine = list(range(rank, n, world))                                        # this rank's images
-    seg_kw = dict(with_bg=with_bg, short_side=short_side, max_long=max_long, crop=crop, stride=stride, mean=mean,
-                  std=std, mode=mode, window_batch=window_batch)
+    world, rank = get_world_size(group_only=True), get_rank(group_only=True)
+    mine = list(range(rank, n, world))  # this rank's images
+    seg_kw = dict(
+        with_bg=with_bg,
+        short_side=short_side,
+        max_long=max_long,
+        crop=crop,
+        stride=stride,
+        mean=mean,
+        std=std,
+        mode=mode,
+        window_batch=window_batch,
+    )
     if num_workers > 0:
-        items = iter(torch.utils.data.DataLoader(torch.utils.data.Subset(dataset, mine), batch_size=None,
-                                                 num_workers=num_workers))
-    else: items = (dataset[i] for i in mine)
+        items = iter(
+            torch.utils.data.DataLoader(
+                torch.utils.data.Subset(dataset, mine), batch_size=None, num_workers=num_workers
+            )
+        )
+    else:
+        items = (dataset[i] for i in mine)
     from tqdm.auto import tqdm
+
     cm = torch.zeros(n_cls, n_cls, dtype=torch.long, device=dev)
-    records = []                                                             # (image index, true, predicted, pixels)
-    kept = []                                                                # (image index, its matrix, oracle counts)
-    _sync(dev); t0 = time.perf_counter()
+    records = []  # (image index, true, predicted, pixels)
+    kept = []  # (image index, its matrix, oracle counts)
+    _sync(dev)
+    t0 = time.perf_counter()
     with tqdm(total=len(mine), desc=desc, unit='img', disable=not progress or rank != 0) as bar:
         for k in range(0, len(mine), batch_size):
-            idx = mine[k:k + batch_size]
+            idx = mine[k : k + batch_size]
             chunk = [next(items) for _ in idx]
-            with tower_autocast(dev.type, precision):                        # the towers only (segmenter: fp32 after)
-                outs = segment_batch(segmenter, [it['image'] for it in chunk], E, **seg_kw)   # [n_cls,H,W] each (fp32)
+            with tower_autocast(dev.type, precision):  # the towers only (segmenter: fp32 after)
+                outs = segment_batch(
+                    segmenter, [it['image'] for it in chunk], E, **seg_kw
+                )  # [n_cls,H,W] each (fp32)
             for i, it, scores in zip(idx, chunk, outs):
                 lab = _tensor(it['label']).to(dev)
                 c = confusion_matrix(scores.argmax(0), lab, n_cls, ignore_index)
                 cm += c
-                if record_confusions: records.append(_top_offdiagonal(c, record_confusions, i))
-                if per_image or fg_oracle: kept.append((i, c, _fg_oracle_counts(scores, lab, with_bg, ignore_index)))
+                if record_confusions:
+                    records.append(_top_offdiagonal(c, record_confusions, i))
+                if per_image or fg_oracle:
+                    kept.append((i, c, _fg_oracle_counts(scores, lab, with_bg, ignore_index)))
             bar.update(len(chunk))
-    _sync(dev); dt = time.perf_counter() - t0
-    if world > 1:                                                            # sum the ranks' matrices
+    _sync(dev)
+    dt = time.perf_counter() - t0
+    if world > 1:  # sum the ranks' matrices
         dist.all_reduce(cm, op=dist.ReduceOp.SUM)
         if record_confusions:
-            gathered = [None] * world; dist.all_gather_object(gathered, records); records = [r for g in gathered for r in g]
-        t = torch.tensor([dt], device=dev); dist.all_reduce(t, op=dist.ReduceOp.MAX); dt = float(t)
+            gathered = [None] * world
+            dist.all_gather_object(gathered, records)
+            records = [r for g in gathered for r in g]
+        t = torch.tensor([dt], device=dev)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        dt = float(t)
         if kept:
             kept = [(i, c.cpu(), o.cpu()) for i, c, o in kept]
-            gathered = [None] * world; dist.all_gather_object(gathered, kept); kept = [k for g in gathered for k in g]
-    kept.sort(key=lambda k: k[0])                                            # image order, whatever the ranks
+            gathered = [None] * world
+            dist.all_gather_object(gathered, kept)
+            kept = [k for g in gathered for k in g]
+    kept.sort(key=lambda k: k[0])  # image order, whatever the ranks
     r = miou_from_confusion(cm)
-    return EvalResult(r['miou'], r['acc'], r['macc'], iou_table(cm, names), cm.cpu(), names, n, dt, n / max(dt, 1e-9),
-                      dict(seg_kw, templates=templates, batch_size=batch_size, ignore_index=ignore_index, world_size=world,
-                          precision=precision),
-                      np.concatenate(records) if records else np.zeros((0, 4), np.int64),
-                      torch.stack([c for _, c, _ in kept]).cpu() if per_image and kept else None,
-                      torch.stack([o for _, _, o in kept]).cpu().numpy() if fg_oracle and kept else None)
+    return EvalResult(
+        r['miou'],
+        r['acc'],
+        r['macc'],
+        iou_table(cm, names),
+        cm.cpu(),
+        names,
+        n,
+        dt,
+        n / max(dt, 1e-9),
+        dict(
+            seg_kw,
+            templates=templates,
+            batch_size=batch_size,
+            ignore_index=ignore_index,
+            world_size=world,
+            precision=precision,
+        ),
+        np.concatenate(records) if records else np.zeros((0, 4), np.int64),
+        torch.stack([c for _, c, _ in kept]).cpu() if per_image and kept else None,
+        torch.stack([o for _, _, o in kept]).cpu().numpy() if fg_oracle and kept else None,
+    )
 
-def _fg_oracle_counts(scores: torch.Tensor, lab: torch.Tensor, with_bg: bool, ignore_index: int) -> torch.Tensor:
+
+def _fg_oracle_counts(
+    scores: torch.Tensor, lab: torch.Tensor, with_bg: bool, ignore_index: int
+) -> torch.Tensor:
     "`(right, total)` over the labelled foreground pixels of the argmax over the foreground channels only."
     off = int(with_bg)
     fg = lab != ignore_index
-    if with_bg: fg &= lab != 0
+    if with_bg:
+        fg &= lab != 0
     right = (scores[off:].argmax(0) + off == lab) & fg
     return torch.stack([right.sum(), fg.sum()])
 
+
 def _top_offdiagonal(c: torch.Tensor, k: int, image: int) -> np.ndarray:
     "The `k` largest off-diagonal cells of one image's confusion matrix as rows `(image, true, predicted, pixels)`."
-    off = c.clone(); off.fill_diagonal_(0)
+    off = c.clone()
+    off.fill_diagonal_(0)
     v, flat = off.flatten().topk(min(k, off.numel()))
     keep = v > 0
     v, flat = v[keep].cpu().numpy(), flat[keep].cpu().numpy()
     C = c.shape[0]
     return np.stack([np.full_like(flat, image), flat // C, flat % C, v], 1).astype(np.int64)
 
-def predict(segmenter, dataset, idx: int, *, class_names: Sequence[str] | None = None, with_bg: bool | None = None,
-            templates='simple', class_emb: torch.Tensor | None = None, **segment_kw) -> dict:
+
+def predict(
+    segmenter,
+    dataset,
+    idx: int,
+    *,
+    class_names: Sequence[str] | None = None,
+    with_bg: bool | None = None,
+    templates='simple',
+    class_emb: torch.Tensor | None = None,
+    **segment_kw,
+) -> dict:
     "One item's image, label, prediction `[H,W]` and scores `[n_cls,H,W]` (for figures); `class_emb` skips re-embedding."
     names, with_bg, fg = _setup(dataset, class_names, with_bg)
     E = class_emb if class_emb is not None else segmenter.embed_classes(fg, templates)
     it = dataset[idx]
     scores = segment_batch(segmenter, [it['image']], E, with_bg=with_bg, **segment_kw)[0]
-    return dict(id=it.get('id'), image=it['image'], label=it['label'], pred=scores.argmax(0).cpu().numpy(),
-                scores=scores.cpu(), class_names=names, with_bg=with_bg)
+    return dict(
+        id=it.get('id'),
+        image=it['image'],
+        label=it['label'],
+        pred=scores.argmax(0).cpu().numpy(),
+        scores=scores.cpu(),
+        class_names=names,
+        with_bg=with_bg,
+    )
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a02
 _T = GROUPVIT_BG_THRESH
 _GROUPVIT_BG = {'voc': _T, 'context': 0.35, 'coco_object': _T, 'scenes': _T}
 EVAL_PROTOCOLS = {
-    'groupvit': dict(short_side=448, crop=448, stride=224, mode='slide', templates='simple', background='native',
-                     bg_thresh=_GROUPVIT_BG, names='groupvit'),                                # spec §7
-    'tcl': dict(short_side=448, crop=448, stride=224, mode='slide', templates='custom', background='constant',
-                bg_score=0.4, pamr=True, names='mmseg'),                                       # TCL, with PAMR
-    'tcl-nopamr': dict(short_side=448, crop=448, stride=224, mode='slide', templates='custom', background='constant',
-                       bg_score=0.5, pamr=False, names='mmseg'),                               # TCL, without PAMR
-    'quick': dict(short_side=224, crop=224, stride=112, mode='slide', templates='simple', names='groupvit'),  # CPU checks
-    'cpu': dict(short_side=96, crop=96, stride=64, mode='slide', templates='simple', names='groupvit'),     # 96-px models
+    'groupvit': dict(
+        short_side=448,
+        crop=448,
+        stride=224,
+        mode='slide',
+        templates='simple',
+        background='native',
+        bg_thresh=_GROUPVIT_BG,
+        names='groupvit',
+    ),  # spec §7
+    'tcl': dict(
+        short_side=448,
+        crop=448,
+        stride=224,
+        mode='slide',
+        templates='custom',
+        background='constant',
+        bg_score=0.4,
+        pamr=True,
+        names='mmseg',
+    ),  # TCL, with PAMR
+    'tcl-nopamr': dict(
+        short_side=448,
+        crop=448,
+        stride=224,
+        mode='slide',
+        templates='custom',
+        background='constant',
+        bg_score=0.5,
+        pamr=False,
+        names='mmseg',
+    ),  # TCL, without PAMR
+    'quick': dict(
+        short_side=224, crop=224, stride=112, mode='slide', templates='simple', names='groupvit'
+    ),  # CPU checks
+    'cpu': dict(
+        short_side=96, crop=96, stride=64, mode='slide', templates='simple', names='groupvit'
+    ),  # 96-px models
 }
 SEGMENTER_SETTINGS = ('background', 'bg_score', 'pamr', 'bg_thresh')
-DATASET_SETTINGS = ('names',)      # used when the dataset is built (`val_dataset(..., names=)`), not by evaluate
+DATASET_SETTINGS = ('names',)  # used when the dataset is built (`val_dataset(..., names=)`), not by evaluate
+
 
 def protocol_settings(protocol: str | dict = 'groupvit', **overrides) -> dict:
     "All settings (`evaluate` arguments and `SEGMENTER_SETTINGS`) of a named protocol or a dict, with `overrides` on top."
@@ -264,20 +440,33 @@ def protocol_settings(protocol: str | dict = 'groupvit', **overrides) -> dict:
         protocol = EVAL_PROTOCOLS[protocol]
     s = dict(protocol) | overrides
     import inspect
-    valid = set(list(inspect.signature(evaluate).parameters)[2:]) | set(SEGMENTER_SETTINGS) | set(DATASET_SETTINGS)
+
+    valid = (
+        set(list(inspect.signature(evaluate).parameters)[2:])
+        | set(SEGMENTER_SETTINGS)
+        | set(DATASET_SETTINGS)
+    )
     bad = sorted(set(s) - valid)
-    if bad: raise TypeError(f"{bad} are not arguments of evaluate or protocol segmenter settings; valid: {', '.join(sorted(valid))}")
+    if bad:
+        raise TypeError(
+            f"{bad} are not arguments of evaluate or protocol segmenter settings; valid: {', '.join(sorted(valid))}"
+        )
     return s
 
+
 def _bg_thresh_for(value, dataset_key):
-    if isinstance(value, dict): return value.get(dataset_key)
+    if isinstance(value, dict):
+        return value.get(dataset_key)
     return value
+
 
 def background_rule(segmenter, settings: dict) -> str:
     "The background rule `settings` give `segmenter`: a protocol's 'constant' only where its scores suit it, else 'native'."
     rule = settings.get('background', 'native')
-    if rule == 'constant' and not getattr(segmenter, 'constant_background', False): return 'native'
+    if rule == 'constant' and not getattr(segmenter, 'constant_background', False):
+        return 'native'
     return rule
+
 
 def protocol_segmenter(segmenter, settings: dict, dataset_key: str | None = None):
     "`segmenter` under a protocol's segmenter settings: per-dataset `bg_thresh` (if it has one), constant background, PAMR."
@@ -285,37 +474,63 @@ def protocol_segmenter(segmenter, settings: dict, dataset_key: str | None = None
     thr = _bg_thresh_for(settings.get('bg_thresh'), dataset_key)
     if thr is not None and hasattr(seg, 'bg_thresh'):
         import copy
-        seg = copy.copy(seg); seg.bg_thresh = float(thr)
+
+        seg = copy.copy(seg)
+        seg.bg_thresh = float(thr)
     bg, pamr = background_rule(segmenter, settings), settings.get('pamr', False)
     if bg != 'native' or pamr:
         from ovs_nb.segment import ProtocolSegmenter
+
         seg = ProtocolSegmenter(seg, bg, settings.get('bg_score', 0.4), pamr=bool(pamr))
     return seg
 
-def evaluate_protocol(segmenter, dataset, protocol: str | dict = 'groupvit', dataset_key: str | None = None,
-                      **overrides) -> EvalResult:
+
+def evaluate_protocol(
+    segmenter, dataset, protocol: str | dict = 'groupvit', dataset_key: str | None = None, **overrides
+) -> EvalResult:
     "`evaluate` under a named protocol (`EVAL_PROTOCOLS`) for dataset `dataset_key`; the protocol's name and resolved segmenter settings are kept in `.settings`."
     s = protocol_settings(protocol, **overrides)
     seg = protocol_segmenter(segmenter, s, dataset_key)
-    r = evaluate(seg, dataset, **{k: v for k, v in s.items() if k not in SEGMENTER_SETTINGS + DATASET_SETTINGS})
-    r.settings.update(protocol=protocol if isinstance(protocol, str) else 'custom', dataset=dataset_key,
-                      background=background_rule(segmenter, s), background_asked=s.get('background', 'native'),
-                      bg_score=s.get('bg_score'), pamr=bool(s.get('pamr')),
-                      bg_thresh=getattr(seg, 'bg_thresh', None))
+    r = evaluate(
+        seg, dataset, **{k: v for k, v in s.items() if k not in SEGMENTER_SETTINGS + DATASET_SETTINGS}
+    )
+    r.settings.update(
+        protocol=protocol if isinstance(protocol, str) else 'custom',
+        dataset=dataset_key,
+        background=background_rule(segmenter, s),
+        background_asked=s.get('background', 'native'),
+        bg_score=s.get('bg_score'),
+        pamr=bool(s.get('pamr')),
+        bg_thresh=getattr(seg, 'bg_thresh', None),
+    )
     return r
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a05
 def _label(dataset, i: int):
     "Item `i`'s label, read straight from its file when the dataset is a plain label-folder reader (no image decoding)."
-    if getattr(dataset, 'label_path', None) and getattr(dataset, 'transform', 1) is None and not getattr(dataset, 'reduce_zero_label', True):
+    if (
+        getattr(dataset, 'label_path', None)
+        and getattr(dataset, 'transform', 1) is None
+        and not getattr(dataset, 'reduce_zero_label', True)
+    ):
         return read_label(dataset.label_path(i))
     return dataset[i]['label']
 
-def background_baseline(dataset, limit: int | None = None, *, class_names: Sequence[str] | None = None,
-                        ignore_index: int = 255, per_image: bool = False) -> EvalResult:
+
+def background_baseline(
+    dataset,
+    limit: int | None = None,
+    *,
+    class_names: Sequence[str] | None = None,
+    ignore_index: int = 255,
+    per_image: bool = False,
+) -> EvalResult:
     "mIoU etc. of predicting background (class 0) everywhere, scored like `evaluate`: the floor a segmenter must beat."
     names, with_bg, _ = _setup(dataset, class_names, None)
-    if not with_bg: raise ValueError(f"class 0 is {names[0]!r}, not 'background': the dataset has no background to predict")
+    if not with_bg:
+        raise ValueError(
+            f"class 0 is {names[0]!r}, not 'background': the dataset has no background to predict"
+        )
     n, n_cls = len(dataset) if limit is None else min(limit, len(dataset)), len(names)
     cm, cms = torch.zeros(n_cls, n_cls, dtype=torch.long), []
     t0 = time.perf_counter()
@@ -323,43 +538,92 @@ def background_baseline(dataset, limit: int | None = None, *, class_names: Seque
         lab = _tensor(_label(dataset, i))
         c = confusion_matrix(torch.zeros_like(lab), lab, n_cls, ignore_index)
         cm += c
-        if per_image: cms.append(c)                  # only when asked: n x n_cls² can be large (COCO-Stuff)
+        if per_image:
+            cms.append(c)  # only when asked: n x n_cls² can be large (COCO-Stuff)
     dt = time.perf_counter() - t0
     r = miou_from_confusion(cm)
-    return EvalResult(r['miou'], r['acc'], r['macc'], iou_table(cm, names), cm, names, n, dt, n / max(dt, 1e-9),
-                      dict(baseline='all-background', ignore_index=ignore_index), per_image_cms=torch.stack(cms) if cms else None)
+    return EvalResult(
+        r['miou'],
+        r['acc'],
+        r['macc'],
+        iou_table(cm, names),
+        cm,
+        names,
+        n,
+        dt,
+        n / max(dt, 1e-9),
+        dict(baseline='all-background', ignore_index=ignore_index),
+        per_image_cms=torch.stack(cms) if cms else None,
+    )
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a09
-def scenes_val_dataset(root=None, n_val: int = 1000, names: str | Sequence[str] = 'groupvit', seed: int = 0,
-                       progress: bool = False, level: str = 'standard',
-                       val_size=(384, 288)) -> VOCSegmentation:
+def scenes_val_dataset(
+    root=None,
+    n_val: int = 1000,
+    names: str | Sequence[str] = 'groupvit',
+    seed: int = 0,
+    progress: bool = False,
+    level: str = 'standard',
+    val_size=(384, 288),
+) -> VOCSegmentation:
     "The embedded scenes' val set at `level` (under `root`, default `data_dir('scenes')`); makes missing images."
     from ovs_nb.scenes import ensure_scenes
-    sc = ensure_scenes(root, n_train=0, n_val=n_val, seed=seed, progress=progress, level=level,
-                       val_size=val_size)
+
+    sc = ensure_scenes(
+        root, n_train=0, n_val=n_val, seed=seed, progress=progress, level=level, val_size=val_size
+    )
     return VOCSegmentation(sc.val_root, names=names)
 
-def scenes_calib_dataset(root=None, n_calib: int = 300, level: str = 'standard', train_size=224,
-                         seed: int = 0, names: str | Sequence[str] = 'groupvit',
-                         progress: bool = False) -> VOCSegmentation:
+
+def scenes_calib_dataset(
+    root=None,
+    n_calib: int = 300,
+    level: str = 'standard',
+    train_size=224,
+    seed: int = 0,
+    names: str | Sequence[str] = 'groupvit',
+    progress: bool = False,
+) -> VOCSegmentation:
     "The embedded scenes' calibration split (training distribution at `train_size`) as a `VOCSegmentation`."
     from ovs_nb.scenes import ensure_scenes
-    sc = ensure_scenes(root, n_train=0, n_val=0, seed=seed, train_size=train_size, progress=progress,
-                       level=level, n_calib=n_calib)
+
+    sc = ensure_scenes(
+        root,
+        n_train=0,
+        n_val=0,
+        seed=seed,
+        train_size=train_size,
+        progress=progress,
+        level=level,
+        n_calib=n_calib,
+    )
     return VOCSegmentation(sc.calib_root, names=names)
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a31
 from .segdata import BENCHMARKS, benchmark_dataset
+
 VAL_DATASETS = ('scenes',) + tuple(BENCHMARKS)
 
-def val_dataset(name: str = 'scenes', root=None, split: str = 'val', n_val: int | None = None,
-                names: str = 'groupvit', level: str = 'standard', val_size=(384, 288)):
+
+def val_dataset(
+    name: str = 'scenes',
+    root=None,
+    split: str = 'val',
+    n_val: int | None = None,
+    names: str = 'groupvit',
+    level: str = 'standard',
+    val_size=(384, 288),
+):
     "A validation set by name: `'scenes'` (the embedded set, its first `n_val` images made if missing) or a benchmark key (at `root`)."
     if name == 'scenes':
-        if split != 'val': raise ValueError(f"the embedded scenes have only a 'val' split, not {split!r}")
+        if split != 'val':
+            raise ValueError(f"the embedded scenes have only a 'val' split, not {split!r}")
         return scenes_val_dataset(root, n_val=n_val or 1000, level=level, val_size=val_size)
     if name in BENCHMARKS:
-        if root is None: raise ValueError(f"the {name!r} dataset needs its root: its folder, or the data/ folder holding it")
+        if root is None:
+            raise ValueError(
+                f"the {name!r} dataset needs its root: its folder, or the data/ folder holding it"
+            )
         cls = BENCHMARKS[name]
         known = getattr(cls, 'NAME_SETS', None) or {'mmseg': cls.CLASSES}
         return benchmark_dataset(name, root, split, names=names if names in known else 'mmseg')
@@ -368,91 +632,157 @@ def val_dataset(name: str = 'scenes', root=None, split: str = 'val', n_val: int 
 # %% ../nbs/31_metrics.ipynb #7e1c0a12
 _SEGMENT_ARGS = ('short_side', 'max_long', 'crop', 'stride', 'mode', 'mean', 'std', 'window_batch')
 
-def plot_predictions(segmenter, dataset, indices: int | Sequence[int] = 4, protocol: str | dict = 'groupvit', *,
-                     class_names: Sequence[str] | None = None, with_bg: bool | None = None, path=None, dpi: int = 80,
-                     dataset_key: str | None = None, **overrides):
+
+def plot_predictions(
+    segmenter,
+    dataset,
+    indices: int | Sequence[int] = 4,
+    protocol: str | dict = 'groupvit',
+    *,
+    class_names: Sequence[str] | None = None,
+    with_bg: bool | None = None,
+    path=None,
+    dpi: int = 80,
+    dataset_key: str | None = None,
+    **overrides,
+):
     "Figure: image, label and prediction (VOC colours, 255 white) of the first `indices` items (or those listed) under `protocol`; saved to `path`."
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
     from ovs_nb.scenes import voc_palette
     from ovs_nb.segment import as_chw
+
     idx = list(range(min(indices, len(dataset)))) if isinstance(indices, int) else list(indices)
-    if not idx: raise ValueError("no items to show")
+    if not idx:
+        raise ValueError("no items to show")
     s = protocol_settings(protocol, **overrides)
     segmenter = protocol_segmenter(segmenter, s, dataset_key)
     names, with_bg, fg = _setup(dataset, class_names, with_bg)
     E = segmenter.embed_classes(fg, s.get('templates', 'simple'))
     seg_kw = {k: v for k, v in s.items() if k in _SEGMENT_ARGS}
-    pal = voc_palette(256); pal[255] = 255                                                 # [256,3], ignore = white
+    pal = voc_palette(256)
+    pal[255] = 255  # [256,3], ignore = white
     fig, axs = plt.subplots(len(idx), 3, figsize=(11, 2.9 * len(idx)), squeeze=False, layout='constrained')
     for row, i in zip(axs, idx):
         p = predict(segmenter, dataset, i, class_names=names, with_bg=with_bg, class_emb=E, **seg_kw)
         lab, pred = np.asarray(p['label']).astype(np.int64), p['pred']
         valid = lab != 255
         acc = (pred[valid] == lab[valid]).mean() if valid.any() else float('nan')
-        row[0].imshow(as_chw(p['image']).permute(1, 2, 0).numpy()); row[0].set_title(str(p['id'] if p['id'] is not None else i), fontsize=9)
-        row[1].imshow(pal[lab % 256]); row[1].set_title('label', fontsize=9)
-        row[2].imshow(pal[pred % 256]); row[2].set_title(f'prediction (pixel accuracy {100 * acc:.0f}%)', fontsize=9)
+        row[0].imshow(as_chw(p['image']).permute(1, 2, 0).numpy())
+        row[0].set_title(str(p['id'] if p['id'] is not None else i), fontsize=9)
+        row[1].imshow(pal[lab % 256])
+        row[1].set_title('label', fontsize=9)
+        row[2].imshow(pal[pred % 256])
+        row[2].set_title(f'prediction (pixel accuracy {100 * acc:.0f}%)', fontsize=9)
         present = sorted(set(np.unique(lab[valid]).tolist()) | set(np.unique(pred).tolist()))
-        row[2].legend([Patch(color=pal[c % 256] / 255) for c in present], [names[c] for c in present], loc='center left',
-                      bbox_to_anchor=(1.02, 0.5), fontsize=7, frameon=False)
-        for ax in row: ax.set_axis_off()
+        row[2].legend(
+            [Patch(color=pal[c % 256] / 255) for c in present],
+            [names[c] for c in present],
+            loc='center left',
+            bbox_to_anchor=(1.02, 0.5),
+            fontsize=7,
+            frameon=False,
+        )
+        for ax in row:
+            ax.set_axis_off()
     if path is not None:
         path = Path(path)
-        if path.parent == Path('.'): path = figures_dir()/path
+        if path.parent == Path('.'):
+            path = figures_dir() / path
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=dpi); plt.close(fig)
+        fig.savefig(path, dpi=dpi)
+        plt.close(fig)
     return fig
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a57
-BENCHMARK_ORDER = ('voc', 'context', 'coco_object', 'voc20', 'context59', 'coco_stuff', 'cityscapes', 'ade20k')
+BENCHMARK_ORDER = (
+    'voc',
+    'context',
+    'coco_object',
+    'voc20',
+    'context59',
+    'coco_stuff',
+    'cityscapes',
+    'ade20k',
+)
+
 
 def results_table(records: Sequence[dict]) -> pd.DataFrame:
     "Rows = runs, columns = datasets (benchmark order) + 'avg', values = mIoU in percent, from records {run, dataset, miou, protocol}."
-    if not records: raise ValueError("no results to tabulate")
+    if not records:
+        raise ValueError("no results to tabulate")
     protos = sorted({r.get('protocol') for r in records}, key=str)
-    if len(protos) > 1: raise ValueError(f"results from different protocols {protos} do not belong in one table")
+    if len(protos) > 1:
+        raise ValueError(f"results from different protocols {protos} do not belong in one table")
     recs = pd.DataFrame(records)
     df = recs.pivot_table(index='run', columns='dataset', values='miou', aggfunc='last', sort=False) * 100
-    order = [d for d in BENCHMARK_ORDER if d in df.columns] + [d for d in df.columns if d not in BENCHMARK_ORDER]
+    order = [d for d in BENCHMARK_ORDER if d in df.columns] + [
+        d for d in df.columns if d not in BENCHMARK_ORDER
+    ]
     df = df[order]
     df['avg'] = df.mean(axis=1).where(df.notna().all(axis=1))
-    for col in ('background', 'precision'):           # how each row was scored, where the records say
+    for col in ('background', 'precision'):  # how each row was scored, where the records say
         if all(col in r for r in records):
             df[col] = recs.groupby('run', sort=False)[col].agg(lambda v: '/'.join(sorted(set(map(str, v)))))
     df.columns.name, df.attrs['protocol'] = None, protos[0]
     return df
 
+
 def markdown_table(df: pd.DataFrame, digits: int = 1) -> str:
     "A Markdown table of `df` (index first), numbers to `digits` decimals, NaN as '–'."
     cols = [df.index.name or ''] + [str(c) for c in df.columns]
-    fmt = lambda v: '–' if isinstance(v, float) and np.isnan(v) else (f'{v:.{digits}f}' if isinstance(v, (float, np.floating)) else str(v))
+    fmt = lambda v: (
+        '–'
+        if isinstance(v, float) and np.isnan(v)
+        else (f'{v:.{digits}f}' if isinstance(v, (float, np.floating)) else str(v))
+    )
     rows = ['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)]
-    rows += ['| ' + ' | '.join([str(i)] + [fmt(v) for v in r]) + ' |' for i, r in zip(df.index, df.itertuples(index=False))]
+    rows += [
+        '| ' + ' | '.join([str(i)] + [fmt(v) for v in r]) + ' |'
+        for i, r in zip(df.index, df.itertuples(index=False))
+    ]
     return '\n'.join(rows)
+
 
 def write_results(df: pd.DataFrame, path) -> tuple[Path, Path]:
     "Write `df` as `<path>.csv` (with a `protocol` column) and `<path>.md` (the protocol named under it), atomically; returns both paths."
     from ovs_nb.core import atomic_write
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     csv, md = path.with_suffix('.csv'), path.with_suffix('.md')
-    with atomic_write(csv, 'w') as f: df.assign(protocol=df.attrs.get('protocol')).to_csv(f, float_format='%.2f')
+    with atomic_write(csv, 'w') as f:
+        df.assign(protocol=df.attrs.get('protocol')).to_csv(f, float_format='%.2f')
     with atomic_write(md, 'w') as f:
-        f.write(markdown_table(df) + f"\n\nmIoU (%), protocol `{df.attrs.get('protocol')}` (`ovs_nb.metrics.EVAL_PROTOCOLS`).\n")
+        f.write(
+            markdown_table(df)
+            + f"\n\nmIoU (%), protocol `{df.attrs.get('protocol')}` (`ovs_nb.metrics.EVAL_PROTOCOLS`).\n"
+        )
     return csv, md
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a60
-def confusion_entry(segmenter, dataset, result: EvalResult, run: str = '', dataset_name: str = '', top: int = 20,
-                    per_cell: int = 3) -> dict:
+def confusion_entry(
+    segmenter,
+    dataset,
+    result: EvalResult,
+    run: str = '',
+    dataset_name: str = '',
+    top: int = 20,
+    per_cell: int = 3,
+) -> dict:
     "The confusion explorer's entry for `result` (needs `evaluate(record_confusions=k)`): matrix, names and example images."
     cm = result.cm.numpy() if torch.is_tensor(result.cm) else np.asarray(result.cm)
-    off = cm.copy(); np.fill_diagonal(off, 0)
+    off = cm.copy()
+    np.fill_diagonal(off, 0)
     flat = np.argsort(-off, axis=None, kind='stable')[:top]
     cells = [(int(f // cm.shape[0]), int(f % cm.shape[0])) for f in flat if off.flat[f] > 0]
     rec = result.confusions if result.confusions is not None else np.zeros((0, 4), np.int64)
     s = result.settings
-    seg_kw = {k: s[k] for k in ('short_side', 'max_long', 'crop', 'stride', 'mean', 'std', 'mode', 'window_batch') if k in s}
+    seg_kw = {
+        k: s[k]
+        for k in ('short_side', 'max_long', 'crop', 'stride', 'mean', 'std', 'mode', 'window_batch')
+        if k in s
+    }
     seg = protocol_segmenter(segmenter, s, s.get('dataset')) if 'background' in s else segmenter
     names, with_bg, fg = _setup(dataset, result.class_names, s.get('with_bg'))
     E = seg.embed_classes(fg, s.get('templates', 'simple'))
@@ -462,59 +792,132 @@ def confusion_entry(segmenter, dataset, result: EvalResult, run: str = '', datas
         hits = hits[np.argsort(-hits[:, 3], kind='stable')][:per_cell]
         out = []
         for img, _, _, v in hits:
-            if img not in cache: cache[img] = predict(seg, dataset, int(img), class_names=names, with_bg=with_bg, class_emb=E, **seg_kw)
+            if img not in cache:
+                cache[img] = predict(
+                    seg, dataset, int(img), class_names=names, with_bg=with_bg, class_emb=E, **seg_kw
+                )
             p = cache[img]
-            out.append(dict(id=str(p['id']), image=np.asarray(p['image']), label=np.asarray(p['label']), pred=p['pred'], count=int(v)))
+            out.append(
+                dict(
+                    id=str(p['id']),
+                    image=np.asarray(p['image']),
+                    label=np.asarray(p['label']),
+                    pred=p['pred'],
+                    count=int(v),
+                )
+            )
         examples[(i, j)] = out
     label = f"{run} / {dataset_name}" if run or dataset_name else 'results'
     return dict(label=label, run=run, dataset=dataset_name, cm=cm, class_names=list(names), examples=examples)
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a71
-def evaluate_suite(checkpoints, datasets, data_root=None, protocol: str = 'groupvit', method: str | None = None,
-                   split: str = 'val', results=None, device: str = 'auto', progress: bool = True, **overrides) -> pd.DataFrame:
+def evaluate_suite(
+    checkpoints,
+    datasets,
+    data_root=None,
+    protocol: str = 'groupvit',
+    method: str | None = None,
+    split: str = 'val',
+    results=None,
+    device: str = 'auto',
+    progress: bool = True,
+    **overrides,
+) -> pd.DataFrame:
     "Score each checkpoint on each dataset (keys, or 'all') under `protocol`; rank 0 writes the results table (CSV + Markdown)."
     from ovs_nb.core import get_method, project_root
     from ovs_nb.train import find_checkpoint, load_checkpoint, resolve_device, init_distributed
+
     rank, world, local = init_distributed(device)
     dev = resolve_device(device, local)
-    default = method or 'groupvit'               # whose demo run `checkpoints=None` means
-    keys = list(BENCHMARK_ORDER) if datasets == 'all' else [datasets] if isinstance(datasets, str) else list(datasets)
+    default = method or 'groupvit'  # whose demo run `checkpoints=None` means
+    keys = (
+        list(BENCHMARK_ORDER)
+        if datasets == 'all'
+        else [datasets]
+        if isinstance(datasets, str)
+        else list(datasets)
+    )
     s = protocol_settings(protocol, **{k: v for k, v in overrides.items() if k != 'limit'})
-    data = {k: val_dataset(k, data_root.get(k) if isinstance(data_root, dict) else data_root, split,
-                           n_val=overrides.get('limit'), names=s.get('names', 'groupvit')) for k in keys}
+    data = {
+        k: val_dataset(
+            k,
+            data_root.get(k) if isinstance(data_root, dict) else data_root,
+            split,
+            n_val=overrides.get('limit'),
+            names=s.get('names', 'groupvit'),
+        )
+        for k in keys
+    }
     records = []
-    for ck in ([checkpoints] if isinstance(checkpoints, (str, Path)) or checkpoints is None else checkpoints):
+    for ck in [checkpoints] if isinstance(checkpoints, (str, Path)) or checkpoints is None else checkpoints:
         path = find_checkpoint(ck, method=default)
         model, info = load_checkpoint(path, device=dev, method=method)
         run = f"{Path(path).parent.name}-{Path(path).stem}"
-        seg = get_method(info['method']).segmenter(model)          # the checkpoint's own method
+        seg = get_method(info['method']).segmenter(model)  # the checkpoint's own method
         for k, ds in data.items():
-            r = evaluate_protocol(seg, ds, protocol, dataset_key=k, desc=f'{run} {k}', progress=progress, **overrides)
-            records.append(dict(run=run, dataset=k, miou=r.miou, protocol=protocol, background=r.settings['background'],
-                                precision=r.settings['precision']))
-            if rank == 0: print(f"{run} {k}: mIoU {100 * r.miou:.2f}%  ({r.n_images} images, {r.images_per_s:.2f} img/s on {world} process(es))")
+            r = evaluate_protocol(
+                seg, ds, protocol, dataset_key=k, desc=f'{run} {k}', progress=progress, **overrides
+            )
+            records.append(
+                dict(
+                    run=run,
+                    dataset=k,
+                    miou=r.miou,
+                    protocol=protocol,
+                    background=r.settings['background'],
+                    precision=r.settings['precision'],
+                )
+            )
+            if rank == 0:
+                print(
+                    f"{run} {k}: mIoU {100 * r.miou:.2f}%  ({r.n_images} images, {r.images_per_s:.2f} img/s on {world} process(es))"
+                )
     table = results_table(records)
-    if rank == 0: write_results(table, Path(results) if results else project_root()/'runs'/'eval'/f'results-{protocol}')
+    if rank == 0:
+        write_results(
+            table, Path(results) if results else project_root() / 'runs' / 'eval' / f'results-{protocol}'
+        )
     return table
+
 
 def eval_cli(argv: list[str] | None = None):
     "`python -m ovs_nb.metrics --checkpoint A[,B] --dataset voc[,context|all] --data_root DIR --protocol NAME [--limit N] ...`"
     import argparse, sys
-    p = argparse.ArgumentParser(description='Zero-shot segmentation mIoU of checkpoints on benchmarks (runs under torchrun).')
-    p.add_argument('--checkpoint', default=None, help='checkpoint files or run folders, comma-separated (default: the demo run)')
+
+    p = argparse.ArgumentParser(
+        description='Zero-shot segmentation mIoU of checkpoints on benchmarks (runs under torchrun).'
+    )
+    p.add_argument(
+        '--checkpoint',
+        default=None,
+        help='checkpoint files or run folders, comma-separated (default: the demo run)',
+    )
     p.add_argument('--dataset', default='voc', help="benchmark keys, comma-separated, or 'all'")
-    p.add_argument('--data_root', default=None); p.add_argument('--protocol', default='groupvit')
+    p.add_argument('--data_root', default=None)
+    p.add_argument('--protocol', default='groupvit')
     p.add_argument('--method', default=None, help="checked against each checkpoint (default: each one's own)")
     p.add_argument('--split', default='val')
-    p.add_argument('--results', default=None); p.add_argument('--device', default='auto')
-    for k, t in (('limit', int), ('batch_size', int), ('window_batch', int), ('num_workers', int), ('bg_thresh', float)):
+    p.add_argument('--results', default=None)
+    p.add_argument('--device', default='auto')
+    for k, t in (
+        ('limit', int),
+        ('batch_size', int),
+        ('window_batch', int),
+        ('num_workers', int),
+        ('bg_thresh', float),
+    ):
         p.add_argument(f'--{k}', type=t, default=None)
     a = p.parse_args(sys.argv[1:] if argv is None else argv)
-    extra = {k: getattr(a, k) for k in ('limit', 'batch_size', 'window_batch', 'num_workers', 'bg_thresh') if getattr(a, k) is not None}
+    extra = {
+        k: getattr(a, k)
+        for k in ('limit', 'batch_size', 'window_batch', 'num_workers', 'bg_thresh')
+        if getattr(a, k) is not None
+    }
     cks = None if a.checkpoint is None else a.checkpoint.split(',')
     ds = 'all' if a.dataset == 'all' else a.dataset.split(',')
     return evaluate_suite(cks, ds, a.data_root, a.protocol, a.method, a.split, a.results, a.device, **extra)
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a74
 #| eval: false
-if __name__ == '__main__': eval_cli()
+if __name__ == '__main__':
+    eval_cli()

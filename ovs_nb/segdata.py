@@ -27,124 +27,196 @@ __all__ = ['VOC_CLASSES', 'VOC_CLASSES_GROUPVIT', 'VOC_NAMES', 'CONTEXT60_CLASSE
 # %% ../nbs/04_segdata.ipynb #eec97ed1
 def read_image(path) -> np.ndarray:
     "An image file as RGB uint8 `[H, W, 3]`."
-    with Image.open(path) as im: return np.array(im.convert('RGB'))
+    with Image.open(path) as im:
+        return np.array(im.convert('RGB'))
+
 
 def read_label(path) -> np.ndarray:
     "A single-channel label PNG as its stored class indices `[H, W]` (uint8, or int64 for 16/32-bit PNGs)."
     with Image.open(path) as im:
-        if im.mode in ('P', 'L'): return np.array(im)
-        if im.mode.startswith('I'): return np.array(im).astype(np.int64)
-        raise ValueError(f"label {path} has mode {im.mode!r}: expected a single-channel (P, L or I) PNG of class indices, "
-                         "not a colour rendering of the labels")
+        if im.mode in ('P', 'L'):
+            return np.array(im)
+        if im.mode.startswith('I'):
+            return np.array(im).astype(np.int64)
+        raise ValueError(
+            f"label {path} has mode {im.mode!r}: expected a single-channel (P, L or I) PNG of class indices, "
+            "not a colour rendering of the labels"
+        )
 
 # %% ../nbs/04_segdata.ipynb #2b9e81ab
 def _find_root(root: Path, subdirs: Sequence[str], tops: Sequence[str]) -> Path | None:
     "The first `root/sub` holding every folder in `tops`, else the first holding one of them, else None."
-    cands = [root/s for s in subdirs]
+    cands = [root / s for s in subdirs]
     for need in (len(tops), 1):
         for c in cands:
-            if sum((c/t).is_dir() for t in tops) >= need: return c
+            if sum((c / t).is_dir() for t in tops) >= need:
+                return c
     return None
+
 
 class SegFolderDataset(Dataset):
     "Map-style dataset of (image, label map) pairs matched by id in an image folder and a label folder."
+
     CLASSES: tuple[str, ...] = ()
     img_dir: str = 'images'
     ann_dir: str = 'annotations'
     img_suffix: str = '.jpg'
     seg_map_suffix: str = '.png'
-    split_file: str | None = None      # relative to root, '{split}' filled in; None: ids from the files (`ids_from`)
-    ids_from: str = 'labels'           # without a split file: every 'labels' file under ann_dir, or every 'images' file
-    reduce_zero_label: bool = False    # 0 -> 255, k -> k-1 (VOC20, Context59, ADE)
-    split_aliases: dict[str, str] = {} # e.g. ADE: {'val': 'validation'}
-    root_subdirs: tuple[str, ...] = ('.',)   # where below `root` the dataset may sit
-    missing_hint: str = ''             # appended to missing-file errors: how those files are made
+    split_file: str | None = (
+        None  # relative to root, '{split}' filled in; None: ids from the files (`ids_from`)
+    )
+    ids_from: str = (
+        'labels'  # without a split file: every 'labels' file under ann_dir, or every 'images' file
+    )
+    reduce_zero_label: bool = False  # 0 -> 255, k -> k-1 (VOC20, Context59, ADE)
+    split_aliases: dict[str, str] = {}  # e.g. ADE: {'val': 'validation'}
+    root_subdirs: tuple[str, ...] = ('.',)  # where below `root` the dataset may sit
+    missing_hint: str = ''  # appended to missing-file errors: how those files are made
 
-    def __init__(self, root, split: str = 'val', *, classes: Sequence[str] | None = None, to_tensor: bool = False,
-                 transform: Callable | None = None, **layout):
-        bad = set(layout) - {'img_dir', 'ann_dir', 'img_suffix', 'seg_map_suffix', 'split_file', 'ids_from',
-                             'reduce_zero_label'}
-        if bad: raise TypeError(f"unknown arguments {sorted(bad)}")
-        for k, v in layout.items(): setattr(self, k, v)
-        if self.ids_from not in ('labels', 'images'): raise ValueError(f"ids_from must be 'labels' or 'images', not {self.ids_from!r}")
+    def __init__(
+        self,
+        root,
+        split: str = 'val',
+        *,
+        classes: Sequence[str] | None = None,
+        to_tensor: bool = False,
+        transform: Callable | None = None,
+        **layout,
+    ):
+        bad = set(layout) - {
+            'img_dir',
+            'ann_dir',
+            'img_suffix',
+            'seg_map_suffix',
+            'split_file',
+            'ids_from',
+            'reduce_zero_label',
+        }
+        if bad:
+            raise TypeError(f"unknown arguments {sorted(bad)}")
+        for k, v in layout.items():
+            setattr(self, k, v)
+        if self.ids_from not in ('labels', 'images'):
+            raise ValueError(f"ids_from must be 'labels' or 'images', not {self.ids_from!r}")
         self.split = self.split_aliases.get(split, split)
         given = Path(root).expanduser()
-        tops = list(dict.fromkeys(Path(t.format(split=self.split)).parts[0] for t in (self.img_dir, self.ann_dir)))
+        tops = list(
+            dict.fromkeys(Path(t.format(split=self.split)).parts[0] for t in (self.img_dir, self.ann_dir))
+        )
         found = _find_root(given, self.root_subdirs, tops)
         self.root = found if found is not None else given
-        self._searched = None if found is not None or len(self.root_subdirs) < 2 else (tops, self.root_subdirs)
+        self._searched = (
+            None if found is not None or len(self.root_subdirs) < 2 else (tops, self.root_subdirs)
+        )
         self.classes = tuple(classes if classes is not None else self.CLASSES)
         self.to_tensor, self.transform = to_tensor, transform
         self.ids = self._check_and_list()
 
-    def _path(self, template: str) -> Path: return self.root/template.format(split=self.split)
+    def _path(self, template: str) -> Path:
+        return self.root / template.format(split=self.split)
 
     def layout(self) -> str:
         "The expected files, in words."
-        parts = [f"{self.img_dir.format(split=self.split)}/<id>{self.img_suffix}",
-                 f"{self.ann_dir.format(split=self.split)}/<id>{self.seg_map_suffix}"]
-        if self.split_file: parts.append(f"ids listed in {self.split_file.format(split=self.split)}")
-        elif self.ids_from == 'images': parts.append(f"ids = every *{self.img_suffix} under the image folder")
-        else: parts.append(f"ids = every *{self.seg_map_suffix} under the label folder")
+        parts = [
+            f"{self.img_dir.format(split=self.split)}/<id>{self.img_suffix}",
+            f"{self.ann_dir.format(split=self.split)}/<id>{self.seg_map_suffix}",
+        ]
+        if self.split_file:
+            parts.append(f"ids listed in {self.split_file.format(split=self.split)}")
+        elif self.ids_from == 'images':
+            parts.append(f"ids = every *{self.img_suffix} under the image folder")
+        else:
+            parts.append(f"ids = every *{self.seg_map_suffix} under the label folder")
         return ', '.join(parts)
 
     def _check_and_list(self) -> list[str]:
         name, problems = type(self).__name__, []
+
         def fail():
             extra = ''
             if self._searched:
                 tops, subs = self._searched
-                extra += (f"; none of the sub-folders {', '.join(s + '/' for s in subs if s != '.')} of the root holds "
-                          f"{' or '.join(t + '/' for t in tops)} either")
-            if self.missing_hint: extra += f". {self.missing_hint}"
-            raise FileNotFoundError(f"{name}(split={self.split!r}) at {self.root}: expected {self.layout()}; "
-                                    f"missing: {'; '.join(problems)}{extra}")
-        if not self.root.is_dir(): problems.append(f"the root folder {self.root}"); fail()
+                extra += (
+                    f"; none of the sub-folders {', '.join(s + '/' for s in subs if s != '.')} of the root holds "
+                    f"{' or '.join(t + '/' for t in tops)} either"
+                )
+            if self.missing_hint:
+                extra += f". {self.missing_hint}"
+            raise FileNotFoundError(
+                f"{name}(split={self.split!r}) at {self.root}: expected {self.layout()}; "
+                f"missing: {'; '.join(problems)}{extra}"
+            )
+
+        if not self.root.is_dir():
+            problems.append(f"the root folder {self.root}")
+            fail()
         img, ann = self._path(self.img_dir), self._path(self.ann_dir)
         for p in (img, ann):
-            if not p.is_dir(): problems.append(f"folder {p.relative_to(self.root)}/")
+            if not p.is_dir():
+                problems.append(f"folder {p.relative_to(self.root)}/")
         split = self._path(self.split_file) if self.split_file else None
-        if split is not None and not split.is_file(): problems.append(f"split file {split.relative_to(self.root)}")
-        if problems: fail()
-        if split is not None: ids = [l.strip() for l in split.read_text().splitlines() if l.strip()]
+        if split is not None and not split.is_file():
+            problems.append(f"split file {split.relative_to(self.root)}")
+        if problems:
+            fail()
+        if split is not None:
+            ids = [l.strip() for l in split.read_text().splitlines() if l.strip()]
         else:
-            folder, suffix = (img, self.img_suffix) if self.ids_from == 'images' else (ann, self.seg_map_suffix)
-            ids = sorted(str(p.relative_to(folder))[:-len(suffix)] for p in folder.rglob(f'*{suffix}'))
-        if not ids: raise ValueError(f"{name}(split={self.split!r}) at {self.root}: no ids "
-                                     f"({split if split is not None else f'no *{suffix} under {folder}'})")
+            folder, suffix = (
+                (img, self.img_suffix) if self.ids_from == 'images' else (ann, self.seg_map_suffix)
+            )
+            ids = sorted(str(p.relative_to(folder))[: -len(suffix)] for p in folder.rglob(f'*{suffix}'))
+        if not ids:
+            raise ValueError(
+                f"{name}(split={self.split!r}) at {self.root}: no ids "
+                f"({split if split is not None else f'no *{suffix} under {folder}'})"
+            )
         for folder, suffix, what in ((img, self.img_suffix, 'images'), (ann, self.seg_map_suffix, 'labels')):
-            miss = [i for i in ids if not (folder/f'{i}{suffix}').is_file()]
+            miss = [i for i in ids if not (folder / f'{i}{suffix}').is_file()]
             if miss:
                 shown = ', '.join(f'{i}{suffix}' for i in miss[:5]) + (', ...' if len(miss) > 5 else '')
-                problems.append(f"{len(miss)} of {len(ids)} {what} in {folder.relative_to(self.root)}/ ({shown})")
-        if problems: fail()
+                problems.append(
+                    f"{len(miss)} of {len(ids)} {what} in {folder.relative_to(self.root)}/ ({shown})"
+                )
+        if problems:
+            fail()
         return ids
 
     @property
-    def num_classes(self) -> int: return len(self.classes)
+    def num_classes(self) -> int:
+        return len(self.classes)
+
     @property
     def has_background(self) -> bool:
         "Whether class 0 is 'background' (then it is not queried with text, spec §7)."
         return bool(self.classes) and self.classes[0] == 'background'
 
-    def __len__(self) -> int: return len(self.ids)
+    def __len__(self) -> int:
+        return len(self.ids)
 
-    def image_path(self, i: int) -> Path: return self._path(self.img_dir)/f'{self.ids[i]}{self.img_suffix}'
-    def label_path(self, i: int) -> Path: return self._path(self.ann_dir)/f'{self.ids[i]}{self.seg_map_suffix}'
+    def image_path(self, i: int) -> Path:
+        return self._path(self.img_dir) / f'{self.ids[i]}{self.img_suffix}'
+
+    def label_path(self, i: int) -> Path:
+        return self._path(self.ann_dir) / f'{self.ids[i]}{self.seg_map_suffix}'
 
     def __getitem__(self, i: int) -> dict:
-        if not -len(self) <= i < len(self): raise IndexError(f"index {i} out of range for {len(self)} items")
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"index {i} out of range for {len(self)} items")
         i = i % len(self)
         image, label = read_image(self.image_path(i)), read_label(self.label_path(i))
         if image.shape[:2] != label.shape:
-            raise ValueError(f"{self.ids[i]}: image {self.image_path(i)} is {image.shape[:2]} but label "
-                             f"{self.label_path(i)} is {label.shape}")
+            raise ValueError(
+                f"{self.ids[i]}: image {self.image_path(i)} is {image.shape[:2]} but label "
+                f"{self.label_path(i)} is {label.shape}"
+            )
         if self.reduce_zero_label:
-            dtype, label = label.dtype, label.astype(np.int64) - 1    # 0 -> -1 -> 255; 255 -> 254 -> 255
+            dtype, label = label.dtype, label.astype(np.int64) - 1  # 0 -> -1 -> 255; 255 -> 254 -> 255
             label[(label == -1) | (label == 254)] = 255
             label = label.astype(dtype)
         item = dict(image=image, label=label, id=self.ids[i])
-        if self.to_tensor: item.update(image=torch.from_numpy(image.copy()), label=torch.from_numpy(label.astype(np.int64)))
+        if self.to_tensor:
+            item.update(image=torch.from_numpy(image.copy()), label=torch.from_numpy(label.astype(np.int64)))
         return self.transform(item) if self.transform is not None else item
 
     def __repr__(self) -> str:
@@ -153,7 +225,8 @@ class SegFolderDataset(Dataset):
 # %% ../nbs/04_segdata.ipynb #4f0c9a11
 class BenchmarkDataset(SegFolderDataset):
     "A benchmark reader: `SegFolderDataset` with a class-name set chosen by `names` ('mmseg', 'groupvit' or a sequence)."
-    NAME_SETS: dict[str, tuple[str, ...]] = {}   # empty: {'mmseg': CLASSES}
+
+    NAME_SETS: dict[str, tuple[str, ...]] = {}  # empty: {'mmseg': CLASSES}
 
     def __init__(self, root, split: str = 'val', names: str | Sequence[str] = 'mmseg', **kwargs):
         super().__init__(root, split, classes=self.pick_names(names), **kwargs)
@@ -163,7 +236,8 @@ class BenchmarkDataset(SegFolderDataset):
         "The class names for `names`: a set's name, or a sequence of `len(CLASSES)` names."
         sets = cls.NAME_SETS or {'mmseg': cls.CLASSES}
         if isinstance(names, str):
-            if names not in sets: raise KeyError(f"unknown class-name set {names!r} for {cls.__name__}; known: {sorted(sets)}")
+            if names not in sets:
+                raise KeyError(f"unknown class-name set {names!r} for {cls.__name__}; known: {sorted(sets)}")
             names = sets[names]
         names, n = tuple(names), len(cls.CLASSES)
         if len(names) != n:
@@ -172,34 +246,81 @@ class BenchmarkDataset(SegFolderDataset):
         return names
 
 # %% ../nbs/04_segdata.ipynb #86b0ef8d
-VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
-               'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train',
-               'tvmonitor')
-VOC_CLASSES_GROUPVIT = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair',
-                        'cow', 'table', 'dog', 'horse', 'motorbike', 'person', 'plant', 'sheep', 'sofa', 'train',
-                        'monitor')
+VOC_CLASSES = (
+    'background',
+    'aeroplane',
+    'bicycle',
+    'bird',
+    'boat',
+    'bottle',
+    'bus',
+    'car',
+    'cat',
+    'chair',
+    'cow',
+    'diningtable',
+    'dog',
+    'horse',
+    'motorbike',
+    'person',
+    'pottedplant',
+    'sheep',
+    'sofa',
+    'train',
+    'tvmonitor',
+)
+VOC_CLASSES_GROUPVIT = (
+    'background',
+    'aeroplane',
+    'bicycle',
+    'bird',
+    'boat',
+    'bottle',
+    'bus',
+    'car',
+    'cat',
+    'chair',
+    'cow',
+    'table',
+    'dog',
+    'horse',
+    'motorbike',
+    'person',
+    'plant',
+    'sheep',
+    'sofa',
+    'train',
+    'monitor',
+)
 VOC_NAMES = {'mmseg': VOC_CLASSES, 'groupvit': VOC_CLASSES_GROUPVIT}
+
 
 class VOCSegmentation(BenchmarkDataset):
     "PASCAL VOC 2012 semantic segmentation (21 classes with background, 255 = ignore), mmseg layout."
+
     CLASSES, NAME_SETS = VOC_CLASSES, VOC_NAMES
     img_dir, ann_dir, img_suffix, seg_map_suffix = 'JPEGImages', 'SegmentationClass', '.jpg', '.png'
     split_file = 'ImageSets/Segmentation/{split}.txt'
     root_subdirs = ('.', 'VOC2012', 'VOCdevkit/VOC2012')
 
+
 class VOC20Segmentation(VOCSegmentation):
     "PASCAL VOC 2012 without background (20 classes; `reduce_zero_label`: background -> 255), TCL's VOC20."
+
     CLASSES = VOC_CLASSES[1:]
     NAME_SETS = {k: v[1:] for k, v in VOC_NAMES.items()}
     reduce_zero_label = True
 
 # %% ../nbs/04_segdata.ipynb #cbf694bc
-def write_voc_fixture(root, n: int = 3, size: tuple[int, int] = (32, 48), split: str = 'val', n_classes: int = 21,
-                      seed: int = 0) -> Path:
+def write_voc_fixture(
+    root, n: int = 3, size: tuple[int, int] = (32, 48), split: str = 'val', n_classes: int = 21, seed: int = 0
+) -> Path:
     "Write a tiny PASCAL-VOC-layout tree (`n` images of `size`=(H, W), rectangles of random classes) under `root`."
     from ovs_nb.scenes import encode_jpeg, encode_label_png
+
     root, rng = Path(root), np.random.default_rng(seed)
-    for d in ('JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation'): (root/d).mkdir(parents=True, exist_ok=True)
+    for d in ('JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation'):
+        (root / d).mkdir(parents=True, exist_ok=True)
     H, W = size
     ids = [f'2007_{i:06d}' for i in range(n)]
     for i in ids:
@@ -207,92 +328,323 @@ def write_voc_fixture(root, n: int = 3, size: tuple[int, int] = (32, 48), split:
         for _ in range(2):
             y, x = rng.integers(0, H // 2), rng.integers(0, W // 2)
             h, w = rng.integers(H // 4, H // 2 + 1), rng.integers(W // 4, W // 2 + 1)
-            lab[y:y + h, x:x + w] = 255
-            lab[y + 1:y + h - 1, x + 1:x + w - 1] = rng.integers(1, n_classes)
-        img = (rng.integers(0, 40, (H, W, 3)) + (lab[..., None].astype(np.int64) * [37, 91, 53]) % 200).astype(np.uint8)
-        (root/'JPEGImages'/f'{i}.jpg').write_bytes(encode_jpeg(img))
-        (root/'SegmentationClass'/f'{i}.png').write_bytes(encode_label_png(lab))
-    (root/'ImageSets'/'Segmentation'/f'{split}.txt').write_text(''.join(f'{i}\n' for i in ids))
+            lab[y : y + h, x : x + w] = 255
+            lab[y + 1 : y + h - 1, x + 1 : x + w - 1] = rng.integers(1, n_classes)
+        img = (
+            rng.integers(0, 40, (H, W, 3)) + (lab[..., None].astype(np.int64) * [37, 91, 53]) % 200
+        ).astype(np.uint8)
+        (root / 'JPEGImages' / f'{i}.jpg').write_bytes(encode_jpeg(img))
+        (root / 'SegmentationClass' / f'{i}.png').write_bytes(encode_label_png(lab))
+    (root / 'ImageSets' / 'Segmentation' / f'{split}.txt').write_text(''.join(f'{i}\n' for i in ids))
     return root
 
 # %% ../nbs/04_segdata.ipynb #1c8e5d47
 CONTEXT60_CLASSES = (
-    'background', 'aeroplane', 'bag', 'bed', 'bedclothes', 'bench', 'bicycle', 'bird', 'boat', 'book', 'bottle',
-    'building', 'bus', 'cabinet', 'car', 'cat', 'ceiling', 'chair', 'cloth', 'computer', 'cow', 'cup', 'curtain',
-    'dog', 'door', 'fence', 'floor', 'flower', 'food', 'grass', 'ground', 'horse', 'keyboard', 'light', 'motorbike',
-    'mountain', 'mouse', 'person', 'plate', 'platform', 'pottedplant', 'road', 'rock', 'sheep', 'shelves',
-    'sidewalk', 'sign', 'sky', 'snow', 'sofa', 'table', 'track', 'train', 'tree', 'truck', 'tvmonitor', 'wall',
-    'water', 'window', 'wood')
+    'background',
+    'aeroplane',
+    'bag',
+    'bed',
+    'bedclothes',
+    'bench',
+    'bicycle',
+    'bird',
+    'boat',
+    'book',
+    'bottle',
+    'building',
+    'bus',
+    'cabinet',
+    'car',
+    'cat',
+    'ceiling',
+    'chair',
+    'cloth',
+    'computer',
+    'cow',
+    'cup',
+    'curtain',
+    'dog',
+    'door',
+    'fence',
+    'floor',
+    'flower',
+    'food',
+    'grass',
+    'ground',
+    'horse',
+    'keyboard',
+    'light',
+    'motorbike',
+    'mountain',
+    'mouse',
+    'person',
+    'plate',
+    'platform',
+    'pottedplant',
+    'road',
+    'rock',
+    'sheep',
+    'shelves',
+    'sidewalk',
+    'sign',
+    'sky',
+    'snow',
+    'sofa',
+    'table',
+    'track',
+    'train',
+    'tree',
+    'truck',
+    'tvmonitor',
+    'wall',
+    'water',
+    'window',
+    'wood',
+)
 CONTEXT59_CLASSES = CONTEXT60_CLASSES[1:]
 _GROUPVIT_CONTEXT = {'aeroplane': 'airplane', 'pottedplant': 'plant', 'tvmonitor': 'monitor'}
 CONTEXT60_CLASSES_GROUPVIT = tuple(_GROUPVIT_CONTEXT.get(c, c) for c in CONTEXT60_CLASSES)
 CONTEXT_NAMES = {'mmseg': CONTEXT60_CLASSES, 'groupvit': CONTEXT60_CLASSES_GROUPVIT}
 
+
 class PascalContext60(BenchmarkDataset):
     "PASCAL Context, 60 classes with background (mmseg's PascalContextDataset), VOC2010 layout."
+
     CLASSES, NAME_SETS = CONTEXT60_CLASSES, CONTEXT_NAMES
     img_dir, ann_dir, img_suffix, seg_map_suffix = 'JPEGImages', 'SegmentationClassContext', '.jpg', '.png'
     split_file = 'ImageSets/SegmentationContext/{split}.txt'
     root_subdirs = ('.', 'VOC2010', 'VOCdevkit/VOC2010')
-    missing_hint = ("SegmentationClassContext/ and ImageSets/SegmentationContext/ are written from trainval_merged.json "
-                    "by mmseg's tools/convert_datasets/pascal_context.py (needs the Detail API)")
+    missing_hint = (
+        "SegmentationClassContext/ and ImageSets/SegmentationContext/ are written from trainval_merged.json "
+        "by mmseg's tools/convert_datasets/pascal_context.py (needs the Detail API)"
+    )
+
 
 class PascalContext59(PascalContext60):
     "PASCAL Context, 59 classes without background (`reduce_zero_label`; mmseg's PascalContextDataset59)."
+
     CLASSES = CONTEXT59_CLASSES
     NAME_SETS = {k: v[1:] for k, v in CONTEXT_NAMES.items()}
     reduce_zero_label = True
 
 # %% ../nbs/04_segdata.ipynb #0b5e7f21
 COCO_STUFF_CLASSES = (
-    'person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck', 'boat', 'traffic light',
-    'fire hydrant', 'stop sign', 'parking meter', 'bench', 'bird', 'cat', 'dog', 'horse', 'sheep', 'cow',
-    'elephant', 'bear', 'zebra', 'giraffe', 'backpack', 'umbrella', 'handbag', 'tie', 'suitcase', 'frisbee', 'skis',
-    'snowboard', 'sports ball', 'kite', 'baseball bat', 'baseball glove', 'skateboard', 'surfboard',
-    'tennis racket', 'bottle', 'wine glass', 'cup', 'fork', 'knife', 'spoon', 'bowl', 'banana', 'apple', 'sandwich',
-    'orange', 'broccoli', 'carrot', 'hot dog', 'pizza', 'donut', 'cake', 'chair', 'couch', 'potted plant', 'bed',
-    'dining table', 'toilet', 'tv', 'laptop', 'mouse', 'remote', 'keyboard', 'cell phone', 'microwave', 'oven',
-    'toaster', 'sink', 'refrigerator', 'book', 'clock', 'vase', 'scissors', 'teddy bear', 'hair drier',
+    'person',
+    'bicycle',
+    'car',
+    'motorcycle',
+    'airplane',
+    'bus',
+    'train',
+    'truck',
+    'boat',
+    'traffic light',
+    'fire hydrant',
+    'stop sign',
+    'parking meter',
+    'bench',
+    'bird',
+    'cat',
+    'dog',
+    'horse',
+    'sheep',
+    'cow',
+    'elephant',
+    'bear',
+    'zebra',
+    'giraffe',
+    'backpack',
+    'umbrella',
+    'handbag',
+    'tie',
+    'suitcase',
+    'frisbee',
+    'skis',
+    'snowboard',
+    'sports ball',
+    'kite',
+    'baseball bat',
+    'baseball glove',
+    'skateboard',
+    'surfboard',
+    'tennis racket',
+    'bottle',
+    'wine glass',
+    'cup',
+    'fork',
+    'knife',
+    'spoon',
+    'bowl',
+    'banana',
+    'apple',
+    'sandwich',
+    'orange',
+    'broccoli',
+    'carrot',
+    'hot dog',
+    'pizza',
+    'donut',
+    'cake',
+    'chair',
+    'couch',
+    'potted plant',
+    'bed',
+    'dining table',
+    'toilet',
+    'tv',
+    'laptop',
+    'mouse',
+    'remote',
+    'keyboard',
+    'cell phone',
+    'microwave',
+    'oven',
+    'toaster',
+    'sink',
+    'refrigerator',
+    'book',
+    'clock',
+    'vase',
+    'scissors',
+    'teddy bear',
+    'hair drier',
     'toothbrush',
     # stuff
-    'banner', 'blanket', 'branch', 'bridge', 'building-other', 'bush', 'cabinet', 'cage', 'cardboard', 'carpet',
-    'ceiling-other', 'ceiling-tile', 'cloth', 'clothes', 'clouds', 'counter', 'cupboard', 'curtain', 'desk-stuff',
-    'dirt', 'door-stuff', 'fence', 'floor-marble', 'floor-other', 'floor-stone', 'floor-tile', 'floor-wood',
-    'flower', 'fog', 'food-other', 'fruit', 'furniture-other', 'grass', 'gravel', 'ground-other', 'hill', 'house',
-    'leaves', 'light', 'mat', 'metal', 'mirror-stuff', 'moss', 'mountain', 'mud', 'napkin', 'net', 'paper',
-    'pavement', 'pillow', 'plant-other', 'plastic', 'platform', 'playingfield', 'railing', 'railroad', 'river',
-    'road', 'rock', 'roof', 'rug', 'salad', 'sand', 'sea', 'shelf', 'sky-other', 'skyscraper', 'snow',
-    'solid-other', 'stairs', 'stone', 'straw', 'structural-other', 'table', 'tent', 'textile-other', 'towel', 'tree',
-    'vegetable', 'wall-brick', 'wall-concrete', 'wall-other', 'wall-panel', 'wall-stone', 'wall-tile', 'wall-wood',
-    'water-other', 'waterdrops', 'window-blind', 'window-other', 'wood')
+    'banner',
+    'blanket',
+    'branch',
+    'bridge',
+    'building-other',
+    'bush',
+    'cabinet',
+    'cage',
+    'cardboard',
+    'carpet',
+    'ceiling-other',
+    'ceiling-tile',
+    'cloth',
+    'clothes',
+    'clouds',
+    'counter',
+    'cupboard',
+    'curtain',
+    'desk-stuff',
+    'dirt',
+    'door-stuff',
+    'fence',
+    'floor-marble',
+    'floor-other',
+    'floor-stone',
+    'floor-tile',
+    'floor-wood',
+    'flower',
+    'fog',
+    'food-other',
+    'fruit',
+    'furniture-other',
+    'grass',
+    'gravel',
+    'ground-other',
+    'hill',
+    'house',
+    'leaves',
+    'light',
+    'mat',
+    'metal',
+    'mirror-stuff',
+    'moss',
+    'mountain',
+    'mud',
+    'napkin',
+    'net',
+    'paper',
+    'pavement',
+    'pillow',
+    'plant-other',
+    'plastic',
+    'platform',
+    'playingfield',
+    'railing',
+    'railroad',
+    'river',
+    'road',
+    'rock',
+    'roof',
+    'rug',
+    'salad',
+    'sand',
+    'sea',
+    'shelf',
+    'sky-other',
+    'skyscraper',
+    'snow',
+    'solid-other',
+    'stairs',
+    'stone',
+    'straw',
+    'structural-other',
+    'table',
+    'tent',
+    'textile-other',
+    'towel',
+    'tree',
+    'vegetable',
+    'wall-brick',
+    'wall-concrete',
+    'wall-other',
+    'wall-panel',
+    'wall-stone',
+    'wall-tile',
+    'wall-wood',
+    'water-other',
+    'waterdrops',
+    'window-blind',
+    'window-other',
+    'wood',
+)
 COCO_OBJECT_CLASSES = ('background',) + COCO_STUFF_CLASSES[:80]
 # COCO category ids: the 80 things (1..90 without the ten unused ids) and the 91 stuff classes
-COCO_THING_IDS = (*range(1, 12), *range(13, 26), 27, 28, *range(31, 45), *range(46, 66), 67, 70, *range(72, 83),
-                  *range(84, 91))
+COCO_THING_IDS = (
+    *range(1, 12),
+    *range(13, 26),
+    27,
+    28,
+    *range(31, 45),
+    *range(46, 66),
+    67,
+    70,
+    *range(72, 83),
+    *range(84, 91),
+)
 COCO_STUFF_IDS = tuple(range(92, 183))
 
 # %% ../nbs/04_segdata.ipynb #c2f94a17
 def _coco_lut(things, stuff, unlabeled) -> np.ndarray:
-    lut = np.full(256, 255, np.uint8)                      # values no COCO category uses: ignore
+    lut = np.full(256, 255, np.uint8)  # values no COCO category uses: ignore
     lut[np.array(COCO_THING_IDS) - 1] = things
     lut[np.array(COCO_STUFF_IDS) - 1] = stuff
     lut[255] = unlabeled
     return lut
 
-COCO_OBJECT_LUT = _coco_lut(np.arange(1, 81), 0, 0)                     # GroupViT/TCL convert_coco_object.py
-COCO_STUFF_LUT = _coco_lut(np.arange(80), np.arange(80, 171), 255)      # mmseg coco_stuff164k.py
+
+COCO_OBJECT_LUT = _coco_lut(np.arange(1, 81), 0, 0)  # GroupViT/TCL convert_coco_object.py
+COCO_STUFF_LUT = _coco_lut(np.arange(80), np.arange(80, 171), 255)  # mmseg coco_stuff164k.py
+
 
 def _apply_lut(lut: np.ndarray, stuffthingmap) -> np.ndarray:
     a = np.asarray(stuffthingmap)
     if a.dtype != np.uint8:
-        if not np.issubdtype(a.dtype, np.integer): raise TypeError(f"a stuffthingmap holds integers, not {a.dtype}")
+        if not np.issubdtype(a.dtype, np.integer):
+            raise TypeError(f"a stuffthingmap holds integers, not {a.dtype}")
         if a.size and (a.min() < 0 or a.max() > 255):
             raise ValueError(f"stuffthingmap values must be in 0..255, got {a.min()}..{a.max()}")
     return np.take(lut, a)
 
+
 def coco_object_labels(stuffthingmap: np.ndarray) -> np.ndarray:
     "COCO-Object labels (uint8) from a COCO-Stuff164k stuffthingmap: things -> 1..80, stuff and unlabeled (255) -> 0."
     return _apply_lut(COCO_OBJECT_LUT, stuffthingmap)
+
 
 def coco_stuff_labels(stuffthingmap: np.ndarray) -> np.ndarray:
     "COCO-Stuff trainIds (uint8) from a stuffthingmap: things -> 0..79, stuff -> 80..170, unlabeled stays 255."
@@ -301,94 +653,297 @@ def coco_stuff_labels(stuffthingmap: np.ndarray) -> np.ndarray:
 # %% ../nbs/04_segdata.ipynb #a6c0d2e4
 class COCOObject(BenchmarkDataset):
     "COCO-Object: 80 COCO things + background (TCL's COCOObjectDataset), `<id>_instanceTrainIds.png` labels."
+
     CLASSES = COCO_OBJECT_CLASSES
-    img_dir, ann_dir, img_suffix, seg_map_suffix = 'images/{split}', 'annotations/{split}', '.jpg', '_instanceTrainIds.png'
+    img_dir, ann_dir, img_suffix, seg_map_suffix = (
+        'images/{split}',
+        'annotations/{split}',
+        '.jpg',
+        '_instanceTrainIds.png',
+    )
     ids_from, split_aliases = 'images', {'val': 'val2017', 'train': 'train2017'}
     root_subdirs = ('.', 'coco_stuff164k')
-    missing_hint = ("The *_instanceTrainIds.png labels are made from COCO-Stuff164k's stuffthingmaps "
-                    "(annotations/<split>/<id>.png) by convert_coco_object(root) or the command `ovs_nb_coco_object ROOT`")
+    missing_hint = (
+        "The *_instanceTrainIds.png labels are made from COCO-Stuff164k's stuffthingmaps "
+        "(annotations/<split>/<id>.png) by convert_coco_object(root) or the command `ovs_nb_coco_object ROOT`"
+    )
+
 
 class COCOStuff(BenchmarkDataset):
     "COCO-Stuff164k: 171 classes (mmseg's COCOStuffDataset), `<id>_labelTrainIds.png` labels, 255 = ignore."
+
     CLASSES = COCO_STUFF_CLASSES
-    img_dir, ann_dir, img_suffix, seg_map_suffix = 'images/{split}', 'annotations/{split}', '.jpg', '_labelTrainIds.png'
+    img_dir, ann_dir, img_suffix, seg_map_suffix = (
+        'images/{split}',
+        'annotations/{split}',
+        '.jpg',
+        '_labelTrainIds.png',
+    )
     ids_from, split_aliases = 'images', {'val': 'val2017', 'train': 'train2017'}
     root_subdirs = ('.', 'coco_stuff164k')
-    missing_hint = ("The *_labelTrainIds.png labels are made from the stuffthingmaps by mmseg's "
-                    "tools/convert_datasets/coco_stuff164k.py (the same table as coco_stuff_labels)")
+    missing_hint = (
+        "The *_labelTrainIds.png labels are made from the stuffthingmaps by mmseg's "
+        "tools/convert_datasets/coco_stuff164k.py (the same table as coco_stuff_labels)"
+    )
 
 # %% ../nbs/04_segdata.ipynb #6b2f8e03
-def convert_coco_object(root, splits: str | Sequence[str] = ('val2017',), progress: bool = True, overwrite: bool = False,
-                        workers: int | None = None) -> int:
+def convert_coco_object(
+    root,
+    splits: str | Sequence[str] = ('val2017',),
+    progress: bool = True,
+    overwrite: bool = False,
+    workers: int | None = None,
+) -> int:
     "Write `<id>_instanceTrainIds.png` (COCO-Object labels) next to each COCO-Stuff164k stuffthingmap `annotations/<split>/<id>.png`."
     from tqdm.auto import tqdm
+
     splits = (splits,) if isinstance(splits, str) else tuple(splits)
     given = Path(root).expanduser()
     base = _find_root(given, COCOObject.root_subdirs, ('annotations',)) or given
     jobs, problems = [], []
     for s in splits:
-        folder = base/'annotations'/s
-        if not folder.is_dir(): problems.append(f"folder annotations/{s}/"); continue
+        folder = base / 'annotations' / s
+        if not folder.is_dir():
+            problems.append(f"folder annotations/{s}/")
+            continue
         raw = sorted(p for p in folder.glob('*.png') if 'TrainIds' not in p.name)
-        if not raw: problems.append(f"stuffthingmaps annotations/{s}/<id>.png (the folder has none)"); continue
+        if not raw:
+            problems.append(f"stuffthingmaps annotations/{s}/<id>.png (the folder has none)")
+            continue
         jobs += [(p, p.with_name(f'{p.stem}_instanceTrainIds.png')) for p in raw]
     if problems:
-        raise FileNotFoundError(f"convert_coco_object at {base}: expected COCO-Stuff164k's stuffthingmaps as "
-                                f"annotations/<split>/<id>.png in {given} or {given/'coco_stuff164k'}; missing: "
-                                f"{'; '.join(problems)}. Unzip stuffthingmaps_trainval2017.zip into annotations/")
+        raise FileNotFoundError(
+            f"convert_coco_object at {base}: expected COCO-Stuff164k's stuffthingmaps as "
+            f"annotations/<split>/<id>.png in {given} or {given / 'coco_stuff164k'}; missing: "
+            f"{'; '.join(problems)}. Unzip stuffthingmaps_trainval2017.zip into annotations/"
+        )
     todo = [j for j in jobs if overwrite or not j[1].exists()]
+
     def convert(job):
         src, dst = job
         lab = coco_object_labels(read_label(src))
-        with atomic_write(dst) as f: Image.fromarray(lab).save(f, format='PNG')
+        with atomic_write(dst) as f:
+            Image.fromarray(lab).save(f, format='PNG')
+
     workers = max(1, workers or min(8, os.cpu_count() or 1))
-    with ThreadPoolExecutor(workers) as ex, tqdm(total=len(todo), desc='COCO-Object labels', unit='img', disable=not progress) as bar:
-        for _ in ex.map(convert, todo): bar.update()
+    with (
+        ThreadPoolExecutor(workers) as ex,
+        tqdm(total=len(todo), desc='COCO-Object labels', unit='img', disable=not progress) as bar,
+    ):
+        for _ in ex.map(convert, todo):
+            bar.update()
     return len(todo)
 
+
 @call_parse
-def coco_object_cli(root: Param('the coco_stuff164k folder (holding annotations/<split>/<id>.png) or the folder above it', str),
-                    splits: Param('comma-separated splits to convert', str) = 'val2017',
-                    overwrite: Param('rewrite labels that already exist', bool) = False,
-                    workers: Param('threads (default: up to 8)', int) = None,
-                    quiet: Param('no progress bar', bool) = False):
+def coco_object_cli(
+    root: Param(
+        'the coco_stuff164k folder (holding annotations/<split>/<id>.png) or the folder above it', str
+    ),
+    splits: Param('comma-separated splits to convert', str) = 'val2017',
+    overwrite: Param('rewrite labels that already exist', bool) = False,
+    workers: Param('threads (default: up to 8)', int) = None,
+    quiet: Param('no progress bar', bool) = False,
+):
     "Write COCO-Object labels (`<id>_instanceTrainIds.png`: 80 things -> 1..80, stuff and unlabeled -> 0) next to COCO-Stuff164k's stuffthingmaps."
     splits = tuple(s.strip() for s in splits.split(',') if s.strip())
     n = convert_coco_object(root, splits, progress=not quiet, overwrite=overwrite, workers=workers)
-    print(f"COCO-Object labels ({', '.join(splits)}): {n} written{'' if overwrite else ' (existing ones kept)'}")
+    print(
+        f"COCO-Object labels ({', '.join(splits)}): {n} written{'' if overwrite else ' (existing ones kept)'}"
+    )
 
 # %% ../nbs/04_segdata.ipynb #5f4b0d93
-CITYSCAPES_CLASSES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole', 'traffic light', 'traffic sign',
-                      'vegetation', 'terrain', 'sky', 'person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle',
-                      'bicycle')
+CITYSCAPES_CLASSES = (
+    'road',
+    'sidewalk',
+    'building',
+    'wall',
+    'fence',
+    'pole',
+    'traffic light',
+    'traffic sign',
+    'vegetation',
+    'terrain',
+    'sky',
+    'person',
+    'rider',
+    'car',
+    'truck',
+    'bus',
+    'train',
+    'motorcycle',
+    'bicycle',
+)
 ADE20K_CLASSES = (
-    'wall', 'building', 'sky', 'floor', 'tree', 'ceiling', 'road', 'bed ', 'windowpane', 'grass', 'cabinet',
-    'sidewalk', 'person', 'earth', 'door', 'table', 'mountain', 'plant', 'curtain', 'chair', 'car', 'water',
-    'painting', 'sofa', 'shelf', 'house', 'sea', 'mirror', 'rug', 'field', 'armchair', 'seat', 'fence', 'desk',
-    'rock', 'wardrobe', 'lamp', 'bathtub', 'railing', 'cushion', 'base', 'box', 'column', 'signboard',
-    'chest of drawers', 'counter', 'sand', 'sink', 'skyscraper', 'fireplace', 'refrigerator', 'grandstand', 'path',
-    'stairs', 'runway', 'case', 'pool table', 'pillow', 'screen door', 'stairway', 'river', 'bridge', 'bookcase',
-    'blind', 'coffee table', 'toilet', 'flower', 'book', 'hill', 'bench', 'countertop', 'stove', 'palm',
-    'kitchen island', 'computer', 'swivel chair', 'boat', 'bar', 'arcade machine', 'hovel', 'bus', 'towel', 'light',
-    'truck', 'tower', 'chandelier', 'awning', 'streetlight', 'booth', 'television receiver', 'airplane',
-    'dirt track', 'apparel', 'pole', 'land', 'bannister', 'escalator', 'ottoman', 'bottle', 'buffet', 'poster',
-    'stage', 'van', 'ship', 'fountain', 'conveyer belt', 'canopy', 'washer', 'plaything', 'swimming pool', 'stool',
-    'barrel', 'basket', 'waterfall', 'tent', 'bag', 'minibike', 'cradle', 'oven', 'ball', 'food', 'step', 'tank',
-    'trade name', 'microwave', 'pot', 'animal', 'bicycle', 'lake', 'dishwasher', 'screen', 'blanket', 'sculpture',
-    'hood', 'sconce', 'vase', 'traffic light', 'tray', 'ashcan', 'fan', 'pier', 'crt screen', 'plate', 'monitor',
-    'bulletin board', 'shower', 'radiator', 'glass', 'clock', 'flag')
+    'wall',
+    'building',
+    'sky',
+    'floor',
+    'tree',
+    'ceiling',
+    'road',
+    'bed ',
+    'windowpane',
+    'grass',
+    'cabinet',
+    'sidewalk',
+    'person',
+    'earth',
+    'door',
+    'table',
+    'mountain',
+    'plant',
+    'curtain',
+    'chair',
+    'car',
+    'water',
+    'painting',
+    'sofa',
+    'shelf',
+    'house',
+    'sea',
+    'mirror',
+    'rug',
+    'field',
+    'armchair',
+    'seat',
+    'fence',
+    'desk',
+    'rock',
+    'wardrobe',
+    'lamp',
+    'bathtub',
+    'railing',
+    'cushion',
+    'base',
+    'box',
+    'column',
+    'signboard',
+    'chest of drawers',
+    'counter',
+    'sand',
+    'sink',
+    'skyscraper',
+    'fireplace',
+    'refrigerator',
+    'grandstand',
+    'path',
+    'stairs',
+    'runway',
+    'case',
+    'pool table',
+    'pillow',
+    'screen door',
+    'stairway',
+    'river',
+    'bridge',
+    'bookcase',
+    'blind',
+    'coffee table',
+    'toilet',
+    'flower',
+    'book',
+    'hill',
+    'bench',
+    'countertop',
+    'stove',
+    'palm',
+    'kitchen island',
+    'computer',
+    'swivel chair',
+    'boat',
+    'bar',
+    'arcade machine',
+    'hovel',
+    'bus',
+    'towel',
+    'light',
+    'truck',
+    'tower',
+    'chandelier',
+    'awning',
+    'streetlight',
+    'booth',
+    'television receiver',
+    'airplane',
+    'dirt track',
+    'apparel',
+    'pole',
+    'land',
+    'bannister',
+    'escalator',
+    'ottoman',
+    'bottle',
+    'buffet',
+    'poster',
+    'stage',
+    'van',
+    'ship',
+    'fountain',
+    'conveyer belt',
+    'canopy',
+    'washer',
+    'plaything',
+    'swimming pool',
+    'stool',
+    'barrel',
+    'basket',
+    'waterfall',
+    'tent',
+    'bag',
+    'minibike',
+    'cradle',
+    'oven',
+    'ball',
+    'food',
+    'step',
+    'tank',
+    'trade name',
+    'microwave',
+    'pot',
+    'animal',
+    'bicycle',
+    'lake',
+    'dishwasher',
+    'screen',
+    'blanket',
+    'sculpture',
+    'hood',
+    'sconce',
+    'vase',
+    'traffic light',
+    'tray',
+    'ashcan',
+    'fan',
+    'pier',
+    'crt screen',
+    'plate',
+    'monitor',
+    'bulletin board',
+    'shower',
+    'radiator',
+    'glass',
+    'clock',
+    'flag',
+)
+
 
 class Cityscapes(BenchmarkDataset):
     "Cityscapes, 19 trainId classes, 255 = ignore (mmseg's CityscapesDataset); ids include the city folder."
+
     CLASSES = CITYSCAPES_CLASSES
     img_dir, ann_dir = 'leftImg8bit/{split}', 'gtFine/{split}'
     img_suffix, seg_map_suffix = '_leftImg8bit.png', '_gtFine_labelTrainIds.png'
     ids_from, root_subdirs = 'images', ('.', 'cityscapes')
-    missing_hint = ("The *_gtFine_labelTrainIds.png labels are made from gtFine's polygons by mmseg's "
-                    "tools/convert_datasets/cityscapes.py (needs cityscapesscripts)")
+    missing_hint = (
+        "The *_gtFine_labelTrainIds.png labels are made from gtFine's polygons by mmseg's "
+        "tools/convert_datasets/cityscapes.py (needs cityscapesscripts)"
+    )
+
 
 class ADE20K(BenchmarkDataset):
     "ADE20K (SceneParsing, ADEChallengeData2016), 150 classes; `reduce_zero_label`: 0 = other -> 255 (mmseg's ADE20KDataset)."
+
     CLASSES = ADE20K_CLASSES
     img_dir, ann_dir, img_suffix, seg_map_suffix = 'images/{split}', 'annotations/{split}', '.jpg', '.png'
     ids_from, reduce_zero_label = 'images', True
@@ -397,13 +952,23 @@ class ADE20K(BenchmarkDataset):
 
 # %% ../nbs/04_segdata.ipynb #7d0e4c26
 BENCHMARKS: dict[str, type[BenchmarkDataset]] = {
-    'voc': VOCSegmentation, 'voc20': VOC20Segmentation, 'context': PascalContext60, 'context59': PascalContext59,
-    'coco_object': COCOObject, 'coco_stuff': COCOStuff, 'cityscapes': Cityscapes, 'ade20k': ADE20K}
+    'voc': VOCSegmentation,
+    'voc20': VOC20Segmentation,
+    'context': PascalContext60,
+    'context59': PascalContext59,
+    'coco_object': COCOObject,
+    'coco_stuff': COCOStuff,
+    'cityscapes': Cityscapes,
+    'ade20k': ADE20K,
+}
 
-def benchmark_dataset(name: str, root, split: str = 'val', names: str | Sequence[str] | None = None,
-                      **kwargs) -> SegFolderDataset:
+
+def benchmark_dataset(
+    name: str, root, split: str = 'val', names: str | Sequence[str] | None = None, **kwargs
+) -> SegFolderDataset:
     "The reader of benchmark `name` (a key of `BENCHMARKS`) at `root` (its folder or mmseg's `data/`)."
-    if name not in BENCHMARKS: raise KeyError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
+    if name not in BENCHMARKS:
+        raise KeyError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
     return BENCHMARKS[name](root, split, names='mmseg' if names is None else names, **kwargs)
 
 # %% ../nbs/04_segdata.ipynb #9a4c1e57
@@ -412,53 +977,70 @@ def _fixture_label(rng, size, background: int, values) -> np.ndarray:
     lab = np.full((H, W), background, np.uint8)
     for _ in range(3):
         h, w = rng.integers(max(3, H // 4), H // 2 + 1), rng.integers(max(3, W // 4), W // 2 + 1)
-        y, x = rng.integers(1, H - h + 1), rng.integers(1, W - w + 1)       # row 0 / column 0 stay background
-        lab[y:y + h, x:x + w] = 255
-        lab[y + 1:y + h - 1, x + 1:x + w - 1] = rng.choice(values)
+        y, x = rng.integers(1, H - h + 1), rng.integers(1, W - w + 1)  # row 0 / column 0 stay background
+        lab[y : y + h, x : x + w] = 255
+        lab[y + 1 : y + h - 1, x + 1 : x + w - 1] = rng.choice(values)
     return lab
 
+
 def _fixture_image(rng, lab: np.ndarray) -> np.ndarray:
-    return (rng.integers(0, 40, (*lab.shape, 3)) + (lab[..., None].astype(np.int64) * [37, 91, 53]) % 200).astype(np.uint8)
+    return (
+        rng.integers(0, 40, (*lab.shape, 3)) + (lab[..., None].astype(np.int64) * [37, 91, 53]) % 200
+    ).astype(np.uint8)
+
 
 def _write_png(path: Path, arr: np.ndarray):
-    path.parent.mkdir(parents=True, exist_ok=True); Image.fromarray(arr).save(path, format='PNG')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(arr).save(path, format='PNG')
 
-def write_benchmark_fixture(name: str, root, n: int = 3, size: tuple[int, int] = (32, 48), seed: int = 0) -> Path:
+
+def write_benchmark_fixture(
+    name: str, root, n: int = 3, size: tuple[int, int] = (32, 48), seed: int = 0
+) -> Path:
     "Write a tiny tree of `n` images of `size`=(H, W) in benchmark `name`'s layout under `root` (as mmseg's `data/`); return its folder."
     from ovs_nb.scenes import encode_jpeg
-    if name not in BENCHMARKS: raise KeyError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
-    if min(size) < 8: raise ValueError(f"fixture images must be at least 8x8, got {size}")
+
+    if name not in BENCHMARKS:
+        raise KeyError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
+    if min(size) < 8:
+        raise ValueError(f"fixture images must be at least 8x8, got {size}")
     root, rng = Path(root), np.random.default_rng(seed)
-    def jpg(path, img): path.parent.mkdir(parents=True, exist_ok=True); path.write_bytes(encode_jpeg(img))
-    if name in ('voc', 'voc20'): return write_voc_fixture(root/'VOCdevkit'/'VOC2012', n, size, seed=seed)
+
+    def jpg(path, img):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(encode_jpeg(img))
+
+    if name in ('voc', 'voc20'):
+        return write_voc_fixture(root / 'VOCdevkit' / 'VOC2012', n, size, seed=seed)
     if name in ('context', 'context59'):
-        base, ids = root/'VOCdevkit'/'VOC2010', [f'2008_{i:06d}' for i in range(n)]
+        base, ids = root / 'VOCdevkit' / 'VOC2010', [f'2008_{i:06d}' for i in range(n)]
         for i in ids:
             lab = _fixture_label(rng, size, 0, np.arange(1, 60))
-            jpg(base/'JPEGImages'/f'{i}.jpg', _fixture_image(rng, lab))
-            _write_png(base/'SegmentationClassContext'/f'{i}.png', lab)
-        (base/'ImageSets'/'SegmentationContext').mkdir(parents=True, exist_ok=True)
-        (base/'ImageSets'/'SegmentationContext'/'val.txt').write_text(''.join(f'{i}\n' for i in ids))
+            jpg(base / 'JPEGImages' / f'{i}.jpg', _fixture_image(rng, lab))
+            _write_png(base / 'SegmentationClassContext' / f'{i}.png', lab)
+        (base / 'ImageSets' / 'SegmentationContext').mkdir(parents=True, exist_ok=True)
+        (base / 'ImageSets' / 'SegmentationContext' / 'val.txt').write_text(''.join(f'{i}\n' for i in ids))
     elif name in ('coco_object', 'coco_stuff'):
-        base = root/'coco_stuff164k'
+        base = root / 'coco_stuff164k'
         stored = np.array([*COCO_THING_IDS, *COCO_STUFF_IDS]) - 1
         for i in (f'{139 + 146 * k:012d}' for k in range(n)):
             raw = _fixture_label(rng, size, int(rng.choice(np.array(COCO_STUFF_IDS) - 1)), stored)
-            jpg(base/'images'/'val2017'/f'{i}.jpg', _fixture_image(rng, raw))
-            _write_png(base/'annotations'/'val2017'/f'{i}.png', raw)
-            _write_png(base/'annotations'/'val2017'/f'{i}_labelTrainIds.png', coco_stuff_labels(raw))
+            jpg(base / 'images' / 'val2017' / f'{i}.jpg', _fixture_image(rng, raw))
+            _write_png(base / 'annotations' / 'val2017' / f'{i}.png', raw)
+            _write_png(base / 'annotations' / 'val2017' / f'{i}_labelTrainIds.png', coco_stuff_labels(raw))
         convert_coco_object(base, 'val2017', progress=False, overwrite=True, workers=1)
     elif name == 'cityscapes':
-        base, cities = root/'cityscapes', ('frankfurt', 'lindau')
+        base, cities = root / 'cityscapes', ('frankfurt', 'lindau')
         for k in range(n):
-            c = cities[k % 2]; i = f'{c}/{c}_{k:06d}_000019'
+            c = cities[k % 2]
+            i = f'{c}/{c}_{k:06d}_000019'
             lab = _fixture_label(rng, size, 0, np.arange(1, 19))
-            _write_png(base/'leftImg8bit'/'val'/f'{i}_leftImg8bit.png', _fixture_image(rng, lab))
-            _write_png(base/'gtFine'/'val'/f'{i}_gtFine_labelTrainIds.png', lab)
+            _write_png(base / 'leftImg8bit' / 'val' / f'{i}_leftImg8bit.png', _fixture_image(rng, lab))
+            _write_png(base / 'gtFine' / 'val' / f'{i}_gtFine_labelTrainIds.png', lab)
     else:  # ade20k
-        base = root/'ade'/'ADEChallengeData2016'
+        base = root / 'ade' / 'ADEChallengeData2016'
         for k in range(n):
             i, lab = f'ADE_val_{k + 1:08d}', _fixture_label(rng, size, 0, np.arange(1, 151))
-            jpg(base/'images'/'validation'/f'{i}.jpg', _fixture_image(rng, lab))
-            _write_png(base/'annotations'/'validation'/f'{i}.png', lab)
+            jpg(base / 'images' / 'validation' / f'{i}.jpg', _fixture_image(rng, lab))
+            _write_png(base / 'annotations' / 'validation' / f'{i}.png', lab)
     return base

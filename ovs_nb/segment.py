@@ -23,34 +23,52 @@ __all__ = ['GROUPVIT_BG_THRESH', 'IMAGENET_MEAN_255', 'IMAGENET_STD_255', 'Segme
 @runtime_checkable
 class SegmenterProtocol(Protocol):
     "What `segment` and `ovs_nb.metrics.evaluate` need from a method's segmenter."
-    def embed_classes(self, names: list[str], templates='simple') -> torch.Tensor: ...          # [n_cls, D] normalised
-    def __call__(self, images: torch.Tensor, class_emb: torch.Tensor, with_bg: bool) -> torch.Tensor: ...  # [B,n_cls(+1),h,w]
+
+    def embed_classes(
+        self, names: list[str], templates='simple'
+    ) -> torch.Tensor: ...  # [n_cls, D] normalised
+    def __call__(
+        self, images: torch.Tensor, class_emb: torch.Tensor, with_bg: bool
+    ) -> torch.Tensor: ...  # [B,n_cls(+1),h,w]
+
 
 @contextlib.contextmanager
 def eval_mode(model: nn.Module):
     "Put every submodule of `model` in eval mode for the block, then restore each one's own flag."
     flags = [(m, m.training) for m in model.modules()]
     model.eval()
-    try: yield model
+    try:
+        yield model
     finally:
-        for m, t in flags: m.training = t
+        for m, t in flags:
+            m.training = t
+
 
 @torch.no_grad()
-def class_embeddings(model: nn.Module, names: Sequence[str], templates='simple', text_chunk: int = 256) -> torch.Tensor:
+def class_embeddings(
+    model: nn.Module, names: Sequence[str], templates='simple', text_chunk: int = 256
+) -> torch.Tensor:
     "Class embeddings `[n_cls, D]`: each name's projected prompt features averaged over `templates`, then normalised."
     # the reference's build_text_embedding: the mean of the UNnormalised prompt features; evaluation and every
     # viewer call this one function, so a viewer shows what the score measured
     names, ts = list(names), get_templates(templates)
-    if not names: raise ValueError('no class names to embed')
-    ids = tokenize([t.format(n) for n in names for t in ts])                            # [n_cls*T, 77]
+    if not names:
+        raise ValueError('no class names to embed')
+    ids = tokenize([t.format(n) for n in names for t in ts])  # [n_cls*T, 77]
     dev = next(model.parameters()).device
     with eval_mode(model):
-        z = torch.cat([model.encode_text(ids[i:i + text_chunk].to(dev), normalize=False)
-                       for i in range(0, len(ids), text_chunk)])                      # [n_cls*T, D]
-    return F.normalize(z.float().view(len(names), len(ts), -1).mean(1), dim=-1)         # [n_cls, D]
+        z = torch.cat(
+            [
+                model.encode_text(ids[i : i + text_chunk].to(dev), normalize=False)
+                for i in range(0, len(ids), text_chunk)
+            ]
+        )  # [n_cls*T, D]
+    return F.normalize(z.float().view(len(names), len(ts), -1).mean(1), dim=-1)  # [n_cls, D]
+
 
 class Segmenter:
     "Base segmenter: holds `model`, embeds class names via `model.encode_text`; subclasses implement `forward`."
+
     # True when the scores are on the scale TCL's constant background (0.4 / 0.5) was set for; a segmenter whose
     # scores are not (GroupViT's products of softmaxes) keeps its own background rule under TCL's protocols
     constant_background = False
@@ -59,7 +77,8 @@ class Segmenter:
         self.model, self.text_chunk = model, text_chunk
 
     @property
-    def device(self) -> torch.device: return next(self.model.parameters()).device
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
 
     def embed_classes(self, names: Sequence[str], templates='simple') -> torch.Tensor:
         "Text embeddings `[n_cls, D]` of `names` (`class_embeddings`)."
@@ -70,63 +89,87 @@ class Segmenter:
 
     def __call__(self, images: torch.Tensor, class_emb: torch.Tensor, with_bg: bool) -> torch.Tensor:
         "Scores `[B, n_cls(+1 bg first), h, w]` for normalised `images [B,3,h,w]` and `class_emb [n_cls,D]`."
-        if images.ndim != 4 or images.shape[1] != 3: raise ValueError(f"images must be [B,3,h,w], got {tuple(images.shape)}")
-        if class_emb.ndim != 2: raise ValueError(f"class_emb must be [n_cls,D], got {tuple(class_emb.shape)}")
-        with torch.no_grad(), eval_mode(self.model): out = self.forward(images, class_emb, with_bg)
+        if images.ndim != 4 or images.shape[1] != 3:
+            raise ValueError(f"images must be [B,3,h,w], got {tuple(images.shape)}")
+        if class_emb.ndim != 2:
+            raise ValueError(f"class_emb must be [n_cls,D], got {tuple(class_emb.shape)}")
+        with torch.no_grad(), eval_mode(self.model):
+            out = self.forward(images, class_emb, with_bg)
         want = (images.shape[0], class_emb.shape[0] + int(with_bg), *images.shape[2:])
-        if tuple(out.shape) != want: raise RuntimeError(f"{type(self).__name__} returned {tuple(out.shape)}, expected {want}")
+        if tuple(out.shape) != want:
+            raise RuntimeError(f"{type(self).__name__} returned {tuple(out.shape)}, expected {want}")
         return out
 
 # %% ../nbs/30_segment.ipynb #e4bb209c
-def groupvit_affinity(group_feat: torch.Tensor, image_feat: torch.Tensor, class_emb: torch.Tensor,
-                      scale: torch.Tensor | float, topk: int = 5) -> torch.Tensor:
+def groupvit_affinity(
+    group_feat: torch.Tensor,
+    image_feat: torch.Tensor,
+    class_emb: torch.Tensor,
+    scale: torch.Tensor | float,
+    topk: int = 5,
+) -> torch.Tensor:
     "Group–class affinity `Q [B,G,n_cls]` from normalised `group_feat [B,G,D]`, `image_feat [B,D]`, `class_emb [n_cls,D]`."
-    logits = scale * group_feat @ class_emb.t()                                  # [B,G,C]
-    pre = logits.softmax(-1)                                                     # [B,G,C]
-    img = (scale * image_feat @ class_emb.t()).softmax(-1)                       # [B,C]
+    logits = scale * group_feat @ class_emb.t()  # [B,G,C]
+    pre = logits.softmax(-1)  # [B,G,C]
+    img = (scale * image_feat @ class_emb.t()).softmax(-1)  # [B,C]
     keep = torch.zeros_like(img, dtype=torch.bool)
-    keep.scatter_(1, img.topk(min(topk, img.shape[-1]), dim=-1).indices, True)  # [B,C] the image's top-k classes
-    return logits.masked_fill(~keep[:, None], float('-inf')).softmax(-1) * pre   # [B,G,C]
+    keep.scatter_(
+        1, img.topk(min(topk, img.shape[-1]), dim=-1).indices, True
+    )  # [B,C] the image's top-k classes
+    return logits.masked_fill(~keep[:, None], float('-inf')).softmax(-1) * pre  # [B,G,C]
 
 # %% ../nbs/30_segment.ipynb #30hk0000
 def groupvit_background(fg: torch.Tensor, q_max: torch.Tensor, bg_thresh) -> torch.Tensor:
     "Background `[B,h,w]` (`[B,T,h,w]` for `T` thresholds): 1 where `max_c fg < min(q_max, bg_thresh)`, else 0."
-    t = torch.as_tensor(bg_thresh, dtype=q_max.dtype, device=q_max.device)             # [] or [T]
-    thr = torch.minimum(q_max.view(-1, *[1] * t.ndim), t)                              # [B] or [B,T]
-    best = fg.amax(1)                                                                  # [B,h,w]
-    if t.ndim: best = best[:, None]                                                    # [B,1,h,w]
+    t = torch.as_tensor(bg_thresh, dtype=q_max.dtype, device=q_max.device)  # [] or [T]
+    thr = torch.minimum(q_max.view(-1, *[1] * t.ndim), t)  # [B] or [B,T]
+    best = fg.amax(1)  # [B,h,w]
+    if t.ndim:
+        best = best[:, None]  # [B,1,h,w]
     return (best < thr[..., None, None]).to(fg.dtype)
 
 # %% ../nbs/30_segment.ipynb #96d67b60
-GROUPVIT_BG_THRESH = 0.95    # GroupViT's background threshold (VOC, COCO-Object; Context uses 0.35): spec §7
+GROUPVIT_BG_THRESH = 0.95  # GroupViT's background threshold (VOC, COCO-Object; Context uses 0.35): spec §7
+
 
 class GroupViTSegmenter(Segmenter):
     "GroupViT zero-shot segmenter: soft group maps → hard pixel-to-group → group–class affinity → background threshold."
-    def __init__(self, model: nn.Module, bg_thresh: float = GROUPVIT_BG_THRESH, topk: int = 5, text_chunk: int = 256):
+
+    def __init__(
+        self, model: nn.Module, bg_thresh: float = GROUPVIT_BG_THRESH, topk: int = 5, text_chunk: int = 256
+    ):
         super().__init__(model, text_chunk)
         self.bg_thresh, self.topk = bg_thresh, topk
 
     def group_maps(self, attn_dicts: list[dict], hw: tuple[int, int]) -> torch.Tensor:
         "Soft patch→final-group maps upsampled to the crop: `[B,G,h,w]`."
-        A = compose_assignments(attn_dicts, 'soft')                                  # [B,L,G]
+        A = compose_assignments(attn_dicts, 'soft')  # [B,L,G]
         B, L, G = A.shape
         p = self.model.cfg.patch_size
         gh, gw = hw[0] // p, hw[1] // p
-        if gh * gw != L: raise RuntimeError(f"{L} patches do not form the {gh}x{gw} grid of a {hw} crop")
-        maps = A.transpose(1, 2).reshape(B, G, gh, gw)                               # [B,G,gh,gw]
+        if gh * gw != L:
+            raise RuntimeError(f"{L} patches do not form the {gh}x{gw} grid of a {hw} crop")
+        maps = A.transpose(1, 2).reshape(B, G, gh, gw)  # [B,G,gh,gw]
         return F.interpolate(maps, size=tuple(hw), mode='bilinear', align_corners=False)  # [B,G,h,w]
 
-    def threshold_parts(self, images: torch.Tensor, class_emb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def threshold_parts(
+        self, images: torch.Tensor, class_emb: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         "What the background threshold acts on: foreground scores `[B,C,h,w]` and each crop's largest `Q` `[B]`."
         B, _, h, w = images.shape
-        out = self.model.encode_image(images, groups=True)       # the towers run in the caller's precision
+        out = self.model.encode_image(images, groups=True)  # the towers run in the caller's precision
         # composition, upsampling, affinity and the threshold in fp32 whatever that was: bf16 would round the
         # group-class logits (up to 100 cos) before the softmax, the top-k and the 0.95 threshold
         with torch.autocast(images.device.type, enabled=False):
             attn = [{k: v.float() for k, v in d.items()} for d in out['attn_dicts']]
-            group_idx = self.group_maps(attn, (h, w)).argmax(1)                      # [B,h,w]
-            Q = groupvit_affinity(out['group_feat'].float(), out['image_feat'].float(), class_emb.float(),
-                                  torch.as_tensor(self.model.scale).float(), self.topk)   # [B,G,C]
+            group_idx = self.group_maps(attn, (h, w)).argmax(1)  # [B,h,w]
+            Q = groupvit_affinity(
+                out['group_feat'].float(),
+                out['image_feat'].float(),
+                class_emb.float(),
+                torch.as_tensor(self.model.scale).float(),
+                self.topk,
+            )  # [B,G,C]
             C = Q.shape[-1]
             index = group_idx.view(B, 1, h * w).expand(B, C, h * w)
             fg = torch.gather(Q.transpose(1, 2), 2, index).view(B, C, h, w)
@@ -134,10 +177,12 @@ class GroupViTSegmenter(Segmenter):
 
     def forward(self, images: torch.Tensor, class_emb: torch.Tensor, with_bg: bool) -> torch.Tensor:
         fg, q_max = self.threshold_parts(images, class_emb)
-        if not with_bg: return fg
-        return torch.cat([groupvit_background(fg, q_max, self.bg_thresh)[:, None], fg], 1)   # [B,1+C,h,w]
+        if not with_bg:
+            return fg
+        return torch.cat([groupvit_background(fg, q_max, self.bg_thresh)[:, None], fg], 1)  # [B,1+C,h,w]
 
-    def __repr__(self): return f"GroupViTSegmenter(bg_thresh={self.bg_thresh}, topk={self.topk})"
+    def __repr__(self):
+        return f"GroupViTSegmenter(bg_thresh={self.bg_thresh}, topk={self.topk})"
 
 # %% ../nbs/30_segment.ipynb #e773c1d9
 # ImageNet's statistics (`ovs_nb.data.IMAGENET_MEAN`, 0-1 scale) on the 0-255 scale mmseg's Normalize works on:
@@ -145,22 +190,36 @@ class GroupViTSegmenter(Segmenter):
 IMAGENET_MEAN_255 = tuple(round(255 * m, 3) for m in IMAGENET_MEAN)
 IMAGENET_STD_255 = tuple(round(255 * s, 3) for s in IMAGENET_STD)
 
+
 def rescale_size(h: int, w: int, short_side: int = 448, max_long: int = 2048) -> tuple[int, int]:
     "mmcv's keep-ratio target size: short side `short_side` unless the long side would exceed `max_long`."
     f = min(max_long / max(h, w), short_side / min(h, w))
     return int(h * f + 0.5), int(w * f + 0.5)
 
+
 def as_chw(image) -> torch.Tensor:
     "An image as a `[3,H,W]` tensor: numpy arrays are `[H,W,3]`; tensors `[3,H,W]` or `[H,W,3]` (last dim 3, first not)."
-    if isinstance(image, np.ndarray): x = torch.from_numpy(np.array(image) if not image.flags.writeable else np.ascontiguousarray(image))
-    else: x = torch.as_tensor(image)
-    if x.ndim != 3: raise ValueError(f"expected one RGB image, got shape {tuple(x.shape)}")
-    if isinstance(image, np.ndarray) or (x.shape[-1] == 3 and x.shape[0] != 3): x = x.permute(2, 0, 1)
-    if x.shape[0] != 3: raise ValueError(f"expected 3 channels, got shape {tuple(x.shape)}")
+    if isinstance(image, np.ndarray):
+        x = torch.from_numpy(np.array(image) if not image.flags.writeable else np.ascontiguousarray(image))
+    else:
+        x = torch.as_tensor(image)
+    if x.ndim != 3:
+        raise ValueError(f"expected one RGB image, got shape {tuple(x.shape)}")
+    if isinstance(image, np.ndarray) or (x.shape[-1] == 3 and x.shape[0] != 3):
+        x = x.permute(2, 0, 1)
+    if x.shape[0] != 3:
+        raise ValueError(f"expected 3 channels, got shape {tuple(x.shape)}")
     return x
 
-def preprocess(image, short_side: int | None = 448, max_long: int = 2048, mean=IMAGENET_MEAN_255, std=IMAGENET_STD_255,
-               device=None) -> torch.Tensor:
+
+def preprocess(
+    image,
+    short_side: int | None = 448,
+    max_long: int = 2048,
+    mean=IMAGENET_MEAN_255,
+    std=IMAGENET_STD_255,
+    device=None,
+) -> torch.Tensor:
     "Keep-ratio resize and normalise one RGB 0-255 image (mmseg's test pipeline) → float `[3,h,w]` on `device`."
     x = as_chw(image)
     integer = not x.is_floating_point()
@@ -169,12 +228,15 @@ def preprocess(image, short_side: int | None = 448, max_long: int = 2048, mean=I
         hw = rescale_size(*x.shape[1:], short_side, max_long)
         if hw != tuple(x.shape[1:]):
             x = F.interpolate(x[None], size=hw, mode='bilinear', align_corners=False, antialias=False)[0]
-            if integer: x = x.round_().clamp_(0, 255)
+            if integer:
+                x = x.round_().clamp_(0, 255)
     m, s = torch.tensor(mean, device=x.device), torch.tensor(std, device=x.device)
     return (x - m[:, None, None]) / s[:, None, None]
 
 # %% ../nbs/30_segment.ipynb #fa8ba92f
-def _pair(v) -> tuple[int, int]: return (int(v), int(v)) if np.isscalar(v) else (int(v[0]), int(v[1]))
+def _pair(v) -> tuple[int, int]:
+    return (int(v), int(v)) if np.isscalar(v) else (int(v[0]), int(v[1]))
+
 
 def slide_windows(H: int, W: int, crop=448, stride=224) -> list[tuple[int, int, int, int]]:
     "mmseg's sliding windows `(y1, y2, x1, x2)` over an `H`×`W` image (last row/column aligned to the border)."
@@ -188,54 +250,104 @@ def slide_windows(H: int, W: int, crop=448, stride=224) -> list[tuple[int, int, 
     return out
 
 # %% ../nbs/30_segment.ipynb #bdd344e6
-def segment_batch(segmenter, images: Sequence, class_emb: torch.Tensor, *, with_bg: bool, short_side: int | None = 448,
-                  max_long: int = 2048, crop=448, stride=224, mean=IMAGENET_MEAN_255, std=IMAGENET_STD_255,
-                  mode: str = 'slide', window_batch: int = 8, n_out: int | None = None) -> list[torch.Tensor]:
+def segment_batch(
+    segmenter,
+    images: Sequence,
+    class_emb: torch.Tensor,
+    *,
+    with_bg: bool,
+    short_side: int | None = 448,
+    max_long: int = 2048,
+    crop=448,
+    stride=224,
+    mean=IMAGENET_MEAN_255,
+    std=IMAGENET_STD_255,
+    mode: str = 'slide',
+    window_batch: int = 8,
+    n_out: int | None = None,
+) -> list[torch.Tensor]:
     "Scores `[n_cls(+1), H_i, W_i]` at each image's original size; windows of all `images` batched through `segmenter`."
-    if mode not in ('slide', 'whole'): raise ValueError(f"mode must be 'slide' or 'whole', got {mode!r}")
+    if mode not in ('slide', 'whole'):
+        raise ValueError(f"mode must be 'slide' or 'whole', got {mode!r}")
     dev = class_emb.device
-    n_out = class_emb.shape[0] + int(with_bg) if n_out is None else int(n_out)     # a sweep returns more channels
-    raw = [as_chw(im) for im in images]                                                      # [3,H_i,W_i]
+    n_out = (
+        class_emb.shape[0] + int(with_bg) if n_out is None else int(n_out)
+    )  # a sweep returns more channels
+    raw = [as_chw(im) for im in images]  # [3,H_i,W_i]
     orig = [tuple(x.shape[1:]) for x in raw]
-    xs = [preprocess(x, short_side, max_long, mean, std, dev) for x in raw]                  # [3,h_i,w_i]
-    canvas = [torch.zeros(n_out, *x.shape[1:], device=dev) for x in xs]                      # [n_out,h_i,w_i]
+    xs = [preprocess(x, short_side, max_long, mean, std, dev) for x in raw]  # [3,h_i,w_i]
+    canvas = [torch.zeros(n_out, *x.shape[1:], device=dev) for x in xs]  # [n_out,h_i,w_i]
     count = [torch.zeros(1, *x.shape[1:], device=dev) for x in xs]
-    jobs = {}                                                                                # window size -> [(i, window)]
+    jobs = {}  # window size -> [(i, window)]
     for i, x in enumerate(xs):
         h, w = x.shape[1:]
-        for win in (slide_windows(h, w, crop, stride) if mode == 'slide' else [(0, h, 0, w)]):
+        for win in slide_windows(h, w, crop, stride) if mode == 'slide' else [(0, h, 0, w)]:
             jobs.setdefault((win[1] - win[0], win[3] - win[2]), []).append((i, win))
     for group in jobs.values():
         for k in range(0, len(group), window_batch):
-            chunk = group[k:k + window_batch]
+            chunk = group[k : k + window_batch]
             batch = torch.stack([xs[i][:, y1:y2, x1:x2] for i, (y1, y2, x1, x2) in chunk])  # [b,3,ch,cw]
-            scores = segmenter(batch, class_emb, with_bg)                                    # [b,n_out,ch,cw]
+            scores = segmenter(batch, class_emb, with_bg)  # [b,n_out,ch,cw]
             if scores.shape[:2] != (len(chunk), n_out) or scores.shape[2:] != batch.shape[2:]:
-                raise RuntimeError(f"segmenter returned {tuple(scores.shape)} for windows {tuple(batch.shape)}; "
-                                   f"expected {(len(chunk), n_out, *batch.shape[2:])}")
+                raise RuntimeError(
+                    f"segmenter returned {tuple(scores.shape)} for windows {tuple(batch.shape)}; "
+                    f"expected {(len(chunk), n_out, *batch.shape[2:])}"
+                )
             for (i, (y1, y2, x1, x2)), s in zip(chunk, scores):
-                canvas[i][:, y1:y2, x1:x2] += s.float(); count[i][:, y1:y2, x1:x2] += 1
-    return [F.interpolate((c / n)[None], size=hw, mode='bilinear', align_corners=False)[0]
-            for c, n, hw in zip(canvas, count, orig)]
+                canvas[i][:, y1:y2, x1:x2] += s.float()
+                count[i][:, y1:y2, x1:x2] += 1
+    return [
+        F.interpolate((c / n)[None], size=hw, mode='bilinear', align_corners=False)[0]
+        for c, n, hw in zip(canvas, count, orig)
+    ]
 
-def segment(segmenter, image, class_emb: torch.Tensor, *, with_bg: bool, short_side: int | None = 448,
-            max_long: int = 2048, crop=448, stride=224, mean=IMAGENET_MEAN_255, std=IMAGENET_STD_255, mode: str = 'slide',
-            window_batch: int = 8) -> torch.Tensor:
+
+def segment(
+    segmenter,
+    image,
+    class_emb: torch.Tensor,
+    *,
+    with_bg: bool,
+    short_side: int | None = 448,
+    max_long: int = 2048,
+    crop=448,
+    stride=224,
+    mean=IMAGENET_MEAN_255,
+    std=IMAGENET_STD_255,
+    mode: str = 'slide',
+    window_batch: int = 8,
+) -> torch.Tensor:
     "mmseg-equivalent inference for one RGB 0-255 image → scores `[n_cls(+1 bg first), H, W]` at its original size."
-    return segment_batch(segmenter, [image], class_emb, with_bg=with_bg, short_side=short_side, max_long=max_long,
-                         crop=crop, stride=stride, mean=mean, std=std, mode=mode, window_batch=window_batch)[0]
+    return segment_batch(
+        segmenter,
+        [image],
+        class_emb,
+        with_bg=with_bg,
+        short_side=short_side,
+        max_long=max_long,
+        crop=crop,
+        stride=stride,
+        mean=mean,
+        std=std,
+        mode=mode,
+        window_batch=window_batch,
+    )[0]
 
 # %% ../nbs/30_segment.ipynb #30pa0002
 def _taps(xp: torch.Tensor, d: int, pad: int, centre: bool) -> list[torch.Tensor]:
     "The 8 (or 9 with `centre`) shifted `[B,C,H,W]` views at dilation `d` of `xp`, a tensor replicate-padded by `pad`."
     H, W = xp.shape[-2] - 2 * pad, xp.shape[-1] - 2 * pad
     offs = [(dy, dx) for dy in (-d, 0, d) for dx in (-d, 0, d) if centre or (dy, dx) != (0, 0)]
-    return [xp[..., pad + dy:pad + dy + H, pad + dx:pad + dx + W] for dy, dx in offs]
+    return [xp[..., pad + dy : pad + dy + H, pad + dx : pad + dx + W] for dy, dx in offs]
 
-def _pad(x: torch.Tensor, pad: int) -> torch.Tensor: return F.pad(x, (pad,) * 4, mode='replicate')
+
+def _pad(x: torch.Tensor, pad: int) -> torch.Tensor:
+    return F.pad(x, (pad,) * 4, mode='replicate')
+
 
 class PAMR(nn.Module):
     "Pixel-adaptive mask refinement: `forward(image [B,3,H,W], masks [B,C,H,W]) -> [B,C,H,W]` (TCL's settings by default)."
+
     def __init__(self, num_iter: int = 10, dilations: Sequence[int] = (1, 2, 4, 8, 12, 24)):
         super().__init__()
         self.num_iter, self.dilations = num_iter, tuple(int(d) for d in dilations)
@@ -244,41 +356,60 @@ class PAMR(nn.Module):
         "Neighbour weights `[B, 8·len(dilations), H, W]` (softmax over neighbours) of `image`."
         x, pad = image.float(), max(self.dilations)
         xp = _pad(x, pad)
-        taps = torch.stack([t for d in self.dilations for t in _taps(xp, d, pad, True)], 2)    # [B,3,9·n_d,H,W]
-        std = taps.std(2, unbiased=True)                                                       # [B,3,H,W]
-        nb = torch.stack([t for d in self.dilations for t in _taps(xp, d, pad, False)], 2)     # [B,3,8·n_d,H,W]
+        taps = torch.stack([t for d in self.dilations for t in _taps(xp, d, pad, True)], 2)  # [B,3,9·n_d,H,W]
+        std = taps.std(2, unbiased=True)  # [B,3,H,W]
+        nb = torch.stack([t for d in self.dilations for t in _taps(xp, d, pad, False)], 2)  # [B,3,8·n_d,H,W]
         a = -(x[:, :, None] - nb).abs() / (1e-8 + 0.1 * std[:, :, None])
-        return a.mean(1).softmax(1)                                                            # [B,8·n_d,H,W]
+        return a.mean(1).softmax(1)  # [B,8·n_d,H,W]
 
     def forward(self, image: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         if image.shape[-2:] != masks.shape[-2:] or image.shape[0] != masks.shape[0]:
-            raise ValueError(f"image {tuple(image.shape)} and masks {tuple(masks.shape)} must share batch and size")
-        alpha = self.affinity(image)                                                           # [B,K,H,W]
+            raise ValueError(
+                f"image {tuple(image.shape)} and masks {tuple(masks.shape)} must share batch and size"
+            )
+        alpha = self.affinity(image)  # [B,K,H,W]
         pad, dtype, m = max(self.dilations), masks.dtype, masks.float()
         for _ in range(self.num_iter):
-            out, mp = torch.zeros_like(m), _pad(m, pad)                                        # pad once per iteration
+            out, mp = torch.zeros_like(m), _pad(m, pad)  # pad once per iteration
             for k, d in enumerate(self.dilations):
-                a = alpha[:, 8 * k:8 * k + 8]                                                  # [B,8,H,W]
-                for j, t in enumerate(_taps(mp, d, pad, False)): out += a[:, j:j + 1] * t
+                a = alpha[:, 8 * k : 8 * k + 8]  # [B,8,H,W]
+                for j, t in enumerate(_taps(mp, d, pad, False)):
+                    out += a[:, j : j + 1] * t
             m = out
         return m.to(dtype)
 
-    def __repr__(self): return f"PAMR(num_iter={self.num_iter}, dilations={self.dilations})"
+    def __repr__(self):
+        return f"PAMR(num_iter={self.num_iter}, dilations={self.dilations})"
 
 # %% ../nbs/30_segment.ipynb #30pa0006
 class ProtocolSegmenter:
     "A method's segmenter under a protocol's background rule ('native' | 'constant' with `bg_score`) and optional PAMR at 1/`pamr_stride` of the window."
-    def __init__(self, base, background: str = 'native', bg_score: float = 0.4, pamr: PAMR | bool | None = None,
-                 pamr_stride: int = 4):
-        if background not in ('native', 'constant'): raise ValueError(f"background must be 'native' or 'constant', got {background!r}")
-        self.base, self.background, self.bg_score, self.pamr_stride = base, background, float(bg_score), int(pamr_stride)
+
+    def __init__(
+        self,
+        base,
+        background: str = 'native',
+        bg_score: float = 0.4,
+        pamr: PAMR | bool | None = None,
+        pamr_stride: int = 4,
+    ):
+        if background not in ('native', 'constant'):
+            raise ValueError(f"background must be 'native' or 'constant', got {background!r}")
+        self.base, self.background, self.bg_score, self.pamr_stride = (
+            base,
+            background,
+            float(bg_score),
+            int(pamr_stride),
+        )
         self.pamr = PAMR() if pamr is True else (pamr or None)
 
-    def __getattr__(self, name):                       # model, device, bg_thresh, ... of the wrapped segmenter
-        if name == 'base': raise AttributeError(name)
+    def __getattr__(self, name):  # model, device, bg_thresh, ... of the wrapped segmenter
+        if name == 'base':
+            raise AttributeError(name)
         return getattr(self.base, name)
 
-    def embed_classes(self, names, templates='simple') -> torch.Tensor: return self.base.embed_classes(names, templates)
+    def embed_classes(self, names, templates='simple') -> torch.Tensor:
+        return self.base.embed_classes(names, templates)
 
     def refine(self, images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         "PAMR on `masks [B,C,h,w]` at 1/`pamr_stride` of the window, with the normalised window resized there."
@@ -290,11 +421,16 @@ class ProtocolSegmenter:
 
     def __call__(self, images: torch.Tensor, class_emb: torch.Tensor, with_bg: bool) -> torch.Tensor:
         native = self.background == 'native'
-        s = self.base(images, class_emb, with_bg and native)                   # [B, n_cls(+1 if native bg), h, w]
-        if self.pamr is not None: s = self.refine(images, s)
-        if with_bg and not native: s = torch.cat([torch.full_like(s[:, :1], self.bg_score), s], 1)
+        s = self.base(images, class_emb, with_bg and native)  # [B, n_cls(+1 if native bg), h, w]
+        if self.pamr is not None:
+            s = self.refine(images, s)
+        if with_bg and not native:
+            s = torch.cat([torch.full_like(s[:, :1], self.bg_score), s], 1)
         return s
 
     def __repr__(self):
-        return (f"ProtocolSegmenter({self.base!r}, background={self.background!r}"
-                + (f", bg_score={self.bg_score}" if self.background == 'constant' else '') + f", pamr={self.pamr})")
+        return (
+            f"ProtocolSegmenter({self.base!r}, background={self.background!r}"
+            + (f", bg_score={self.bg_score}" if self.background == 'constant' else '')
+            + f", pamr={self.pamr})"
+        )

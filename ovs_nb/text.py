@@ -15,21 +15,26 @@ __all__ = ['SOT', 'EOT', 'CONTEXT_LENGTH', 'TEMPLATES', 'NOUN_GOLD', 'clip_bpe',
 # %% ../nbs/01_text.ipynb #06dc9eef
 SOT, EOT, CONTEXT_LENGTH = 49406, 49407, 77
 
+
 @lru_cache(maxsize=None)
 def clip_bpe():
     "The CLIP `SimpleTokenizer` bundled with open_clip (loaded once per process)."
     from open_clip.tokenizer import SimpleTokenizer
+
     return SimpleTokenizer()
+
 
 def tokenize(texts: str | list[str], context_length: int = CONTEXT_LENGTH) -> torch.LongTensor:
     "CLIP-tokenize `texts` into a `[n, context_length]` LongTensor; truncation keeps EOT in the last slot."
-    if isinstance(texts, str): texts = [texts]
+    if isinstance(texts, str):
+        texts = [texts]
     bpe = clip_bpe()
     out = torch.zeros(len(texts), context_length, dtype=torch.long)
     for i, t in enumerate(texts):
-        ids = [SOT] + bpe.encode(t)[:context_length - 2] + [EOT]
-        out[i, :len(ids)] = torch.tensor(ids)
+        ids = [SOT] + bpe.encode(t)[: context_length - 2] + [EOT]
+        out[i, : len(ids)] = torch.tensor(ids)
     return out
+
 
 def detokenize(ids: torch.Tensor) -> list[str]:
     "Inverse of `tokenize` up to CLIP's cleaning (lower case, collapsed whitespace)."
@@ -40,10 +45,19 @@ def detokenize(ids: torch.Tensor) -> list[str]:
 # %% ../nbs/01_text.ipynb #c18ab394
 def _full_templates():
     from open_clip.zero_shot_metadata import OPENAI_IMAGENET_TEMPLATES
+
     return [t('{}') for t in OPENAI_IMAGENET_TEMPLATES]
 
-_SUBSET = ['itap of a {}.', 'a bad photo of a {}.', 'a origami {}.', 'a photo of the large {}.',
-           'a {} in a video game.', 'art of the {}.', 'a photo of the small {}.']
+
+_SUBSET = [
+    'itap of a {}.',
+    'a bad photo of a {}.',
+    'a origami {}.',
+    'a photo of the large {}.',
+    'a {} in a video game.',
+    'art of the {}.',
+    'a photo of the small {}.',
+]
 TEMPLATES = {
     'simple': ['a photo of a {}.'],
     'subset': _SUBSET,
@@ -51,6 +65,7 @@ TEMPLATES = {
     'custom': _SUBSET + ['a photo of many {}.', 'a photo of {}s.'],
     'identity': ['{}'],
 }
+
 
 def get_templates(name_or_list) -> list[str]:
     "A template set by name, or a list of `{}` templates passed through (checked)."
@@ -60,11 +75,13 @@ def get_templates(name_or_list) -> list[str]:
         return TEMPLATES[name_or_list]
     ts = list(name_or_list)
     bad = [t for t in ts if t.count('{}') != 1]
-    if bad: raise ValueError(f"templates must contain exactly one '{{}}': {bad}")
+    if bad:
+        raise ValueError(f"templates must contain exactly one '{{}}': {bad}")
     return ts
 
 # %% ../nbs/01_text.ipynb #48e6f3b1
-_CLOSED = set("""a an the this that these those some any each every no another other such what which whose
+_CLOSED = set(
+    """a an the this that these those some any each every no another other such what which whose
 i me my mine you your yours he him his she her hers it its we us our ours they them their theirs myself yourself
 himself herself itself ourselves themselves who whom one ones
 of in on at by for with without from to into onto over under above below behind beside besides between among
@@ -85,15 +102,19 @@ left right front back middle upper lower inner outer real fake funny strange wei
 sitting standing lying walking running playing looking holding wearing parked flying swimming eating drinking
 waiting resting sleeping smiling posing riding driving jumping showing featuring made set seen taken shot
 get gets got make makes go goes went come comes take takes see sees look looks stand stands sit sits
-""".split())
+""".split()
+)
 
 # meta words of alt-text that make useless prompts
-_META = set("""photo photos photograph photography picture pictures image images stock illustration illustrations
+_META = set(
+    """photo photos photograph photography picture pictures image images stock illustration illustrations
 vector vectors clipart clip art icon icons drawing cartoon render rendering view close closeup close-up shot
 background backgrounds design template concept style pattern scene free royalty editorial
-""".split())
+""".split()
+)
 
-_EVERYDAY_NOUNS = set("""man men woman women person people child children kid kids boy girl baby family friend
+_EVERYDAY_NOUNS = set(
+    """man men woman women person people child children kid kids boy girl baby family friend
 friends couple player team crowd dog dogs puppy cat cats kitten bird birds horse horses cow cows sheep animal animals
 car cars bus truck train bike bicycle motorcycle motorbike boat ship plane airplane aeroplane aircraft jet
 road street city town house home building bridge tower church wall window door room kitchen table chair sofa
@@ -101,42 +122,63 @@ couch bed desk tree trees flower flowers grass field garden park forest mountain
 ocean beach water sky sun cloud clouds snow rain sand rock rocks food plate bottle cup glass coffee tea wine beer
 fruit apple banana cake bread pizza book books phone computer laptop screen television tv monitor camera
 shirt dress hat shoes bag ball game sport match stage concert wedding party street night day morning evening
-""".split())
+""".split()
+)
+
 
 @lru_cache(maxsize=None)
 def noun_lexicon() -> frozenset:
     "Known nouns: words of the ImageNet class names (bundled with open_clip) plus everyday nouns."
     from open_clip.zero_shot_metadata import IMAGENET_CLASSNAMES
+
     words = {w for name in IMAGENET_CLASSNAMES for w in re.findall(r"[a-z]+", name.lower()) if len(w) > 2}
     return frozenset((words | _EVERYDAY_NOUNS) - _CLOSED - _META)
+
 
 _WORD = re.compile(r"[a-z]+(?:[-'][a-z]+)*|[.,;:!?()\"/|]")
 
 # %% ../nbs/01_text.ipynb #5256d21b
 def _verbish(w, prev):
     "A word that looks like a verb form: -ing/-ed (unless right after a determiner), or a listed verb."
-    if w.endswith(('ing', 'ed')) and len(w) > 4 and prev not in {'a', 'an', 'the', 'this', 'that', 'his', 'her', 'their', 'my', 'our', 'your', 'its'}:
+    if (
+        w.endswith(('ing', 'ed'))
+        and len(w) > 4
+        and prev not in {'a', 'an', 'the', 'this', 'that', 'his', 'her', 'their', 'my', 'our', 'your', 'its'}
+    ):
         return True
     return False
+
 
 def extract_nouns(caption: str) -> list[str]:
     "Nouns of `caption` in order of appearance (duplicates removed), found with rules and a lexicon; no downloads."
     toks = _WORD.findall(caption.lower())
     lex, out = noun_lexicon(), []
+
     def content(i):
-        if i >= len(toks): return False
+        if i >= len(toks):
+            return False
         w = toks[i]
-        return (w[0].isalpha() and w not in _CLOSED and w not in _META and not w.endswith('ly')
-                and not _verbish(w, toks[i-1] if i else ''))
+        return (
+            w[0].isalpha()
+            and w not in _CLOSED
+            and w not in _META
+            and not w.endswith('ly')
+            and not _verbish(w, toks[i - 1] if i else '')
+        )
+
     for i, w in enumerate(toks):
-        if not content(i) or len(w) < 3: continue
+        if not content(i) or len(w) < 3:
+            continue
         if w in lex or not content(i + 1):
-            if w not in out: out.append(w)
+            if w not in out:
+                out.append(w)
     return out
+
 
 def caption_nouns(caption: str, meta: dict | None = None) -> list[str]:
     "The sample's nouns: `meta['nouns']` when its json lists them, else `extract_nouns(caption)`."
-    if meta and isinstance(meta.get('nouns'), (list, tuple)): return [str(n) for n in meta['nouns']]
+    if meta and isinstance(meta.get('nouns'), (list, tuple)):
+        return [str(n) for n in meta['nouns']]
     return extract_nouns(caption)
 
 # %% ../nbs/01_text.ipynb #1d33de0d
@@ -175,23 +217,32 @@ NOUN_GOLD = [
     ("cows standing in a muddy field", {'cows', 'field'}),
 ]
 
+
 def noun_scores(extract=extract_nouns, gold=NOUN_GOLD) -> dict:
     "Micro precision/recall/F1 of `extract` on hand-labelled `gold` captions."
     tp = fp = fn = 0
     for cap, g in gold:
-        p = set(extract(cap)); tp += len(p & g); fp += len(p - g); fn += len(g - p)
+        p = set(extract(cap))
+        tp += len(p & g)
+        fp += len(p - g)
+        fn += len(g - p)
     prec, rec = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
     return dict(precision=prec, recall=rec, f1=2 * prec * rec / max(prec + rec, 1e-9), n_captions=len(gold))
 
 # %% ../nbs/01_text.ipynb #49fe8d65
 class NounPrompts:
     "Build exactly `k` prompt strings from a caption's nouns (GroupViT's multi-label text augmentation)."
+
     def __init__(self, k: int = 3, templates='full', pad: str = 'caption'):
-        if pad not in ('caption', 'empty'): raise ValueError(f"pad must be 'caption' or 'empty', got {pad!r}")
+        if pad not in ('caption', 'empty'):
+            raise ValueError(f"pad must be 'caption' or 'empty', got {pad!r}")
         self.k, self.templates, self.pad = k, get_templates(templates), pad
+
     def __call__(self, caption: str, nouns: list[str], rng: random.Random | None = None) -> list[str]:
         rng = rng or random.Random()
         picked = rng.sample(list(nouns), min(self.k, len(nouns)))
         prompts = [rng.choice(self.templates).format(n) for n in picked]
         return prompts + [caption if self.pad == 'caption' else ''] * (self.k - len(prompts))
-    def __repr__(self): return f"NounPrompts(k={self.k}, templates={len(self.templates)}, pad={self.pad!r})"
+
+    def __repr__(self):
+        return f"NounPrompts(k={self.k}, templates={len(self.templates)}, pad={self.pad!r})"

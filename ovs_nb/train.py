@@ -15,165 +15,346 @@ import torch.nn as nn
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader
+from fastcore.basics import patch
 from .core import project_root, figures_dir, derive_seed, seed_everything, atomic_write, get_method
 from .losses import unwrap_model, all_reduce_with_grad
 from .data import ImageTextPipeline, check_split, expand_urls, tar_samples
 
 # %% auto #0
-__all__ = ['SCENES_CPU_RECIPE', 'PROVING_RECIPE', 'CKPT_FORMAT', 'TrainConfig', 'config_dict', 'resolve_config', 'recipe_changes',
+__all__ = ['SCENES_CPU_RECIPE', 'PROVING_RECIPE', 'TRAIN_SETS', 'CKPT_FORMAT', 'TrainConfig', 'config_dict',
+           'default_train_samples', 'estimate_epoch_samples', 'resolve_config', 'recipe_changes', 'recipe_values',
            'with_changes', 'WarmupCosine', 'scaled_lrs', 'param_groups', 'init_distributed', 'resolve_device',
            'DistBatchNorm', 'convert_batchnorm', 'CheckpointMismatchError', 'rng_state', 'set_rng_state',
            'checkpoint_path', 'latest_checkpoint', 'check_state_dict', 'read_checkpoint', 'load_checkpoint',
-           'MetricsLog', 'default_train_samples', 'estimate_epoch_samples', 'NonFiniteLossError', 'Trainer', 'train',
-           'plot_history', 'find_checkpoint', 'cli']
+           'MetricsLog', 'NonFiniteLossError', 'Trainer', 'train', 'plot_history', 'find_checkpoint', 'cli']
 
 # %% ../nbs/32_train.ipynb #c32a0007
 @dataclass
 class TrainConfig:
     "A training run: method and model, data, optimisation, precision, distribution and bookkeeping (see `train`)."
+
     # model
     method: str = 'groupvit'
-    recipe: str | None = None                 # a named recipe of the method (see below): its values replace these defaults
-    preset: str | None = None                 # None: the method's default preset
-    overrides: dict = field(default_factory=dict)   # model config overrides passed to method.build
+    recipe: str | None = None  # the method's named recipe these values start from (`from_recipe`)
+    preset: str | None = None  # None: the method's default preset
+    overrides: dict = field(default_factory=dict)  # model config overrides passed to method.build
     # data
-    data: str | list | None = None            # webdataset shard URLs; None: the embedded scenes
-    epoch_samples: int | None = None          # samples per epoch; None: counted (or n_train for the scenes)
-    max_train_samples: int = 50_000           # cap on the generated scene samples (data=None)
-    scenes_level: str = 'standard'            # level of the embedded scenes used when data is None
-    transform: str | None = None              # None: method default ('deit' for GroupViT)
-    k_prompts: int | None = None              # None: method default (3)
-    templates: str | None = None              # None: method default ('full')
-    image_size: int | None = None             # None: method default, else the model's cfg.img_size, else 224
+    data: str | list | None = None  # webdataset shard URLs; None: the embedded scenes
+    train_set: str | None = None  # the training set a recipe assumes (`TRAIN_SETS`); a record, never read
+    epoch_samples: int | None = None  # samples per epoch; None: counted (the scenes: those generated)
+    max_train_samples: int = 50_000  # cap on the generated scene samples (data=None)
+    scenes_level: str = 'standard'  # level of the embedded scenes used when data is None
+    transform: str | None = None  # None: method default ('deit' for GroupViT)
+    k_prompts: int | None = None  # None: method default (3)
+    templates: str | None = None  # None: method default ('full')
+    image_size: int | None = None  # None: method default, else the model's cfg.img_size, else 224
     shuffle_buffer: int = 1000
-    num_workers: int | None = None            # DataLoader workers per rank; None: min(6, cores per rank - 1)
-    # optimisation
-    steps: int = 1000                         # optimiser steps
-    batch_size: int = 256                     # global batch per optimiser step
+    num_workers: int | None = None  # DataLoader workers per rank; None: min(6, cores per rank - 1)
+    # optimisation: the length is `steps` or `epochs` (passes over the data actually used), never both
+    steps: int | None = None  # optimiser steps; None: from `epochs`, else 1000
+    epochs: float | None = None  # training length in epochs: steps = epochs x (epoch_samples // batch_size)
+    batch_size: int = 256  # global batch per optimiser step
     accum_steps: int = 1
     lr: float = 1.6e-3
     warmup_lr: float = 4e-6
     min_lr: float = 4e-5
-    scale_lr: bool = True                     # multiply lr, warmup_lr, min_lr by batch_size / 4096
-    warmup_steps: int | None = None           # None: round(steps / 15) (2 of 30 epochs, as GroupViT)
+    scale_lr: bool = True  # multiply lr, warmup_lr, min_lr by batch_size / 4096
+    warmup_steps: int | None = None  # None: from `warmup_epochs`, else round(steps / 15) (2 of 30 epochs)
+    warmup_epochs: float | None = None  # warm-up length in epochs (the papers' unit)
     weight_decay: float = 0.05
     betas: tuple = (0.9, 0.999)
     eps: float = 1e-8
-    clip_grad: float | None = 5.0             # max global grad norm; None: no clipping (the norm is still logged)
+    clip_grad: float | None = 5.0  # max global grad norm; None: no clipping (the norm is still logged)
     # hardware
-    precision: str = 'auto'                   # 'auto' (bf16 on CUDA, fp32 on CPU) | 'bf16' | 'fp16' | 'fp32'
-    compile: bool = False                     # torch.compile the model
-    device: str = 'auto'                      # 'auto' | 'cpu' | 'cuda' (this rank's GPU) | 'cuda:1' ...
-    find_unused_parameters: bool = False      # DDP option, for models with parameters a loss may not use
+    precision: str = 'auto'  # 'auto' (bf16 on CUDA, fp32 on CPU) | 'bf16' | 'fp16' | 'fp32'
+    compile: bool = False  # torch.compile the model
+    device: str = 'auto'  # 'auto' | 'cpu' | 'cuda' (this rank's GPU) | 'cuda:1' ...
+    find_unused_parameters: bool = False  # DDP option, for models with parameters a loss may not use
     # bookkeeping
-    out_dir: str | None = None                # None: <project>/runs/<method>-<preset>
-    ckpt_every: int = 1000                    # steps between checkpoints (0: only at the end)
-    keep_ckpts: int = 2                       # most recent checkpoints kept
-    resume: bool | str = False                # False | True (latest in out_dir, if any) | a checkpoint path
-    overwrite: bool = False                   # allow a fresh run in an out_dir that holds one
+    out_dir: str | None = None  # None: <project>/runs/<method>-<preset>
+    ckpt_every: int = 1000  # steps between checkpoints (0: only at the end)
+    keep_ckpts: int = 2  # most recent checkpoints kept
+    resume: bool | str = False  # False | True (latest in out_dir, if any) | a checkpoint path
+    overwrite: bool = False  # allow a fresh run in an out_dir that holds one
     seed: int = 0
     log_every: int = 10
-    eval_every: int = 0                       # steps between eval_fn calls (0: never; the last step always)
-    eval_fn: Callable | None = None           # eval_fn(model) -> dict of metrics, run on rank 0
-    max_minutes: float | None = None          # wall-clock budget of this call; checkpoint and stop when spent
-    progress: bool = True                     # tqdm bar on rank 0
-    figure: bool | str = True                 # loss-curve figure: True = figures/train-<run>.png (+ out_dir), a path, False
+    eval_every: int = 0  # steps between eval_fn calls (0: never; the last step always)
+    eval_fn: Callable | None = None  # eval_fn(model) -> dict of metrics, run on rank 0
+    max_minutes: float | None = None  # wall-clock budget of this call; checkpoint and stop when spent
+    progress: bool = True  # tqdm bar on rank 0
+    figure: bool | str = True  # loss-curve figure: True = figures/train-<run>.png (+ out_dir), a path, False
+    explicit: tuple = ()  # the fields set over the recipe (`from_recipe` records them)
 
-_DATA_FIELDS = ('data', 'epoch_samples', 'max_train_samples', 'scenes_level', 'transform', 'k_prompts',
-                'templates', 'image_size', 'shuffle_buffer', 'num_workers', 'batch_size', 'accum_steps', 'seed')
-_SCHEDULE_FIELDS = ('steps', 'lr', 'warmup_lr', 'min_lr', 'scale_lr', 'warmup_steps', 'weight_decay', 'betas', 'eps')
+    def __post_init__(self):
+        # a config whose values and labels disagree is refused where it is made, not found out in a results table
+        _check_length(self)
+        if self.recipe is not None:
+            _check_recipe(self)
+
+    @classmethod
+    def from_recipe(cls, method: str = 'groupvit', recipe: str | None = None, **explicit) -> TrainConfig:
+        "The defaults, then `method`'s `recipe`, then the `explicit` values (recorded in `.explicit`)."
+        values = recipe_values(method, recipe, explicit)
+        return cls(method=method, recipe=recipe, **(values | explicit), explicit=tuple(sorted(explicit)))
+
+
+_DATA_FIELDS = (
+    'data',
+    'epoch_samples',
+    'max_train_samples',
+    'scenes_level',
+    'transform',
+    'k_prompts',
+    'templates',
+    'image_size',
+    'shuffle_buffer',
+    'num_workers',
+    'batch_size',
+    'accum_steps',
+    'seed',
+)
+_SCHEDULE_FIELDS = (
+    'steps',
+    'epochs',
+    'lr',
+    'warmup_lr',
+    'min_lr',
+    'scale_lr',
+    'warmup_steps',
+    'warmup_epochs',
+    'weight_decay',
+    'betas',
+    'eps',
+)
+
+
+def _epoch_steps(cfg: TrainConfig, epochs: float) -> int:
+    "`epochs` in optimiser steps: whole steps per epoch, as GroupViT's loader drops the last partial batch."
+    return round(epochs * (cfg.epoch_samples // cfg.batch_size))
+
+
+def _check_length(cfg: TrainConfig):
+    "A config gives its length in steps or in epochs; both only once resolved (epoch_samples known, steps derived)."
+    for steps, epochs in (('steps', 'epochs'), ('warmup_steps', 'warmup_epochs')):
+        s, e = getattr(cfg, steps), getattr(cfg, epochs)
+        if s is None or e is None:
+            continue
+        if cfg.epoch_samples is None or s != _epoch_steps(cfg, e):
+            raise ValueError(
+                f"the config sets both {steps}={s} and {epochs}={e}: give one of them (a recipe's "
+                f"{epochs} gives way to an explicit {steps} in TrainConfig.from_recipe and with_changes)"
+            )
+
 
 def config_dict(cfg: TrainConfig) -> dict:
     "The config as plain data (what a checkpoint stores): `eval_fn` becomes its name."
     d = {f.name: getattr(cfg, f.name) for f in fields(cfg)}
-    d['overrides'] = dict(d['overrides'])
-    if d['eval_fn'] is not None: d['eval_fn'] = getattr(d['eval_fn'], '__qualname__', repr(d['eval_fn']))
+    d['overrides'], d['explicit'] = dict(d['overrides']), list(d['explicit'])
+    if d['eval_fn'] is not None:
+        d['eval_fn'] = getattr(d['eval_fn'], '__qualname__', repr(d['eval_fn']))
     return d
 
+# %% ../nbs/32_train.ipynb #c32a0026
+def default_train_samples(
+    steps: int | None,
+    batch_size: int,
+    world_size: int = 1,
+    num_workers: int = 0,
+    cap: int = 50_000,
+    shard_size: int = 1000,
+) -> int:
+    "Embedded-scene samples a run needs: one pass of `steps × batch_size` (None: `cap`) up to `cap`, in whole shards."
+    # at least 2 shards per reader, so that every DataLoader worker of every rank has data
+    need = cap if steps is None else min(steps * batch_size, cap)
+    return max(-(-need // shard_size), 2 * world_size * max(num_workers, 1)) * shard_size
+
+
+def estimate_epoch_samples(urls) -> int:
+    "Samples per epoch of webdataset `urls`, estimated as (number of shards) × (samples in the first shard)."
+    urls = expand_urls(urls)
+    return len(urls) * sum(1 for _ in tar_samples(urls[0]))
+
+# %% ../nbs/32_train.ipynb #c32a0080
+def _default_workers(world_size: int) -> int:
+    "min(6, cores per rank - 1): one core per rank is left for the training process itself."
+    per_rank = (os.cpu_count() or 1) // max(1, int(os.environ.get('LOCAL_WORLD_SIZE', world_size)))
+    return max(0, min(6, per_rank - 1))
+
+
 def resolve_config(cfg: TrainConfig, world_size: int = 1) -> TrainConfig:
-    "`cfg` with every `None` default filled in from its method and the machine."
+    "`cfg` with every `None` default filled in from its method, its data and the machine."
     from ovs_nb.scenes import scene_level
-    scene_level(cfg.scenes_level)                        # an unknown level fails here, naming the known ones
-    m = get_method(cfg.method)
-    d = m.defaults
-    pick = lambda v, k, fallback=None: v if v is not None else d.get(k, fallback)
+
+    scene_level(cfg.scenes_level)  # an unknown level fails here, naming the known ones
+    d = get_method(cfg.method).defaults
+    pick = lambda v, k, fallback=None: v if v is not None else (getattr(d, k, None) or fallback)
     preset = pick(cfg.preset, 'preset')
-    workers = cfg.num_workers
-    if workers is None: workers = max(0, min(6, (os.cpu_count() or 1) // max(1, int(os.environ.get('LOCAL_WORLD_SIZE', world_size))) - 1))
+    workers = _default_workers(world_size) if cfg.num_workers is None else cfg.num_workers
+    n_epoch = cfg.epoch_samples
+    if n_epoch is None and (cfg.epochs is not None or cfg.warmup_epochs is not None):
+        # the epoch of the data this run reads: the scenes it will generate, or the shards counted
+        if cfg.data is None:
+            n_epoch = default_train_samples(None, cfg.batch_size, world_size, workers, cfg.max_train_samples)
+        else:
+            n_epoch = estimate_epoch_samples(cfg.data)
+    spe = None if n_epoch is None else n_epoch // cfg.batch_size
+    steps = (
+        cfg.steps if cfg.steps is not None else round(cfg.epochs * spe) if cfg.epochs is not None else 1000
+    )
+    warmup = (
+        cfg.warmup_steps
+        if cfg.warmup_steps is not None
+        else round(cfg.warmup_epochs * spe)
+        if cfg.warmup_epochs is not None
+        else round(steps / 15)
+    )
     return dataclasses.replace(
-        cfg, preset=preset, transform=pick(cfg.transform, 'transform', 'deit'), k_prompts=pick(cfg.k_prompts, 'k_prompts', 0),
-        templates=pick(cfg.templates, 'templates', 'full'), image_size=pick(cfg.image_size, 'image_size'),
-        num_workers=workers, warmup_steps=round(cfg.steps / 15) if cfg.warmup_steps is None else cfg.warmup_steps,
-        out_dir=str(cfg.out_dir or project_root()/'runs'/f'{cfg.method}-{preset}'), overrides=dict(cfg.overrides))
+        cfg,
+        preset=preset,
+        transform=pick(cfg.transform, 'transform', 'deit'),
+        k_prompts=pick(cfg.k_prompts, 'k_prompts', 0),
+        templates=pick(cfg.templates, 'templates', 'full'),
+        image_size=pick(cfg.image_size, 'image_size'),
+        num_workers=workers,
+        epoch_samples=n_epoch,
+        steps=steps,
+        warmup_steps=warmup,
+        out_dir=str(cfg.out_dir or project_root() / 'runs' / f'{cfg.method}-{preset}'),
+        overrides=dict(cfg.overrides),
+    )
 
 # %% ../nbs/32_train.ipynb #c32a0061
-_RECIPE_FIELDS = frozenset(f.name for f in fields(TrainConfig) if f.init) - {'method', 'recipe'}
+_RECIPE_FIELDS = frozenset(f.name for f in fields(TrainConfig) if f.init) - {'method', 'recipe', 'explicit'}
+# a length the caller gives replaces the recipe's length in the other unit
+_DISPLACES = dict(steps='epochs', epochs='steps', warmup_steps='warmup_epochs', warmup_epochs='warmup_steps')
+
 
 def recipe_changes(method: str, recipe: str | None) -> dict:
-    "The `TrainConfig` values of `method`'s named `recipe` (its `defaults['recipes'][recipe]`); `{}` for None."
-    if recipe is None: return {}
-    recipes = get_method(method).defaults.get('recipes') or {}
+    "The `TrainConfig` values of `method`'s named `recipe` (`Method.recipes[recipe]`); `{}` for None."
+    if recipe is None:
+        return {}
+    recipes = get_method(method).recipes
     if recipe not in recipes:
-        raise KeyError(f"method {method!r} has no recipe {recipe!r}; known recipes: {', '.join(sorted(recipes)) or 'none'}")
+        raise KeyError(
+            f"method {method!r} has no recipe {recipe!r}; known recipes: {', '.join(sorted(recipes)) or 'none'}"
+        )
     changes = copy.deepcopy(dict(recipes[recipe]))
     bad = sorted(set(changes) - _RECIPE_FIELDS)
-    if bad: raise ValueError(f"recipe {recipe!r} of method {method!r} sets {bad}: not TrainConfig fields a recipe may set")
+    if bad:
+        raise ValueError(
+            f"recipe {recipe!r} of method {method!r} sets {bad}: not TrainConfig fields a recipe may set"
+        )
     return changes
 
-_dataclass_init = getattr(TrainConfig.__init__, '__wrapped__', TrainConfig.__init__)
 
-@functools.wraps(_dataclass_init)
-def _init_with_recipe(self, *args, **kwargs):
-    _dataclass_init(self, *args, **kwargs)
-    names = [f.name for f in fields(TrainConfig) if f.init]
-    self.__dict__['_given'] = given = frozenset(names[:len(args)]) | frozenset(kwargs)   # what the caller chose
-    for k, v in recipe_changes(self.method, self.recipe).items():
-        if k not in given: setattr(self, k, v)
+def recipe_values(method: str, recipe: str | None, explicit=()) -> dict:
+    "The recipe's values that still hold under the `explicit` fields (an explicit `steps` drops the recipe's `epochs`)."
+    values = recipe_changes(method, recipe)
+    for k in explicit:
+        if k in _DISPLACES:
+            values.pop(_DISPLACES[k], None)
+    return values
 
-TrainConfig.__init__ = _init_with_recipe
 
-def _explicit_fields(cfg: TrainConfig) -> dict:
-    "The fields of `cfg` its caller chose: those passed to the constructor, or, for a full copy, those that differ from the defaults and the recipe."
-    given = cfg.__dict__.get('_given')
-    fs = [f for f in fields(TrainConfig) if f.init]
-    if given is not None and len(given) < len(fs): return {k: getattr(cfg, k) for k in given}
-    base = {f.name: (f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default) for f in fs}
-    base.update(recipe_changes(cfg.method, cfg.recipe))
-    return {f.name: getattr(cfg, f.name) for f in fs if getattr(cfg, f.name) != base[f.name]}
+def _check_recipe(cfg: TrainConfig):
+    "Every value the recipe sets is the recipe's, unless the caller set it (`cfg.explicit`)."
+    values = recipe_values(cfg.method, cfg.recipe, cfg.explicit)
+    off = {
+        k: (getattr(cfg, k), v) for k, v in values.items() if k not in cfg.explicit and getattr(cfg, k) != v
+    }
+    if off:
+        said = ', '.join(f'{k}={a!r} (recipe: {b!r})' for k, (a, b) in off.items())
+        raise ValueError(
+            f"this config is labelled recipe {cfg.recipe!r} of method {cfg.method!r} but {said} not set "
+            f"explicitly: make it with TrainConfig.from_recipe(...) or with_changes(cfg, ...), which "
+            f"record what the caller set"
+        )
+
+
+def _default(f) -> object:
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+
 
 def with_changes(cfg: TrainConfig | None = None, **changes) -> TrainConfig:
-    "`cfg` (or the defaults) with `changes`; a new `recipe` or `method` re-applies the recipe under `cfg`'s explicit fields and `changes`."
-    if cfg is None: return TrainConfig(**changes)
-    if not any(k in changes and changes[k] != getattr(cfg, k) for k in ('recipe', 'method')):
-        return dataclasses.replace(cfg, **changes)
-    keep = {k: v for k, v in _explicit_fields(cfg).items() if k not in changes and k not in ('method', 'recipe')}
-    return TrainConfig(**{'method': cfg.method, 'recipe': cfg.recipe, **keep, **changes})
+    "`cfg` (or the defaults) with `changes`, the recipe re-applied under what the caller set (`from_recipe`)."
+    if cfg is None:
+        cfg = TrainConfig()
+    method, recipe = changes.pop('method', cfg.method), changes.pop('recipe', cfg.recipe)
+    changes.pop('explicit', None)
+    old = recipe_values(cfg.method, cfg.recipe, cfg.explicit)
+    # what the caller of `cfg` chose: its explicit fields, and any value neither a default nor the old recipe's
+    kept = {
+        f.name: getattr(cfg, f.name)
+        for f in fields(TrainConfig)
+        if f.init
+        and f.name not in ('method', 'recipe', 'explicit')
+        and f.name not in changes
+        and (f.name in cfg.explicit or (f.name not in old and getattr(cfg, f.name) != _default(f)))
+    }
+    for k in changes:  # a new length replaces the kept one in the other unit
+        if k in _DISPLACES:
+            kept.pop(_DISPLACES[k], None)
+    return TrainConfig.from_recipe(method, recipe, **kept, **changes)
 
 # %% ../nbs/32_train.ipynb #4ad7e143
-SCENES_CPU_RECIPE = dict(scenes_level='easy', image_size=96, transform='flip', batch_size=64, lr=1e-3, scale_lr=False,
-                         warmup_steps=30, warmup_lr=1e-6, min_lr=1e-5, betas=(0.9, 0.98), k_prompts=0,
-                         max_train_samples=16_000)
+SCENES_CPU_RECIPE = dict(
+    train_set='scenes',
+    scenes_level='easy',
+    image_size=96,
+    transform='flip',
+    batch_size=64,
+    lr=1e-3,
+    scale_lr=False,
+    warmup_lr=1e-6,
+    min_lr=1e-5,
+    betas=(0.9, 0.98),
+    k_prompts=0,
+    max_train_samples=16_000,
+)
 
-# the proving ground's budget, shared by every method's `proving` recipe: 1,000 steps over 64,000 distinct pairs
-PROVING_RECIPE = dict(SCENES_CPU_RECIPE, steps=1000, max_train_samples=64_000)
+# the proving ground's budget, shared by every method's `proving` recipe: one pass over 64,000 distinct pairs
+# (1,000 steps of 64), 30 of them warm-up
+PROVING_RECIPE = dict(SCENES_CPU_RECIPE, epochs=1, warmup_epochs=0.03, max_train_samples=64_000)
+
+# the training sets the recipes name, in samples (GroupViT's config lengths, spec §7); 'scenes' is the embedded data
+TRAIN_SETS = {
+    'scenes': None,
+    'gcc3m': 2_891_445,
+    'gcc12m': 11_156_203,
+    'yfcc14m': 14_615_499,
+    'redcap12m': 11_866_987,
+    'gcc3m+gcc12m+yfcc14m': 28_663_147,
+    'gcc3m+gcc12m+redcap12m': 25_914_635,
+}
 
 # %% ../nbs/32_train.ipynb #c32a0010
 class WarmupCosine:
     "LR factor for `LambdaLR`: linear warm-up from `warmup_lr`, then cosine from `lr` to `min_lr` over all `total` steps (timm's, per step)."
+
     def __init__(self, lr: float, warmup_lr: float, min_lr: float, warmup_steps: int, total_steps: int):
-        self.lr0, self.warmup_lr, self.min_lr, self.warmup_steps, self.total_steps = lr, warmup_lr, min_lr, warmup_steps, total_steps
+        self.lr0, self.warmup_lr, self.min_lr, self.warmup_steps, self.total_steps = (
+            lr,
+            warmup_lr,
+            min_lr,
+            warmup_steps,
+            total_steps,
+        )
 
     def lr(self, t: int) -> float:
         "The learning rate at step `t` (0-based: the rate used for the `t+1`-th optimiser step)."
-        if t < self.warmup_steps: return self.warmup_lr + t * (self.lr0 - self.warmup_lr) / self.warmup_steps
-        if t >= self.total_steps: return self.min_lr
+        if t < self.warmup_steps:
+            return self.warmup_lr + t * (self.lr0 - self.warmup_lr) / self.warmup_steps
+        if t >= self.total_steps:
+            return self.min_lr
         return self.min_lr + 0.5 * (self.lr0 - self.min_lr) * (1 + math.cos(math.pi * t / self.total_steps))
 
-    def __call__(self, t: int) -> float: return self.lr(t) / self.lr0
+    def __call__(self, t: int) -> float:
+        return self.lr(t) / self.lr0
+
 
 def scaled_lrs(cfg: TrainConfig) -> tuple[float, float, float]:
     "`(lr, warmup_lr, min_lr)` after the linear batch-size scaling (× batch_size/4096 when `scale_lr`)."
-    f = cfg.batch_size / 4096 if cfg.scale_lr else 1.
+    f = cfg.batch_size / 4096 if cfg.scale_lr else 1.0
     return cfg.lr * f, cfg.warmup_lr * f, cfg.min_lr * f
 
 # %% ../nbs/32_train.ipynb #c32a0014
@@ -181,45 +362,63 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     "AdamW groups: decay for everything but 1-d parameters and `*.bias` (GroupViT's rule), which get none."
     decay, no_decay = [], []
     for name, p in model.named_parameters():
-        if p.requires_grad: (no_decay if p.ndim == 1 or name.endswith('.bias') else decay).append(p)
-    return [dict(params=decay, weight_decay=weight_decay), dict(params=no_decay, weight_decay=0.)]
+        if p.requires_grad:
+            (no_decay if p.ndim == 1 or name.endswith('.bias') else decay).append(p)
+    return [dict(params=decay, weight_decay=weight_decay), dict(params=no_decay, weight_decay=0.0)]
 
 # %% ../nbs/32_train.ipynb #c32a0017
 def init_distributed(device: str = 'auto') -> tuple[int, int, int]:
     "Join torchrun's process group if `WORLD_SIZE` > 1 (NCCL on CUDA, gloo on CPU); returns `(rank, world_size, local_rank)`."
     local = int(os.environ.get('LOCAL_RANK', 0))
-    if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size(), local
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size(), local
     world = int(os.environ.get('WORLD_SIZE', 1))
-    if world <= 1: return 0, 1, 0
+    if world <= 1:
+        return 0, 1, 0
     cuda = torch.cuda.is_available() and not str(device).startswith('cpu')
-    if cuda: torch.cuda.set_device(local)
-    dist.init_process_group('nccl' if cuda else 'gloo', timeout=timedelta(minutes=30),
-                            device_id=torch.device('cuda', local) if cuda else None)
+    if cuda:
+        torch.cuda.set_device(local)
+    dist.init_process_group(
+        'nccl' if cuda else 'gloo',
+        timeout=timedelta(minutes=30),
+        device_id=torch.device('cuda', local) if cuda else None,
+    )
     return dist.get_rank(), dist.get_world_size(), local
+
 
 def resolve_device(device: str = 'auto', local_rank: int = 0) -> torch.device:
     "'auto' -> this rank's GPU if there is one, else the CPU; 'cuda' -> `cuda:<local_rank>`."
-    if device == 'auto': device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    if device == 'cuda': return torch.device('cuda', local_rank)
+    if device == 'auto':
+        device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    if device == 'cuda':
+        return torch.device('cuda', local_rank)
     return torch.device(device)
+
 
 class DistBatchNorm(nn.modules.batchnorm._BatchNorm):
     "BatchNorm with training statistics over all ranks' batches, on any backend (SyncBatchNorm's job where SyncBatchNorm cannot run)."
+
     def _check_input_dim(self, x):
-        if x.dim() < 2: raise ValueError(f"expected at least 2-d input [N, C, ...], got {x.dim()}-d")
+        if x.dim() < 2:
+            raise ValueError(f"expected at least 2-d input [N, C, ...], got {x.dim()}-d")
 
     def forward(self, x):
-        if not (self.training and dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
+        if not (
+            self.training and dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+        ):
             return super().forward(x)
         self._check_input_dim(x)
         dims, shape = [0, *range(2, x.dim())], [1, -1] + [1] * (x.dim() - 2)
         xf = x.float()
-        s = all_reduce_with_grad(torch.cat([xf.sum(dims), xf.new_tensor([xf.numel() / xf.shape[1]])]))   # [C+1]
-        n, mean = s[-1], s[:-1] / s[-1]                                                            # global count, [C]
+        s = all_reduce_with_grad(
+            torch.cat([xf.sum(dims), xf.new_tensor([xf.numel() / xf.shape[1]])])
+        )  # [C+1]
+        n, mean = s[-1], s[:-1] / s[-1]  # global count, [C]
         xc = xf - mean.view(shape)
-        var = all_reduce_with_grad((xc * xc).sum(dims)) / n                                        # [C] biased
+        var = all_reduce_with_grad((xc * xc).sum(dims)) / n  # [C] biased
         y = xc * torch.rsqrt(var + self.eps).view(shape)
-        if self.affine: y = y * self.weight.view(shape) + self.bias.view(shape)
+        if self.affine:
+            y = y * self.weight.view(shape) + self.bias.view(shape)
         if self.track_running_stats:
             with torch.no_grad():
                 self.num_batches_tracked.add_(1)
@@ -228,81 +427,131 @@ class DistBatchNorm(nn.modules.batchnorm._BatchNorm):
                 self.running_var.mul_(1 - f).add_(var.detach() * (n / (n - 1)) * f)
         return y.to(x.dtype)
 
+
 def convert_batchnorm(module: nn.Module, device: torch.device) -> nn.Module:
     "Make every BatchNorm use global-batch statistics: `SyncBatchNorm` on CUDA, `DistBatchNorm` elsewhere."
-    if torch.device(device).type == 'cuda': return nn.SyncBatchNorm.convert_sync_batchnorm(module)
-    if isinstance(module, nn.modules.batchnorm._BatchNorm) and not isinstance(module, (DistBatchNorm, nn.SyncBatchNorm)):
-        new = DistBatchNorm(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats)
-        if module.affine: new.weight, new.bias = module.weight, module.bias
+    if torch.device(device).type == 'cuda':
+        return nn.SyncBatchNorm.convert_sync_batchnorm(module)
+    if isinstance(module, nn.modules.batchnorm._BatchNorm) and not isinstance(
+        module, (DistBatchNorm, nn.SyncBatchNorm)
+    ):
+        new = DistBatchNorm(
+            module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats
+        )
+        if module.affine:
+            new.weight, new.bias = module.weight, module.bias
         if module.track_running_stats:
-            new.running_mean, new.running_var, new.num_batches_tracked = module.running_mean, module.running_var, module.num_batches_tracked
+            new.running_mean, new.running_var, new.num_batches_tracked = (
+                module.running_mean,
+                module.running_var,
+                module.num_batches_tracked,
+            )
         new.train(module.training)
         return new
-    for name, child in module.named_children(): setattr(module, name, convert_batchnorm(child, device))
+    for name, child in module.named_children():
+        setattr(module, name, convert_batchnorm(child, device))
     return module
 
 # %% ../nbs/32_train.ipynb #c32a0020
 CKPT_FORMAT = 'ovs_nb.train/1'
 
+
 class CheckpointMismatchError(RuntimeError):
     "A checkpoint that does not fit the requested method, preset or model (the message lists the differences)."
+
 
 def rng_state() -> dict:
     "This process's RNG states: Python, NumPy, torch CPU and all CUDA devices (plain data and tensors)."
     npk, keys, pos, has_gauss, cached = np.random.get_state()
-    return dict(python=random.getstate(), numpy=dict(key=npk, keys=torch.from_numpy(keys.astype(np.int64)), pos=int(pos),
-                                                     has_gauss=int(has_gauss), cached=float(cached)),
-                torch=torch.get_rng_state(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [])
+    return dict(
+        python=random.getstate(),
+        numpy=dict(
+            key=npk,
+            keys=torch.from_numpy(keys.astype(np.int64)),
+            pos=int(pos),
+            has_gauss=int(has_gauss),
+            cached=float(cached),
+        ),
+        torch=torch.get_rng_state(),
+        cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    )
+
 
 def set_rng_state(state: dict):
     "Restore states saved by `rng_state` (CUDA states only when there are as many devices)."
     random.setstate(state['python'])
     n = state['numpy']
-    np.random.set_state((n['key'], n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['cached']))
+    np.random.set_state(
+        (n['key'], n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['cached'])
+    )
     torch.set_rng_state(state['torch'])
     if state['cuda'] and torch.cuda.is_available() and len(state['cuda']) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all(state['cuda'])
 
-def checkpoint_path(out_dir, step: int) -> Path: return Path(out_dir)/f'ckpt-{step:07d}.pt'
+
+def checkpoint_path(out_dir, step: int) -> Path:
+    return Path(out_dir) / f'ckpt-{step:07d}.pt'
+
 
 def latest_checkpoint(out_dir) -> Path | None:
     "The checkpoint with the highest step in `out_dir`, or None."
     ck = sorted(Path(out_dir).glob('ckpt-[0-9]*.pt')) if Path(out_dir).is_dir() else []
     return ck[-1] if ck else None
 
+
 def check_state_dict(model: nn.Module, sd: dict, source: str = 'checkpoint'):
     "Raise `CheckpointMismatchError` listing every missing, unexpected and wrong-shape key of `sd` for `model`."
     own = model.state_dict()
     missing = [k for k in own if k not in sd]
     unexpected = [k for k in sd if k not in own]
-    shapes = [(k, tuple(sd[k].shape), tuple(own[k].shape)) for k in own if k in sd and sd[k].shape != own[k].shape]
+    shapes = [
+        (k, tuple(sd[k].shape), tuple(own[k].shape)) for k in own if k in sd and sd[k].shape != own[k].shape
+    ]
     if missing or unexpected or shapes:
-        show = lambda xs: ''.join(f'\n    {x}' for x in xs[:20]) + (f'\n    ... ({len(xs) - 20} more)' if len(xs) > 20 else '')
+        show = lambda xs: (
+            ''.join(f'\n    {x}' for x in xs[:20])
+            + (f'\n    ... ({len(xs) - 20} more)' if len(xs) > 20 else '')
+        )
         raise CheckpointMismatchError(
             f"the {source} does not fit the model: {len(missing)} missing, {len(unexpected)} unexpected, {len(shapes)} "
-            f"wrong-shape key(s)" + (f"\n  missing:{show(missing)}" if missing else '')
+            f"wrong-shape key(s)"
+            + (f"\n  missing:{show(missing)}" if missing else '')
             + (f"\n  unexpected:{show(unexpected)}" if unexpected else '')
-            + (f"\n  wrong shape (checkpoint vs model):{show([f'{k}: {a} vs {b}' for k, a, b in shapes])}" if shapes else ''))
+            + (
+                f"\n  wrong shape (checkpoint vs model):{show([f'{k}: {a} vs {b}' for k, a, b in shapes])}"
+                if shapes
+                else ''
+            )
+        )
+
 
 def read_checkpoint(path) -> dict:
     "Load a training checkpoint (CPU tensors, `weights_only=True`) and check that it is one."
     path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"no checkpoint at {path}")
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
     ck = torch.load(path, map_location='cpu', weights_only=True)
     if not isinstance(ck, dict) or ck.get('format') != CKPT_FORMAT:
         keys = sorted(ck)[:10] if isinstance(ck, dict) else type(ck).__name__
-        raise CheckpointMismatchError(f"{path} is not an ovs_nb training checkpoint (format {CKPT_FORMAT!r}); it holds {keys}")
+        raise CheckpointMismatchError(
+            f"{path} is not an ovs_nb training checkpoint (format {CKPT_FORMAT!r}); it holds {keys}"
+        )
     return ck
 
-def load_checkpoint(path, device='cpu', method: str | None = None, preset: str | None = None,
-                    model: nn.Module | None = None) -> tuple[nn.Module, dict]:
+
+def load_checkpoint(
+    path, device='cpu', method: str | None = None, preset: str | None = None, model: nn.Module | None = None
+) -> tuple[nn.Module, dict]:
     "The trained model of checkpoint `path` (rebuilt by its method, or loaded into `model`) in eval mode, and the checkpoint's info."
     ck = read_checkpoint(path)
     for what, want in (('method', method), ('preset', preset)):
         if want is not None and want != ck[what]:
-            raise CheckpointMismatchError(f"{path} holds a {ck['method']!r} model with preset {ck['preset']!r} "
-                                          f"(overrides {ck['overrides']}), not {what} {want!r}")
-    if model is None: model = get_method(ck['method']).build(ck['preset'], **ck['overrides'])
+            raise CheckpointMismatchError(
+                f"{path} holds a {ck['method']!r} model with preset {ck['preset']!r} "
+                f"(overrides {ck['overrides']}), not {what} {want!r}"
+            )
+    if model is None:
+        model = get_method(ck['method']).build(ck['preset'], **ck['overrides'])
     check_state_dict(unwrap_model(model), ck['model'], f'checkpoint {path}')
     unwrap_model(model).load_state_dict(ck['model'])
     info = {k: v for k, v in ck.items() if k not in ('model', 'optimizer', 'scheduler', 'scaler', 'rng')}
@@ -311,6 +560,7 @@ def load_checkpoint(path, device='cpu', method: str | None = None, preset: str |
 # %% ../nbs/32_train.ipynb #c32a0023
 class MetricsLog:
     "Metric rows in a CSV file that pandas reads: appended while the columns stay, rewritten when new ones appear."
+
     def __init__(self, path, keep_until: int | None = None):
         self.path, self.columns, self.rows = Path(path), [], []
         if self.path.exists() and keep_until is not None:
@@ -319,20 +569,25 @@ class MetricsLog:
                 self.columns = list(r.fieldnames or [])
                 self.rows = [row for row in r if row.get('step') and float(row['step']) <= keep_until]
             self._rewrite()
-        elif self.path.exists(): self.path.unlink()
+        elif self.path.exists():
+            self.path.unlink()
 
     def _rewrite(self):
         with atomic_write(self.path, 'w') as f:
-            w = csv.DictWriter(f, self.columns, restval=''); w.writeheader(); w.writerows(self.rows)
+            w = csv.DictWriter(f, self.columns, restval='')
+            w.writeheader()
+            w.writerows(self.rows)
 
     def append(self, row: dict):
         "Add a row (a dict of scalars)."
         self.rows.append(row)
         new = [k for k in row if k not in self.columns]
         if new or not self.path.exists():
-            self.columns += new; self._rewrite()
+            self.columns += new
+            self._rewrite()
         else:
-            with open(self.path, 'a', newline='') as f: csv.DictWriter(f, self.columns, restval='').writerow(row)
+            with open(self.path, 'a', newline='') as f:
+                csv.DictWriter(f, self.columns, restval='').writerow(row)
 
     def update_last(self, values: dict):
         "Add `values` to the last row (e.g. evaluation metrics) and rewrite the file."
@@ -343,31 +598,25 @@ class MetricsLog:
     def frame(self):
         "The log as a DataFrame."
         import pandas as pd
+
         return pd.read_csv(self.path) if self.path.exists() else pd.DataFrame(columns=self.columns)
-
-# %% ../nbs/32_train.ipynb #c32a0026
-def default_train_samples(steps: int, batch_size: int, world_size: int = 1, num_workers: int = 0,
-                          cap: int = 50_000, shard_size: int = 1000) -> int:
-    "Embedded-scene samples a run needs: one pass of `steps × batch_size` up to `cap`, in whole shards, at least 2 shards per reader."
-    need = min(steps * batch_size, cap)
-    return max(-(-need // shard_size), 2 * world_size * max(num_workers, 1)) * shard_size
-
-def estimate_epoch_samples(urls) -> int:
-    "Samples per epoch of webdataset `urls`, estimated as (number of shards) × (samples in the first shard)."
-    urls = expand_urls(urls)
-    return len(urls) * sum(1 for _ in tar_samples(urls[0]))
 
 # %% ../nbs/32_train.ipynb #c32a0029
 class NonFiniteLossError(FloatingPointError):
     "Training stopped on a non-finite loss; `.step`, `.terms` and `.checkpoint` (the last good state) say where and what."
+
     def __init__(self, msg: str, step: int, terms: dict, checkpoint: Path | None):
-        super().__init__(msg); self.step, self.terms, self.checkpoint = step, terms, checkpoint
+        super().__init__(msg)
+        self.step, self.terms, self.checkpoint = step, terms, checkpoint
+
 
 def _to_device(batch: dict, device: torch.device) -> dict:
     return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
 
+
 class Trainer:
     "Model, optimiser, scheduler and step counter of one run; `train_step` does one optimiser step, `fit` the whole run."
+
     def __init__(self, cfg: TrainConfig | None = None, **changes):
         cfg = with_changes(cfg, **changes)
         self.rank, self.world, self.local_rank = init_distributed(cfg.device)
@@ -376,36 +625,53 @@ class Trainer:
         self.method = get_method(cfg.method)
         per_rank = cfg.batch_size // self.world
         if cfg.batch_size % (self.world * cfg.accum_steps) or per_rank < cfg.accum_steps:
-            raise ValueError(f"batch_size {cfg.batch_size} must split evenly over {self.world} rank(s) x {cfg.accum_steps} accumulation steps")
+            raise ValueError(
+                f"batch_size {cfg.batch_size} must split evenly over {self.world} rank(s) x {cfg.accum_steps} accumulation steps"
+            )
         self.micro_batch = per_rank // cfg.accum_steps
-        prec = cfg.precision if cfg.precision != 'auto' else ('bf16' if self.device.type == 'cuda' else 'fp32')
-        if prec not in ('bf16', 'fp16', 'fp32'): raise ValueError(f"precision must be 'auto', 'bf16', 'fp16' or 'fp32', not {cfg.precision!r}")
+        prec = (
+            cfg.precision if cfg.precision != 'auto' else ('bf16' if self.device.type == 'cuda' else 'fp32')
+        )
+        if prec not in ('bf16', 'fp16', 'fp32'):
+            raise ValueError(f"precision must be 'auto', 'bf16', 'fp16' or 'fp32', not {cfg.precision!r}")
         self.precision = prec
         self.amp_dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(prec)
-        if self.device.type == 'cuda': torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
-        seed_everything(cfg.seed)                                # the same initial weights on every rank
+        if self.device.type == 'cuda':
+            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+        seed_everything(cfg.seed)  # the same initial weights on every rank
         model = self.method.build(cfg.preset, **cfg.overrides)
         if cfg.image_size is None:
-            self.cfg = cfg = dataclasses.replace(cfg, image_size=getattr(getattr(model, 'cfg', None), 'img_size', 224))
+            self.cfg = cfg = dataclasses.replace(
+                cfg, image_size=getattr(getattr(model, 'cfg', None), 'img_size', 224)
+            )
         model = model.to(self.device)
-        if self.world > 1: model = convert_batchnorm(model, self.device)
-        self.model = model                                       # unwrapped: state dicts, eval, attribute access
+        if self.world > 1:
+            model = convert_batchnorm(model, self.device)
+        self.model = model  # unwrapped: state dicts, eval, attribute access
         lr, warmup_lr, min_lr = scaled_lrs(cfg)
-        self.optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=lr, betas=tuple(cfg.betas), eps=cfg.eps)
+        self.optimizer = torch.optim.AdamW(
+            param_groups(model, cfg.weight_decay), lr=lr, betas=tuple(cfg.betas), eps=cfg.eps
+        )
         self.schedule = WarmupCosine(lr, warmup_lr, min_lr, cfg.warmup_steps, cfg.steps)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self.schedule)
         self.scaler = torch.amp.GradScaler(self.device.type) if prec == 'fp16' else None
         net = self.ddp = None
         if self.world > 1:
-            net = self.ddp = DDP(model, device_ids=[self.device.index] if self.device.type == 'cuda' else None,
-                                 broadcast_buffers=False, find_unused_parameters=cfg.find_unused_parameters)
+            net = self.ddp = DDP(
+                model,
+                device_ids=[self.device.index] if self.device.type == 'cuda' else None,
+                broadcast_buffers=False,
+                find_unused_parameters=cfg.find_unused_parameters,
+            )
         net = net or model
-        self.net = torch.compile(net) if cfg.compile else net    # what the loss calls
-        self.step, self.elapsed, self.term_keys, self.steps_per_epoch = 0, 0., None, 0
-        seed_everything(cfg.seed + self.rank)                    # training noise differs between ranks
+        self.net = torch.compile(net) if cfg.compile else net  # what the loss calls
+        self.step, self.elapsed, self.term_keys, self.steps_per_epoch = 0, 0.0, None, 0
+        self.log, self.rows, self.window = None, [], []  # the run's log (see `start`)
+        seed_everything(cfg.seed + self.rank)  # training noise differs between ranks
 
     @property
-    def is_main(self) -> bool: return self.rank == 0
+    def is_main(self) -> bool:
+        return self.rank == 0
 
     # --- one optimiser step ---
     def train_step(self, batches: list[dict], stop: bool = False) -> dict:
@@ -413,40 +679,78 @@ class Trainer:
         cfg, n = self.cfg, len(batches)
         self.net.train()
         self.optimizer.zero_grad(set_to_none=True)
-        buffers = [b.detach().clone() for b in self.model.buffers()]        # to undo a bad forward's BN updates
+        buffers = [b.detach().clone() for b in self.model.buffers()]  # to undo a bad forward's BN updates
         acc = None
         for i, batch in enumerate(batches):
             batch = _to_device(batch, self.device)
             sync = self.ddp is None or i == n - 1
-            with (contextlib.nullcontext() if sync else self.ddp.no_sync()):
-                with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
+            with contextlib.nullcontext() if sync else self.ddp.no_sync():
+                with torch.autocast(
+                    self.device.type,
+                    dtype=self.amp_dtype or torch.float32,
+                    enabled=self.amp_dtype is not None,
+                ):
                     terms = self.method.loss(self.net, batch)
-                if self.term_keys is None: self.term_keys = list(terms)
+                if self.term_keys is None:
+                    self.term_keys = list(terms)
                 loss = sum(v for k, v in terms.items() if 'loss' in k)
                 (self.scaler.scale(loss / n) if self.scaler else loss / n).backward()
-            vec = torch.stack([torch.as_tensor(terms[k], device=self.device).detach().float().reshape(()) for k in self.term_keys]
-                              + [loss.detach().float()]) / n
+            vec = (
+                torch.stack(
+                    [
+                        torch.as_tensor(terms[k], device=self.device).detach().float().reshape(())
+                        for k in self.term_keys
+                    ]
+                    + [loss.detach().float()]
+                )
+                / n
+            )
             acc = vec if acc is None else acc + vec
-        if self.scaler: self.scaler.unscale_(self.optimizer)
+        if self.scaler:
+            self.scaler.unscale_(self.optimizer)
         params = [p for p in self.model.parameters() if p.grad is not None]
-        if cfg.clip_grad: gn = torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)
-        else: gn = torch.nn.utils.get_total_norm([p.grad for p in params]) if params else torch.zeros((), device=self.device)
+        if cfg.clip_grad:
+            gn = torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)
+        else:
+            gn = (
+                torch.nn.utils.get_total_norm([p.grad for p in params])
+                if params
+                else torch.zeros((), device=self.device)
+            )
         gn = gn.float().reshape(1)
-        stats = torch.cat([acc, gn, (~torch.isfinite(acc[-1])).float().reshape(1), torch.tensor([float(stop)], device=self.device)])
+        stats = torch.cat(
+            [
+                acc,
+                gn,
+                (~torch.isfinite(acc[-1])).float().reshape(1),
+                torch.tensor([float(stop)], device=self.device),
+            ]
+        )
         if self.world > 1:
             dist.all_reduce(stats)
             stats[:-2] /= self.world
-        stats = stats.tolist()                                              # the step's one host sync
-        out = dict(zip(self.term_keys, stats[:len(self.term_keys)]), loss=stats[-4], grad_norm=stats[-3],
-                   lr=self.optimizer.param_groups[0]['lr'], stop=stats[-1] > 0,
-                   nonfinite=stats[-2] > 0 or not math.isfinite(stats[-4]) or (self.scaler is None and not math.isfinite(stats[-3])))
+        stats = stats.tolist()  # the step's one host sync
+        out = dict(
+            zip(self.term_keys, stats[: len(self.term_keys)]),
+            loss=stats[-4],
+            grad_norm=stats[-3],
+            lr=self.optimizer.param_groups[0]['lr'],
+            stop=stats[-1] > 0,
+            nonfinite=stats[-2] > 0
+            or not math.isfinite(stats[-4])
+            or (self.scaler is None and not math.isfinite(stats[-3])),
+        )
         if out['nonfinite']:
             with torch.no_grad():
-                for b, saved in zip(self.model.buffers(), buffers): b.copy_(saved)
+                for b, saved in zip(self.model.buffers(), buffers):
+                    b.copy_(saved)
             self.optimizer.zero_grad(set_to_none=True)
             return out
-        if self.scaler: self.scaler.step(self.optimizer); self.scaler.update()
-        else: self.optimizer.step()
+        if self.scaler:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
         self.scheduler.step()
         self.step += 1
         return out
@@ -459,20 +763,36 @@ class Trainer:
             rngs = [None] * self.world
             dist.all_gather_object(rngs, rng or rng_state())
         spe = self.steps_per_epoch
-        return dict(format=CKPT_FORMAT, method=self.cfg.method, preset=self.cfg.preset, overrides=dict(self.cfg.overrides),
-                    config=config_dict(self.cfg), step=self.step, epoch=self.step // spe if spe else 0,
-                    batch_in_epoch=(self.step % spe) * self.cfg.accum_steps if spe else 0, steps_per_epoch=spe,
-                    world_size=self.world, elapsed=self.elapsed, torch_version=str(torch.__version__),
-                    model=self.model.state_dict(), optimizer=self.optimizer.state_dict(), scheduler=self.scheduler.state_dict(),
-                    scaler=self.scaler.state_dict() if self.scaler else None, rng=rngs)
+        return dict(
+            format=CKPT_FORMAT,
+            method=self.cfg.method,
+            preset=self.cfg.preset,
+            overrides=dict(self.cfg.overrides),
+            config=config_dict(self.cfg),
+            step=self.step,
+            epoch=self.step // spe if spe else 0,
+            batch_in_epoch=(self.step % spe) * self.cfg.accum_steps if spe else 0,
+            steps_per_epoch=spe,
+            world_size=self.world,
+            elapsed=self.elapsed,
+            torch_version=str(torch.__version__),
+            model=self.model.state_dict(),
+            optimizer=self.optimizer.state_dict(),
+            scheduler=self.scheduler.state_dict(),
+            scaler=self.scaler.state_dict() if self.scaler else None,
+            rng=rngs,
+        )
 
     def save(self, rng: dict | None = None) -> Path:
         "Write the checkpoint for the current step (rank 0, atomically) and prune old ones; collective."
         ck, path = self.state_dict(rng), checkpoint_path(self.cfg.out_dir, self.step)
         if self.is_main:
-            with atomic_write(path) as f: torch.save(ck, f)
-            for old in sorted(Path(self.cfg.out_dir).glob('ckpt-[0-9]*.pt'))[:-max(self.cfg.keep_ckpts, 1)]: old.unlink()
-        if self.world > 1: dist.barrier()
+            with atomic_write(path) as f:
+                torch.save(ck, f)
+            for old in sorted(Path(self.cfg.out_dir).glob('ckpt-[0-9]*.pt'))[: -max(self.cfg.keep_ckpts, 1)]:
+                old.unlink()
+        if self.world > 1:
+            dist.barrier()
         return path
 
     def load(self, path) -> dict:
@@ -480,21 +800,32 @@ class Trainer:
         ck, cfg = read_checkpoint(path), self.cfg
         have = (ck['method'], ck['preset'], ck['overrides'])
         if have != (cfg.method, cfg.preset, cfg.overrides):
-            raise CheckpointMismatchError(f"cannot resume from {path}: it holds method {have[0]!r}, preset {have[1]!r}, overrides "
-                                          f"{have[2]}; this run has {cfg.method!r}, {cfg.preset!r}, {cfg.overrides}")
+            raise CheckpointMismatchError(
+                f"cannot resume from {path}: it holds method {have[0]!r}, preset {have[1]!r}, overrides "
+                f"{have[2]}; this run has {cfg.method!r}, {cfg.preset!r}, {cfg.overrides}"
+            )
         check_state_dict(self.model, ck['model'], f'checkpoint {path}')
         self.model.load_state_dict(ck['model'])
         self.optimizer.load_state_dict(ck['optimizer'])
         self.scheduler.load_state_dict(ck['scheduler'])
-        if self.scaler and ck['scaler']: self.scaler.load_state_dict(ck['scaler'])
+        if self.scaler and ck['scaler']:
+            self.scaler.load_state_dict(ck['scaler'])
         self.step, self.elapsed = ck['step'], ck['elapsed']
-        old, new = {'scenes_level': 'standard', **ck['config']}, config_dict(cfg)   # (older runs: standard scenes)
+        old, new = (
+            {'scenes_level': 'standard', **ck['config']},
+            config_dict(cfg),
+        )  # (older runs: standard scenes)
         changed = [k for k in _DATA_FIELDS + _SCHEDULE_FIELDS if old.get(k) != new.get(k)]
-        if ck['world_size'] != self.world: changed.append(f"world_size ({ck['world_size']} -> {self.world})")
+        if ck['world_size'] != self.world:
+            changed.append(f"world_size ({ck['world_size']} -> {self.world})")
         if changed and self.is_main:
-            warnings.warn(f"resuming {path} with changed settings {changed}: training continues, but not exactly as it would have")
-        if len(ck['rng']) == self.world: set_rng_state(ck['rng'][self.rank])
-        else: seed_everything(derive_seed(cfg.seed, self.rank, self.step))
+            warnings.warn(
+                f"resuming {path} with changed settings {changed}: training continues, but not exactly as it would have"
+            )
+        if len(ck['rng']) == self.world:
+            set_rng_state(ck['rng'][self.rank])
+        else:
+            seed_everything(derive_seed(cfg.seed, self.rank, self.step))
         return ck
 
     # --- data ---
@@ -503,119 +834,245 @@ class Trainer:
         cfg = self.cfg
         if cfg.data is None:
             from ovs_nb.scenes import ensure_scenes
-            n = default_train_samples(cfg.steps, cfg.batch_size, self.world, cfg.num_workers, cfg.max_train_samples)
+
+            n = default_train_samples(
+                cfg.steps, cfg.batch_size, self.world, cfg.num_workers, cfg.max_train_samples
+            )
+            if cfg.epoch_samples:
+                n = -(-cfg.epoch_samples // 1000) * 1000  # an epoch (e.g. from `epochs`) is generated whole
             # shards at the run's image size (small JPEGs decode fast); no val images (evaluation asks for them)
             kw = dict(n_train=n, n_val=0, level=cfg.scenes_level, train_size=cfg.image_size)
-            if self.is_main: sc = ensure_scenes(**kw, progress=cfg.progress)
-            if self.world > 1: dist.barrier()
-            if not self.is_main: sc = ensure_scenes(**kw, progress=False)
+            if self.is_main:
+                sc = ensure_scenes(**kw, progress=cfg.progress)
+            if self.world > 1:
+                dist.barrier()
+            if not self.is_main:
+                sc = ensure_scenes(**kw, progress=False)
             urls, epoch_samples = sc.train_urls, cfg.epoch_samples or n
         else:
             urls = cfg.data
             epoch_samples = cfg.epoch_samples or estimate_epoch_samples(urls)
         self.steps_per_epoch = epoch_samples // cfg.batch_size
         if self.steps_per_epoch < 1:
-            raise ValueError(f"an epoch of {epoch_samples} samples holds no step of batch_size {cfg.batch_size}")
-        pipe = ImageTextPipeline(urls, transform=cfg.transform, batch_size=self.micro_batch, k_prompts=cfg.k_prompts,
-                                 templates=cfg.templates, shuffle_buffer=cfg.shuffle_buffer, seed=cfg.seed, rank=self.rank,
-                                 world_size=self.world, epoch_length=self.steps_per_epoch * cfg.accum_steps,
-                                 image_size=cfg.image_size)
+            raise ValueError(
+                f"an epoch of {epoch_samples} samples holds no step of batch_size {cfg.batch_size}"
+            )
+        pipe = ImageTextPipeline(
+            urls,
+            transform=cfg.transform,
+            batch_size=self.micro_batch,
+            k_prompts=cfg.k_prompts,
+            templates=cfg.templates,
+            shuffle_buffer=cfg.shuffle_buffer,
+            seed=cfg.seed,
+            rank=self.rank,
+            world_size=self.world,
+            epoch_length=self.steps_per_epoch * cfg.accum_steps,
+            image_size=cfg.image_size,
+        )
         check_split(len(pipe.urls), self.world, max(cfg.num_workers, 1))
         extra = dict(prefetch_factor=4) if cfg.num_workers > 0 else {}
-        loader = DataLoader(pipe, batch_size=None, num_workers=cfg.num_workers, pin_memory=self.device.type == 'cuda', **extra)
-        loader.generator = torch.Generator().manual_seed(derive_seed(cfg.seed, self.rank, 'loader'))  # not the global RNG
+        loader = DataLoader(
+            pipe, batch_size=None, num_workers=cfg.num_workers, pin_memory=self.device.type == 'cuda', **extra
+        )
+        loader.generator = torch.Generator().manual_seed(
+            derive_seed(cfg.seed, self.rank, 'loader')
+        )  # not the global RNG
         return loader, pipe
 
     # --- the run ---
     def _prepare_out_dir(self) -> Path | None:
         "Check `out_dir` against `resume`/`overwrite`; returns the checkpoint to resume from, if any."
         cfg, out = self.cfg, Path(self.cfg.out_dir)
-        if cfg.resume not in (False, None, True): return Path(cfg.resume)
+        if cfg.resume not in (False, None, True):
+            return Path(cfg.resume)
         last = latest_checkpoint(out)
-        if cfg.resume: return last
-        if (last or (out/'metrics.csv').exists()) and not cfg.overwrite:
-            raise FileExistsError(f"{out} already holds a run ({last.name if last else 'metrics.csv'}); pass resume=True to "
-                                  "continue it, overwrite=True to start over, or another out_dir")
-        if self.world > 1: dist.barrier()                       # every rank has looked before rank 0 deletes
+        if cfg.resume:
+            return last
+        if (last or (out / 'metrics.csv').exists()) and not cfg.overwrite:
+            raise FileExistsError(
+                f"{out} already holds a run ({last.name if last else 'metrics.csv'}); pass resume=True to "
+                "continue it, overwrite=True to start over, or another out_dir"
+            )
+        if self.world > 1:
+            dist.barrier()  # every rank has looked before rank 0 deletes
         if self.is_main and last:
-            for p in out.glob('ckpt-[0-9]*.pt'): p.unlink()
+            for p in out.glob('ckpt-[0-9]*.pt'):
+                p.unlink()
         return None
 
     def _evaluate(self) -> dict:
         metrics = {}
         if self.is_main:
-            state = rng_state()                                 # evaluation must not shift the training noise
+            state = rng_state()  # evaluation must not shift the training noise
             was = self.model.training
             self.model.eval()
-            try: metrics = dict(self.cfg.eval_fn(self.model) or {})
-            finally: self.model.train(was); set_rng_state(state)
-        if self.world > 1: dist.barrier()
+            try:
+                metrics = dict(self.cfg.eval_fn(self.model) or {})
+            finally:
+                self.model.train(was)
+                set_rng_state(state)
+        if self.world > 1:
+            dist.barrier()
         return metrics
 
-    def fit(self):
-        "Train until `cfg.steps` (or the time budget); returns the metrics history as a DataFrame (rank 0: the whole run's)."
-        import pandas as pd
-        from tqdm.auto import tqdm
-        cfg = self.cfg
-        resume_from = self._prepare_out_dir()
-        if self.is_main: Path(cfg.out_dir).mkdir(parents=True, exist_ok=True)
-        loader, pipe = self.make_loader()
-        if resume_from is not None:
-            self.load(resume_from)
-            if self.is_main: print(f"resumed from {resume_from} at step {self.step}")
-        log = MetricsLog(Path(cfg.out_dir)/'metrics.csv', keep_until=self.step if resume_from else None) if self.is_main else None
-        rows, window, spe, a = [], [], self.steps_per_epoch, cfg.accum_steps
-        t_start, t_win, elapsed0 = time.time(), time.time(), self.elapsed
-        bar = tqdm(total=cfg.steps, initial=self.step, disable=not (self.is_main and cfg.progress), desc=cfg.method)
-        done = self.step >= cfg.steps
-        try:
-            while not done:
-                epoch, pos = divmod(self.step, spe)
-                pipe.set_epoch(epoch, skip=pos * a)
-                it = iter(loader)
-                while not done and self.step // spe == epoch:
-                    rng = rng_state()
-                    batches = [next(it) for _ in range(a)]
-                    out_of_time = cfg.max_minutes is not None and time.time() - t_start > 60 * cfg.max_minutes
-                    out = self.train_step(batches, stop=out_of_time)
-                    self.elapsed = elapsed0 + time.time() - t_start
-                    if out['nonfinite']:
-                        path = self.save(rng)
-                        terms = {k: out[k] for k in self.term_keys + ['loss', 'grad_norm']}
-                        raise NonFiniteLossError(
-                            f"non-finite loss at step {self.step + 1} ({', '.join(f'{k}={v:.4g}' for k, v in terms.items())}); "
-                            f"training stopped. The last good state (after step {self.step}) is saved in {path}; continue "
-                            f"with resume=True, perhaps with a lower lr or clip_grad, or inspect that step's data.",
-                            self.step + 1, terms, path)
-                    window.append(out); bar.update(1)
-                    done = self.step >= cfg.steps or out['stop']
-                    if (cfg.log_every and self.step % cfg.log_every == 0) or done:
-                        now = time.time()
-                        row = dict(step=self.step, epoch=round(self.step / spe, 4), lr=window[-1]['lr'])
-                        row.update({k: float(np.mean([w[k] for w in window])) for k in self.term_keys + ['loss', 'grad_norm']})
-                        row.update(img_s=round(len(window) * cfg.batch_size / max(now - t_win, 1e-9), 2), time=round(self.elapsed, 2))
-                        rows.append(row); window, t_win = [], now
-                        if log: log.append(row)
-                        bar.set_postfix(loss=f"{row['loss']:.4f}", lr=f"{row['lr']:.2e}")
-                    if (cfg.ckpt_every and self.step % cfg.ckpt_every == 0) or done: self.save()
-                    if cfg.eval_fn is not None and ((cfg.eval_every and self.step % cfg.eval_every == 0) or done):
-                        metrics = self._evaluate()
-                        if metrics and log:
-                            if rows and rows[-1]['step'] == self.step: rows[-1].update(metrics); log.update_last(metrics)
-                            else:
-                                rows.append(dict(step=self.step, epoch=round(self.step / spe, 4), time=round(self.elapsed, 2), **metrics))
-                                log.append(rows[-1])
-                del it
-        finally:
-            bar.close()
-        if self.step < cfg.steps and self.is_main:
-            print(f"stopped at step {self.step} of {cfg.steps}: time budget max_minutes={cfg.max_minutes} spent")
-        df = log.frame() if log else pd.DataFrame(rows)
-        if self.is_main and cfg.figure and len(df):
-            paths = [Path(cfg.out_dir)/'loss_curve.png']
-            paths.append(Path(cfg.figure) if isinstance(cfg.figure, (str, Path)) else figures_dir()/f'train-{Path(cfg.out_dir).name}.png')
-            plot_history(df, paths)
-        return df
+# %% ../nbs/32_train.ipynb #c32a0071
+@patch
+def start(self: Trainer) -> tuple[DataLoader, ImageTextPipeline]:
+    "Prepare the run folder, the loader and the metrics log, resuming if asked; returns `(loader, pipe)`."
+    cfg = self.cfg
+    resume_from = self._prepare_out_dir()
+    if self.is_main:
+        Path(cfg.out_dir).mkdir(parents=True, exist_ok=True)
+    loader, pipe = self.make_loader()
+    if resume_from is not None:
+        self.load(resume_from)
+        if self.is_main:
+            print(f"resumed from {resume_from} at step {self.step}")
+    keep = self.step if resume_from is not None else None  # a resumed log keeps its rows up to here
+    self.log = MetricsLog(Path(cfg.out_dir) / 'metrics.csv', keep_until=keep) if self.is_main else None
+    self.rows, self.window = [], []
+    self.t_start = self.t_window = time.time()
+    self.elapsed0 = self.elapsed  # the time of earlier calls (resume)
+    return loader, pipe
+
+# %% ../nbs/32_train.ipynb #c32a0072
+@patch
+def batches(self: Trainer, loader: DataLoader, pipe: ImageTextPipeline):
+    "Yield `(rng, micro_batches)` for each step from the current one: the RNG state before it and its batches."
+    spe, a = self.steps_per_epoch, self.cfg.accum_steps
+    while True:
+        epoch, pos = divmod(self.step, spe)
+        pipe.set_epoch(epoch, skip=pos * a)  # the stream position is a function of the step
+        it = iter(loader)
+        while self.step // spe == epoch:
+            rng = rng_state()  # taken before the batches, as a resume replays it
+            yield rng, [next(it) for _ in range(a)]
+        del it  # the epoch's workers stop before the next start
+
+# %% ../nbs/32_train.ipynb #c32a0073
+@patch
+def check_finite(self: Trainer, out: dict, rng: dict):
+    "After a step: if its loss was not finite, save the state before it (with `rng`) and raise `NonFiniteLossError`."
+    if not out['nonfinite']:
+        return
+    path = self.save(rng)
+    terms = {k: out[k] for k in self.term_keys + ['loss', 'grad_norm']}
+    said = ', '.join(f'{k}={v:.4g}' for k, v in terms.items())
+    raise NonFiniteLossError(
+        f"non-finite loss at step {self.step + 1} ({said}); training stopped. The last good state (after step "
+        f"{self.step}) is saved in {path}; continue with resume=True, perhaps with a lower lr or clip_grad, or "
+        f"inspect that step's data.",
+        self.step + 1,
+        terms,
+        path,
+    )
+
+# %% ../nbs/32_train.ipynb #c32a0074
+@patch
+def log_row(self: Trainer, out: dict, done: bool = False) -> dict | None:
+    "Add the step's `out` to the window; every `log_every` steps (and when `done`) log its means as one row."
+    self.window.append(out)
+    cfg, w = self.cfg, self.window
+    if not ((cfg.log_every and self.step % cfg.log_every == 0) or done):
+        return None
+    now = time.time()
+    row = dict(step=self.step, epoch=round(self.step / self.steps_per_epoch, 4), lr=w[-1]['lr'])
+    row.update({k: float(np.mean([o[k] for o in w])) for k in self.term_keys + ['loss', 'grad_norm']})
+    row.update(
+        img_s=round(len(w) * cfg.batch_size / max(now - self.t_window, 1e-9), 2), time=round(self.elapsed, 2)
+    )
+    self.rows.append(row)
+    self.window, self.t_window = [], now
+    if self.log:
+        self.log.append(row)
+    return row
+
+# %% ../nbs/32_train.ipynb #c32a0075
+@patch
+def checkpoint(self: Trainer, done: bool = False) -> Path | None:
+    "Save a checkpoint every `ckpt_every` steps and when `done`; returns its path (collective)."
+    every = self.cfg.ckpt_every
+    if (every and self.step % every == 0) or done:
+        return self.save()
+    return None
+
+
+@patch
+def evaluate(self: Trainer, done: bool = False) -> dict:
+    "Every `eval_every` steps and when `done`: `eval_fn`'s metrics, added to this step's log row (rank 0)."
+    cfg = self.cfg
+    if cfg.eval_fn is None or not ((cfg.eval_every and self.step % cfg.eval_every == 0) or done):
+        return {}
+    metrics = self._evaluate()
+    if not (metrics and self.log):
+        return metrics
+    if self.rows and self.rows[-1]['step'] == self.step:
+        self.rows[-1].update(metrics)
+        self.log.update_last(metrics)
+    else:
+        self.rows.append(
+            dict(
+                step=self.step,
+                epoch=round(self.step / self.steps_per_epoch, 4),
+                time=round(self.elapsed, 2),
+                **metrics,
+            )
+        )
+        self.log.append(self.rows[-1])
+    return metrics
+
+# %% ../nbs/32_train.ipynb #c32a0076
+@patch
+def finish(self: Trainer):
+    "The run's history as a DataFrame (rank 0: the whole run's, from `metrics.csv`) and its loss-curve figure."
+    import pandas as pd
+
+    cfg = self.cfg
+    if self.step < cfg.steps and self.is_main:
+        print(f"stopped at step {self.step} of {cfg.steps}: time budget max_minutes={cfg.max_minutes} spent")
+    df = self.log.frame() if self.log else pd.DataFrame(self.rows)
+    if self.is_main and cfg.figure and len(df):
+        run = Path(cfg.out_dir)
+        extra = (
+            Path(cfg.figure)
+            if isinstance(cfg.figure, (str, Path))
+            else figures_dir() / f'train-{run.name}.png'
+        )
+        plot_history(df, [run / 'loss_curve.png', extra])
+    return df
+
+# %% ../nbs/32_train.ipynb #c32a0079
+@patch
+def fit(self: Trainer):
+    "Train until `cfg.steps` (or the time budget); returns the metrics history as a DataFrame."
+    from tqdm.auto import tqdm
+
+    cfg = self.cfg
+    loader, pipe = self.start()
+    bar = tqdm(
+        total=cfg.steps, initial=self.step, disable=not (self.is_main and cfg.progress), desc=cfg.method
+    )
+    steps = self.batches(loader, pipe)
+    done = self.step >= cfg.steps
+    try:
+        while not done:
+            rng, micro = next(steps)
+            out_of_time = cfg.max_minutes is not None and time.time() - self.t_start > 60 * cfg.max_minutes
+            out = self.train_step(micro, stop=out_of_time)
+            self.elapsed = self.elapsed0 + time.time() - self.t_start
+            self.check_finite(out, rng)
+            bar.update(1)
+            done = self.step >= cfg.steps or out['stop']  # every rank agrees: `stop` is all-reduced
+            if row := self.log_row(out, done):
+                bar.set_postfix(loss=f"{row['loss']:.4f}", lr=f"{row['lr']:.2e}")
+            self.checkpoint(done)
+            self.evaluate(done)
+    finally:
+        steps.close()
+        bar.close()
+    return self.finish()
+
 
 def train(cfg: TrainConfig | None = None, **changes):
     "Run training as `cfg` (with `changes` applied) says; returns the metrics history as a pandas DataFrame."
@@ -626,19 +1083,25 @@ def plot_history(df, path=None):
     "Loss terms, total loss and learning rate against the step, from a `train` history; saved to `path` (one or a list)."
     import matplotlib
     import matplotlib.pyplot as plt
+
     losses = [c for c in df.columns if 'loss' in c and df[c].notna().any()]
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
     for c in losses:
         d = df[['step', c]].dropna()
         axes[0].plot(d.step, d[c], label=c, lw=2.2 if c == 'loss' else 1.2)
-    axes[0].set(xlabel='step', ylabel='loss', title='training loss'); axes[0].legend(); axes[0].grid(alpha=.3)
+    axes[0].set(xlabel='step', ylabel='loss', title='training loss')
+    axes[0].legend()
+    axes[0].grid(alpha=0.3)
     if 'lr' in df:
         d = df[['step', 'lr']].dropna()
-        axes[1].plot(d.step, d.lr, color='tab:gray'); axes[1].set(xlabel='step', ylabel='learning rate', title='schedule')
-        axes[1].ticklabel_format(axis='y', style='sci', scilimits=(0, 0)); axes[1].grid(alpha=.3)
+        axes[1].plot(d.step, d.lr, color='tab:gray')
+        axes[1].set(xlabel='step', ylabel='learning rate', title='schedule')
+        axes[1].ticklabel_format(axis='y', style='sci', scilimits=(0, 0))
+        axes[1].grid(alpha=0.3)
     fig.tight_layout()
-    for p in ([] if path is None else [path] if isinstance(path, (str, Path)) else path):
-        Path(p).parent.mkdir(parents=True, exist_ok=True); fig.savefig(p, dpi=110)
+    for p in [] if path is None else [path] if isinstance(path, (str, Path)) else path:
+        Path(p).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(p, dpi=110)
     plt.close(fig)
     return fig
 
@@ -646,43 +1109,65 @@ def plot_history(df, path=None):
 def find_checkpoint(checkpoint=None, method: str = 'groupvit', recipe: str | None = 'demo') -> Path:
     "A checkpoint file: `checkpoint` itself, the latest in a run folder, or (None) the latest of `method`'s default run folder for `recipe` (if it has one)."
     if checkpoint is None:
-        recipes = get_method(method).defaults.get('recipes') or {}
-        use = recipe if recipe in recipes else None
-        folder = Path(resolve_config(TrainConfig(method=method, recipe=use)).out_dir)
+        use = recipe if recipe in get_method(method).recipes else None
+        folder = Path(resolve_config(TrainConfig.from_recipe(method, use)).out_dir)
         how = f"the default run folder of method {method!r}" + (f" with recipe {use!r}" if use else '')
     else:
         folder = Path(checkpoint).expanduser()
-        if folder.is_file(): return folder
-        if not folder.is_dir(): raise FileNotFoundError(f"no checkpoint file or run folder at {folder}")
+        if folder.is_file():
+            return folder
+        if not folder.is_dir():
+            raise FileNotFoundError(f"no checkpoint file or run folder at {folder}")
         how = 'the given run folder'
     ck = latest_checkpoint(folder)
     if ck is None:
-        raise FileNotFoundError(f"no checkpoint (ckpt-*.pt) in {folder}, {how}: train one first (e.g. `papermill nbs/train.ipynb "
-                                f"out.ipynb -p method {method}`) or give the path of a checkpoint or run folder")
+        raise FileNotFoundError(
+            f"no checkpoint (ckpt-*.pt) in {folder}, {how}: train one first (e.g. `papermill nbs/train.ipynb "
+            f"out.ipynb -p method {method}`) or give the path of a checkpoint or run folder"
+        )
     return ck
 
 # %% ../nbs/32_train.ipynb #c32a0050
 def _parse_value(text: str, kind):
     import ast
-    if text in ('None', 'none'): return None
-    if kind in (int, 'int', 'int | None'): return int(text)
-    if kind in (float, 'float', 'float | None'): return float(text)
+
+    if text in ('None', 'none'):
+        return None
+    if kind in (int, 'int', 'int | None'):
+        return int(text)
+    if kind in (float, 'float', 'float | None'):
+        return float(text)
     if 'bool' in str(kind) and text.lower() in ('true', 'false', '1', '0', 'yes', 'no'):
         return text.lower() in ('true', '1', 'yes')
-    try: return ast.literal_eval(text) if not text.startswith('dict(') else eval(text, {'__builtins__': {}, 'dict': dict})
-    except (ValueError, SyntaxError): return text
+    try:
+        return (
+            ast.literal_eval(text)
+            if not text.startswith('dict(')
+            else eval(text, {'__builtins__': {}, 'dict': dict})
+        )
+    except (ValueError, SyntaxError):
+        return text
+
 
 def cli(argv: list[str] | None = None):
     "`python -m ovs_nb.train --field value ...`: run `train` with those `TrainConfig` fields."
     import argparse, sys
-    p = argparse.ArgumentParser(description='Train an ovs_nb method (any TrainConfig field as --field value).')
+
+    p = argparse.ArgumentParser(
+        description='Train an ovs_nb method (any TrainConfig field as --field value).'
+    )
     for f in fields(TrainConfig):
-        if f.name != 'eval_fn': p.add_argument(f'--{f.name}', default=None, help=f'({f.type})')
+        if f.name not in ('eval_fn', 'explicit'):
+            p.add_argument(f'--{f.name}', default=None, help=f'({f.type})')
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
-    kw = {f.name: _parse_value(getattr(args, f.name), f.type) for f in fields(TrainConfig)
-          if f.name != 'eval_fn' and getattr(args, f.name) is not None}
-    return train(TrainConfig(**kw))
+    kw = {
+        f.name: _parse_value(getattr(args, f.name), f.type)
+        for f in fields(TrainConfig)
+        if f.name not in ('eval_fn', 'explicit') and getattr(args, f.name) is not None
+    }
+    return train(TrainConfig.from_recipe(kw.pop('method', 'groupvit'), kw.pop('recipe', None), **kw))
 
 # %% ../nbs/32_train.ipynb #c32a0054
 #| eval: false
-if __name__ == '__main__': cli()
+if __name__ == '__main__':
+    cli()

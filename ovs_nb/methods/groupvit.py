@@ -4,68 +4,43 @@
 
 # %% ../../nbs/20_methods_groupvit.ipynb #c20a0003
 from __future__ import annotations
-import warnings
 import torch
 import torch.nn as nn
-from ..core import Method, register_method
-from ..groupvit import create_groupvit
+from ..core import register_method
+from ..family import GroupViTFamily
 from ..losses import contrastive_loss, multi_label_loss, unwrap_model
-from ..train import SCENES_CPU_RECIPE, PROVING_RECIPE
-from ..segment import GROUPVIT_BG_THRESH
 
 # %% auto #0
-__all__ = ['DEFAULTS', 'CPU', 'RECIPES', 'GROUPVIT', 'build', 'loss', 'segmenter']
+__all__ = ['GROUPVIT', 'GroupViTMethod', 'groupvit_loss']
 
 # %% ../../nbs/20_methods_groupvit.ipynb #c20a0007
-DEFAULTS = dict(preset='groupvit-tiny', transform='deit', k_prompts=3, templates='full',
-                bg_thresh=GROUPVIT_BG_THRESH, topk=5)
+class GroupViTMethod(GroupViTFamily):
+    "GroupViT: the family's defaults, recipes, model and segmenter, and its two contrastive losses (below)."
 
-# Named training recipes (`ovs_nb.train.recipe_changes`): TrainConfig fields a run starts from.
-CPU = dict(SCENES_CPU_RECIPE, preset='groupvit-cpu')     # 16k easy scenes: ~3 epochs at 800 steps
-RECIPES = {
-    # CPU demo: what `papermill nbs/train.ipynb out.ipynb -p method groupvit` runs (proposed default): the easy scenes
-    # at 96 px, the conv-stem CPU preset, 800 steps of 64 (the proving ground's recipe, shortened to fit 10 minutes)
-    'demo': dict(CPU, steps=800, max_minutes=6.5),
-    # the proving ground (nbs/proving_ground.ipynb): the family's shared budget (ovs_nb.train.PROVING_RECIPE)
-    'proving': dict(PROVING_RECIPE, preset='groupvit-cpu'),
-    # the published gcc_yfcc schedule (spec §9): 30 epochs of 6,997 steps at batch 4096, 2 warm-up epochs (paper + code)
-    'paper': dict(preset='groupvit-s', image_size=224, transform='deit', batch_size=4096, steps=30 * 6997, lr=1.6e-3,
-                  scale_lr=True, warmup_steps=2 * 6997, warmup_lr=4e-6, min_lr=4e-5, weight_decay=0.05, clip_grad=5.0),
-}
-DEFAULTS['recipes'] = RECIPES
+    name = 'groupvit'
+    doc = (
+        'GroupViT (Xu et al., CVPR 2022): hierarchical grouping trained with image-text and multi-label '
+        'noun-prompt contrastive losses.'
+    )
 
-def build(preset: str | None = None, **overrides) -> nn.Module:
-    "A fresh GroupViT: `create_groupvit(preset or DEFAULTS['preset'], **overrides)`."
-    return create_groupvit(preset or DEFAULTS['preset'], **overrides)
+    def loss(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+        "`groupvit_loss` (below)."
+        return groupvit_loss(model, batch)
+
+
+GROUPVIT = GroupViTMethod()
 
 # %% ../../nbs/20_methods_groupvit.ipynb #c20a0010
-_warned = set()
-
-def loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-    "GroupViT's loss terms on `batch`: `loss_it` (image–caption), `loss_ml` (noun prompts, if the model has the head), `scale`."
+def groupvit_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+    "GroupViT's terms: `loss_it` (image-caption), `loss_ml` (noun prompts, with the multi-label head), `scale`."
     m = unwrap_model(model)
-    multi = getattr(m.cfg, 'multi_label', 0) > 0
-    prompts = batch.get('prompts')
-    use_ml = multi and prompts is not None and prompts.shape[1] > 0
-    if multi and not use_ml and id(m) not in _warned:
-        _warned.add(id(m))
-        warnings.warn("the model has the multi-label head but the batch has no prompts: training with the image-text loss "
-                      "only; its multi_label_logit_scale gets no gradient (build with multi_label=0, or set k_prompts > 0)")
-    text = torch.cat([batch['text'][:, None], prompts], 1) if use_ml else batch['text']   # [B,1+K,77] or [B,77]
+    text, use_ml = GROUPVIT.caption_batch(model, batch)  # [B,1+K,77] or [B,77]
     out = model(batch['image'], text)
     terms = {'loss_it': contrastive_loss(out.z_img, out.z_txt, m.scale)}
-    if use_ml: terms['loss_ml'] = multi_label_loss(out.z_img, out.z_prompts, m.ml_scale)
+    if use_ml:
+        terms['loss_ml'] = multi_label_loss(out.z_img, out.z_prompts, m.ml_scale)
     terms['scale'] = m.scale.detach()
     return terms
 
-# %% ../../nbs/20_methods_groupvit.ipynb #c20a0018
-def segmenter(model: nn.Module, **options):
-    "A `ovs_nb.segment.GroupViTSegmenter` for the (unwrapped) `model`; `options` override `bg_thresh`, `topk`, ..."
-    from ovs_nb.segment import GroupViTSegmenter
-    kw = dict(bg_thresh=DEFAULTS['bg_thresh'], topk=DEFAULTS['topk']) | options
-    return GroupViTSegmenter(unwrap_model(model), **kw)
-
 # %% ../../nbs/20_methods_groupvit.ipynb #c20a0021
-GROUPVIT = register_method(Method('groupvit', build=build, loss=loss, segmenter=segmenter, defaults=DEFAULTS,
-                                  doc='GroupViT (Xu et al., CVPR 2022): hierarchical grouping trained with image-text '
-                                      'and multi-label noun-prompt contrastive losses.'))
+register_method(GROUPVIT)

@@ -4,52 +4,81 @@
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0003
 from __future__ import annotations
-import math
+import dataclasses, html, math
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
+import ipywidgets as widgets
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-import torch.distributed as dist
 from timm.layers import DropPath
-from ..core import Method, register_method, seed_everything
-from ..groupvit import (GroupViT, GroupViTConfig, GroupViTImageEncoder, GroupViTOutput, AttnBlock, ProjectMLP,
-                            GROUPVIT_CONFIGS, compose_assignments)
-from ..train import SCENES_CPU_RECIPE, PROVING_RECIPE
-from ..segment import GROUPVIT_BG_THRESH
+from ..core import register_method, seed_everything, get_rank
+from ovs_nb.groupvit import (
+    GroupViT,
+    GroupViTConfig,
+    GroupViTImageEncoder,
+    GroupViTOutput,
+    AttnBlock,
+    ProjectMLP,
+    GROUPVIT_CONFIGS,
+    compose_assignments,
+    encoder_kwargs,
+)
+from ..family import GroupViTFamily, caption_batch
 from ..losses import contrastive_loss, multi_label_loss, gather_with_grad, unwrap_model
+from ovs_nb.widgets import (
+    group_palette,
+    overlay,
+    image_widget,
+    link_index,
+    selector_stack,
+    _swatch,
+    _table,
+    _walk,
+)
 
 # %% auto #0
-__all__ = ['MIXREORG_CONFIGS', 'DEFAULTS', 'CPU', 'RECIPES', 'MIXREORG', 'sample_mixing', 'mix_tokens', 'invert_mixing',
-           'unmix_tokens', 'mix_pixels', 'MixReorgConfig', 'mixreorg_config', 'MixReorgImageEncoder',
-           'project_batch_stats', 'MixReorgOutput', 'MixReorg', 'create_mixreorg', 'mixed_segment_loss', 'loss',
-           'build', 'segmenter', 'mixing_snapshot', 'viewer_batch', 'views']
+__all__ = ['MIXREORG_CONFIGS', 'MIX_ROWS', 'MIXREORG', 'sample_mixing', 'mix_tokens', 'invert_mixing', 'unmix_tokens',
+           'mix_pixels', 'MixReorgConfig', 'mixreorg_config', 'MixReorgImageEncoder', 'project_batch_stats',
+           'MixReorgOutput', 'MixReorg', 'create_mixreorg', 'mixed_segment_loss', 'mixreorg_loss', 'MixReorgMethod',
+           'mixing_snapshot', 'mixing_tiles', 'mixing_panel', 'plot_mixing', 'MixViewer', 'mix_viewer', 'viewer_batch',
+           'mixreorg_views']
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0007
-def sample_mixing(b: int, M: int, N: int, device=None, generator: torch.Generator | None = None) -> torch.Tensor:
+def sample_mixing(
+    b: int, M: int, N: int, device=None, generator: torch.Generator | None = None
+) -> torch.Tensor:
     "Source map `src [b,N]` (long): mixed image m takes position i from image `src[m,i]`; consecutive groups of M images (the last one smaller if M does not divide b), an independent uniform permutation of each group per position."
-    if M < 1: raise ValueError(f"the mixing group size M must be >= 1, got {M}")
-    if b < 1 or N < 1: raise ValueError(f"need b >= 1 images of N >= 1 patches, got b={b}, N={N}")
+    if M < 1:
+        raise ValueError(f"the mixing group size M must be >= 1, got {M}")
+    if b < 1 or N < 1:
+        raise ValueError(f"need b >= 1 images of N >= 1 patches, got b={b}, N={N}")
     G, r = divmod(b, M)
     parts = []
     for n_groups, size, start in ((G, M, 0), (int(r > 0), r, G * M)):
-        if n_groups == 0: continue
-        perm = torch.rand(n_groups, N, size, device=device, generator=generator).argsort(-1)     # [g,N,size]
-        perm = perm + start + size * torch.arange(n_groups, device=perm.device)[:, None, None]    # global indices
-        parts.append(perm.permute(0, 2, 1).reshape(n_groups * size, N))                          # [g·size, N]
+        if n_groups == 0:
+            continue
+        perm = torch.rand(n_groups, N, size, device=device, generator=generator).argsort(-1)  # [g,N,size]
+        perm = (
+            perm + start + size * torch.arange(n_groups, device=perm.device)[:, None, None]
+        )  # global indices
+        parts.append(perm.permute(0, 2, 1).reshape(n_groups * size, N))  # [g·size, N]
     return torch.cat(parts)
+
 
 def mix_tokens(x: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
     "`x [b,N,...]` -> mixed `[b,N,...]` with `out[m,i] = x[src[m,i], i]`."
     idx = src.reshape(*src.shape, *([1] * (x.ndim - 2)))
     return torch.take_along_dim(x, idx, dim=0)
 
+
 def invert_mixing(src: torch.Tensor) -> torch.Tensor:
     "`inv [b,N]` with `inv[src[m,i], i] = m` (src must be a permutation per position)."
     rows = torch.arange(src.shape[0], device=src.device)[:, None].expand_as(src)
     return torch.empty_like(src).scatter_(0, src, rows)
+
 
 def unmix_tokens(xm: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
     "Restore mixed `xm [b,N,...]` to the source images: `out[j,i] = xm[inv[j,i], i]`, so `unmix(mix(x)) == x`."
@@ -60,47 +89,67 @@ def mix_pixels(images: torch.Tensor, src: torch.Tensor, patch_size: int) -> torc
     "Mix `images [b,3,H,W]` in `patch_size` blocks with the source map `src [b, (H/p)(W/p)]` (for figures and checks)."
     b, c, H, W = images.shape
     p = patch_size
-    if H % p or W % p: raise ValueError(f"image size {(H, W)} is not a multiple of the patch size {p}")
-    blocks = images.reshape(b, c, H // p, p, W // p, p).permute(0, 2, 4, 1, 3, 5).reshape(b, -1, c, p, p)  # [b,N,c,p,p]
+    if H % p or W % p:
+        raise ValueError(f"image size {(H, W)} is not a multiple of the patch size {p}")
+    blocks = (
+        images.reshape(b, c, H // p, p, W // p, p).permute(0, 2, 4, 1, 3, 5).reshape(b, -1, c, p, p)
+    )  # [b,N,c,p,p]
     mixed = mix_tokens(blocks, src)
     return mixed.reshape(b, H // p, W // p, c, p, p).permute(0, 3, 1, 4, 2, 5).reshape(b, c, H, W)
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0014
-_CHOICES = dict(pm_order=('first', 'last'), pm_start=('double', 'skip'), restored_groups=('mixed', 'original', 'learned'),
-                seg_assign=('hard', 'soft'), reduction=('sum', 'mean'), ml_form=('logsum', 'soft'), bn_stats=('original', 'all'))
+_CHOICES = dict(
+    pm_order=('first', 'last'),
+    pm_start=('double', 'skip'),
+    restored_groups=('mixed', 'original', 'learned'),
+    seg_assign=('hard', 'soft'),
+    reduction=('sum', 'mean'),
+    ml_form=('logsum', 'soft'),
+    bn_stats=('original', 'all'),
+)
+
 
 @dataclass(frozen=True)
 class MixReorgConfig(GroupViTConfig):
     "A GroupViT configuration plus MixReorg's mixing, progressive-mixing, restoration and loss options (see the table)."
-    ctx_depth: int = 1                  # contextual-mixing layers in front of stage 1 [P]
-    mix_group: int = 16                 # M, images per mixing group [P]
-    pm_layers: int | None = None        # P, progressively mixed stage-1 layers; None: all of them [P]
-    pm_order: str = 'first'             # which stage-1 layers are enhanced when P < depth [D]
-    pm_start: str = 'double'            # Eq. 3 at the first layer: 'double' (literal) or 'skip' [D]
-    pm_detach: bool = False             # detach the original-branch features added by PM [D]
-    restored_groups: str = 'mixed'      # stage-1 group tokens of the restored branch [D]
-    seg_assign: str = 'hard'            # patch->segment assignment inside L_seg [D]
-    reduction: str = 'sum'              # contrastive directions summed (paper) or averaged (GroupViT code)
-    ml_form: str = 'logsum'             # multi-label image->prompts: Eq. 9 ('logsum') or GroupViT code ('soft')
-    w_seg: float = 1.
-    w_re: float = 1.
-    w_ori: float = 1.
-    bn_stats: str = 'original'          # which projector calls update BatchNorm running statistics [D]
+
+    ctx_depth: int = 1  # contextual-mixing layers in front of stage 1 [P]
+    mix_group: int = 16  # M, images per mixing group [P]
+    pm_layers: int | None = None  # P, progressively mixed stage-1 layers; None: all of them [P]
+    pm_order: str = 'first'  # which stage-1 layers are enhanced when P < depth [D]
+    pm_start: str = 'double'  # Eq. 3 at the first layer: 'double' (literal) or 'skip' [D]
+    pm_detach: bool = False  # detach the original-branch features added by PM [D]
+    restored_groups: str = 'mixed'  # stage-1 group tokens of the restored branch [D]
+    seg_assign: str = 'hard'  # patch->segment assignment inside L_seg [D]
+    reduction: str = 'sum'  # contrastive directions summed (paper) or averaged (GroupViT code)
+    ml_form: str = 'logsum'  # multi-label image->prompts: Eq. 9 ('logsum') or GroupViT code ('soft')
+    w_seg: float = 1.0
+    w_re: float = 1.0
+    w_ori: float = 1.0
+    bn_stats: str = 'original'  # which projector calls update BatchNorm running statistics [D]
 
     def __post_init__(self):
         super().__post_init__()
         for k, allowed in _CHOICES.items():
-            if getattr(self, k) not in allowed: raise ValueError(f"{k} must be one of {allowed}, got {getattr(self, k)!r}")
+            if getattr(self, k) not in allowed:
+                raise ValueError(f"{k} must be one of {allowed}, got {getattr(self, k)!r}")
         if self.seg_assign == 'hard' and not self.hard_assignment:
             # the one-hot L_seg reads each patch's argmax segment: on soft assignments it is another loss
-            raise ValueError("seg_assign='hard' needs one-hot assignments, but hard_assignment=False makes "
-                             "the grouping blocks' assignments soft: use seg_assign='soft' "
-                             "(or hard_assignment=True)")
-        if self.mix_group < 1: raise ValueError(f"mix_group must be >= 1, got {self.mix_group}")
-        if self.ctx_depth < 0: raise ValueError(f"ctx_depth must be >= 0, got {self.ctx_depth}")
+            raise ValueError(
+                "seg_assign='hard' needs one-hot assignments, but hard_assignment=False makes "
+                "the grouping blocks' assignments soft: use seg_assign='soft' "
+                "(or hard_assignment=True)"
+            )
+        if self.mix_group < 1:
+            raise ValueError(f"mix_group must be >= 1, got {self.mix_group}")
+        if self.ctx_depth < 0:
+            raise ValueError(f"ctx_depth must be >= 0, got {self.ctx_depth}")
         if self.pm_layers is not None and not 0 <= self.pm_layers <= self.depths[0]:
-            raise ValueError(f"pm_layers must be in [0, {self.depths[0]}] (the stage-1 depth), got {self.pm_layers}")
-        if len(self.depths) < 2: raise ValueError("MixReorg needs at least one grouping stage (len(depths) >= 2)")
+            raise ValueError(
+                f"pm_layers must be in [0, {self.depths[0]}] (the stage-1 depth), got {self.pm_layers}"
+            )
+        if len(self.depths) < 2:
+            raise ValueError("MixReorg needs at least one grouping stage (len(depths) >= 2)")
 
     @property
     def enhanced_layers(self) -> tuple[int, ...]:
@@ -110,75 +159,103 @@ class MixReorgConfig(GroupViTConfig):
         idx = range(P) if self.pm_order == 'first' else range(d - P, d)
         return tuple(i for i in idx if not (i == 0 and self.pm_start == 'skip'))
 
+
 def _from_groupvit(base: GroupViTConfig, **changes) -> MixReorgConfig:
     return MixReorgConfig(**{f.name: getattr(base, f.name) for f in fields(GroupViTConfig)} | changes)
 
+
 MIXREORG_CONFIGS: dict[str, MixReorgConfig] = {
-    'mixreorg-s': _from_groupvit(GROUPVIT_CONFIGS['groupvit-s'], num_group_tokens=(64, 32, 0), num_output_groups=(64, 32)),
-    'mixreorg-tiny': _from_groupvit(GROUPVIT_CONFIGS['groupvit-tiny'], num_group_tokens=(16, 8, 0),
-                                    num_output_groups=(16, 8), mix_group=8),
+    'mixreorg-s': _from_groupvit(
+        GROUPVIT_CONFIGS['groupvit-s'], num_group_tokens=(64, 32, 0), num_output_groups=(64, 32)
+    ),
+    'mixreorg-tiny': _from_groupvit(
+        GROUPVIT_CONFIGS['groupvit-tiny'], num_group_tokens=(16, 8, 0), num_output_groups=(16, 8), mix_group=8
+    ),
     # the proving ground's: groupvit-cpu (conv stem, 96 px, one grouping stage) with twice its groups and M = 8
-    'mixreorg-cpu': _from_groupvit(GROUPVIT_CONFIGS['groupvit-cpu'], num_group_tokens=(16, 0),
-                                   num_output_groups=(16,), mix_group=8),
+    'mixreorg-cpu': _from_groupvit(
+        GROUPVIT_CONFIGS['groupvit-cpu'], num_group_tokens=(16, 0), num_output_groups=(16,), mix_group=8
+    ),
 }
+
 
 def mixreorg_config(name: str = 'mixreorg-s', **overrides) -> MixReorgConfig:
     "A MixReorg preset, or any GroupViT preset (its groups kept) turned into one, with `overrides`."
-    if name in MIXREORG_CONFIGS: return MixReorgConfig(**{f.name: getattr(MIXREORG_CONFIGS[name], f.name)
-                                                         for f in fields(MixReorgConfig)} | overrides)
-    if name in GROUPVIT_CONFIGS: return _from_groupvit(GROUPVIT_CONFIGS[name], **overrides)
-    raise KeyError(f"unknown preset {name!r}; MixReorg presets: {sorted(MIXREORG_CONFIGS)}, "
-                   f"GroupViT presets: {sorted(GROUPVIT_CONFIGS)}")
+    if name in MIXREORG_CONFIGS:
+        return MixReorgConfig(
+            **{f.name: getattr(MIXREORG_CONFIGS[name], f.name) for f in fields(MixReorgConfig)} | overrides
+        )
+    if name in GROUPVIT_CONFIGS:
+        return _from_groupvit(GROUPVIT_CONFIGS[name], **overrides)
+    raise KeyError(
+        f"unknown preset {name!r}; MixReorg presets: {sorted(MIXREORG_CONFIGS)}, "
+        f"GroupViT presets: {sorted(GROUPVIT_CONFIGS)}"
+    )
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0017
 class MixReorgImageEncoder(GroupViTImageEncoder):
     "GroupViT encoder with `ctx_depth` contextual ViT blocks before stage 1; `forward` = the original branch, `forward_mixed` = all three."
+
     def __init__(self, cfg: MixReorgConfig):
-        super().__init__(cfg.img_size, cfg.patch_size, cfg.in_chans, cfg.embed_dim, cfg.depths, cfg.num_heads,
-                         cfg.num_group_tokens, cfg.num_output_groups, cfg.mlp_ratio, cfg.qkv_bias, cfg.drop_rate,
-                         cfg.attn_drop_rate, cfg.drop_path_rate, cfg.hard_assignment, cfg.gumbel_tau, cfg.assign_eps,
-                         cfg.init_std, cfg.patch_stem)
+        super().__init__(**encoder_kwargs(cfg))
         self.cfg = cfg
         n = cfg.ctx_depth + sum(cfg.depths)
-        dpr = [cfg.drop_path_rate * i / max(n - 1, 1) for i in range(n)]   # one linspace over all layers (Q12)
-        self.ctx_blocks = nn.ModuleList([AttnBlock(cfg.embed_dim, cfg.num_heads[0], cfg.mlp_ratio, cfg.qkv_bias, cfg.drop_rate,
-                                                   cfg.attn_drop_rate, dpr[i]) for i in range(cfg.ctx_depth)])
+        dpr = [cfg.drop_path_rate * i / max(n - 1, 1) for i in range(n)]  # one linspace over all layers (Q12)
+        self.ctx_blocks = nn.ModuleList(
+            [
+                AttnBlock(
+                    cfg.embed_dim,
+                    cfg.num_heads[0],
+                    cfg.mlp_ratio,
+                    cfg.qkv_bias,
+                    cfg.drop_rate,
+                    cfg.attn_drop_rate,
+                    dpr[i],
+                )
+                for i in range(cfg.ctx_depth)
+            ]
+        )
         blocks = [blk for layer in self.layers for blk in layer.blocks]
-        for blk, p in zip(blocks, dpr[cfg.ctx_depth:]): blk.drop_path = DropPath(p) if p > 0 else nn.Identity()
+        for blk, p in zip(blocks, dpr[cfg.ctx_depth :]):
+            blk.drop_path = DropPath(p) if p > 0 else nn.Identity()
         self.restored_group_token = None
         if cfg.restored_groups == 'learned':
             self.restored_group_token = nn.Parameter(torch.zeros(1, cfg.num_group_tokens[0], cfg.embed_dim))
         self.init_weights()
-        if self.restored_group_token is not None: nn.init.trunc_normal_(self.restored_group_token, std=.02)
+        if self.restored_group_token is not None:
+            nn.init.trunc_normal_(self.restored_group_token, std=0.02)
 
     def embed(self, x):
         "Patch + position embedding, then the contextual layer(s): `h0 [B,N,C]`, grid."
         x, hw = super().embed(x)
-        for blk in self.ctx_blocks: x = blk(x)
+        for blk in self.ctx_blocks:
+            x = blk(x)
         return x, hw
 
     def forward_mixed(self, images: torch.Tensor, src: torch.Tensor, restored: bool = True):
         "Original, mixed (and restored) branches: final tokens `[n·b, G, C]` and attn dicts, branches stacked in that order."
         c, L0 = self.cfg, self.layers[0]
-        h, _ = self.embed(images)                                       # [b,N,C]
+        h, _ = self.embed(images)  # [b,N,C]
         b, N, _ = h.shape
-        if src.shape != (b, N): raise ValueError(f"src must be [b, N] = {(b, N)}, got {tuple(src.shape)}")
-        g = L0.group_token.expand(b, -1, -1)                            # [b,S1,C]
+        if src.shape != (b, N):
+            raise ValueError(f"src must be [b, N] = {(b, N)}, got {tuple(src.shape)}")
+        g = L0.group_token.expand(b, -1, -1)  # [b,S1,C]
         hm, gm = mix_tokens(h, src), g
         enhanced = set(c.enhanced_layers)
         for l, blk in enumerate(L0.blocks):
-            if l in enhanced:                                           # Eq. 3: add the mixed original features
+            if l in enhanced:  # Eq. 3: add the mixed original features
                 add = mix_tokens(h, src)
                 hm = hm + (add.detach() if c.pm_detach else add)
-            out = blk(torch.cat([torch.cat([h, g], 1), torch.cat([hm, gm], 1)]))   # [2b, N+S1, C]
+            out = blk(torch.cat([torch.cat([h, g], 1), torch.cat([hm, gm], 1)]))  # [2b, N+S1, C]
             h, g, hm, gm = out[:b, :N], out[:b, N:], out[b:, :N], out[b:, N:]
         xs, gs = [h, hm], [g, gm]
         if restored:
             gr = dict(mixed=gm, original=g).get(c.restored_groups)
-            if gr is None: gr = self.restored_group_token.expand(b, -1, -1)
-            xs.append(unmix_tokens(hm, src)); gs.append(gr)
-        g_all = torch.cat(gs)                                           # [n·b, S1, C]
-        x, attn1 = L0.downsample(torch.cat(xs), g_all)                  # grouping block 1 on all branches
+            if gr is None:
+                gr = self.restored_group_token.expand(b, -1, -1)
+            xs.append(unmix_tokens(hm, src))
+            gs.append(gr)
+        g_all = torch.cat(gs)  # [n·b, S1, C]
+        x, attn1 = L0.downsample(torch.cat(xs), g_all)  # grouping block 1 on all branches
         tokens, attn_rest = self.forward_stages(x, g_all, start=1)
         return tokens, [attn1] + attn_rest
 
@@ -188,50 +265,65 @@ def project_batch_stats(proj: ProjectMLP, x: torch.Tensor) -> torch.Tensor:
     lead = x.shape[:-1]
     x = x.reshape(-1, x.shape[-1])
     for mod in proj.linear_hidden:
-        if isinstance(mod, nn.modules.batchnorm._BatchNorm):    # BatchNorm1d, SyncBatchNorm, DistBatchNorm, ...
+        if isinstance(mod, nn.modules.batchnorm._BatchNorm):  # BatchNorm1d, SyncBatchNorm, DistBatchNorm, ...
             # its own forward (a synchronised one gathers the global batch's statistics) updates only copies
             x = torch.func.functional_call(mod, {n: t.clone() for n, t in mod.named_buffers()}, (x,))
-        else: x = mod(x)
+        else:
+            x = mod(x)
     x = proj.linear_out(x)
     return x.reshape(*lead, x.shape[-1])
 
+
 class MixReorgOutput(NamedTuple):
-    z_img: torch.Tensor                 # [b, D] original branch, normalised
-    z_re: torch.Tensor | None           # [b, D] restored branch, normalised (None if not computed)
-    z_txt: torch.Tensor                 # [b, D] captions, normalised
-    z_prompts: torch.Tensor | None      # [b, K, D] noun prompts, normalised, or None
-    seg_feat: torch.Tensor              # [b, G, D] mixed branch's segment embeddings, normalised
-    assign: torch.Tensor                # [b, N, G] mixed branch's patch -> segment assignment (rows sum to 1)
-    src: torch.Tensor                   # [b, N] the source map used
+    z_img: torch.Tensor  # [b, D] original branch, normalised
+    z_re: torch.Tensor | None  # [b, D] restored branch, normalised (None if not computed)
+    z_txt: torch.Tensor  # [b, D] captions, normalised
+    z_prompts: torch.Tensor | None  # [b, K, D] noun prompts, normalised, or None
+    seg_feat: torch.Tensor  # [b, G, D] mixed branch's segment embeddings, normalised
+    assign: torch.Tensor  # [b, N, G] mixed branch's patch -> segment assignment (rows sum to 1)
+    src: torch.Tensor  # [b, N] the source map used
+
 
 class MixReorg(GroupViT):
     "GroupViT + contextual layer; `forward(images, text, src)` runs the original, mixed and restored branches."
+
     def __init__(self, cfg: MixReorgConfig = MIXREORG_CONFIGS['mixreorg-s']):
-        if not isinstance(cfg, MixReorgConfig): raise TypeError(f"MixReorg needs a MixReorgConfig, got {type(cfg).__name__}")
+        if not isinstance(cfg, MixReorgConfig):
+            raise TypeError(f"MixReorg needs a MixReorgConfig, got {type(cfg).__name__}")
         super().__init__(cfg)
 
-    def build_image_encoder(self, cfg: MixReorgConfig) -> MixReorgImageEncoder: return MixReorgImageEncoder(cfg)
+    def build_image_encoder(self, cfg: MixReorgConfig) -> MixReorgImageEncoder:
+        return MixReorgImageEncoder(cfg)
 
     def project(self, x: torch.Tensor, update_stats: bool) -> torch.Tensor:
         "The image projector; `update_stats=False` (in training, with `bn_stats='original'`) leaves BN running stats alone."
-        if update_stats or not self.training or self.cfg.bn_stats == 'all': return self.img_projector(x)
+        if update_stats or not self.training or self.cfg.bn_stats == 'all':
+            return self.img_projector(x)
         return project_batch_stats(self.img_projector, x)
 
-    def forward(self, images: torch.Tensor, text: torch.Tensor, src: torch.Tensor | None = None,
-                restored: bool = True, assign: str | None = None):
+    def forward(
+        self,
+        images: torch.Tensor,
+        text: torch.Tensor,
+        src: torch.Tensor | None = None,
+        restored: bool = True,
+        assign: str | None = None,
+    ):
         "Without `src`: GroupViT's forward (`GroupViTOutput`). With `src [b,N]`: a `MixReorgOutput` of all branches."
-        if src is None: return super().forward(images, text)
+        if src is None:
+            return super().forward(images, text)
         b = images.shape[0]
-        tokens, attn_dicts = self.img_encoder.forward_mixed(images, src, restored=restored)    # [n·b, G, C]
+        tokens, attn_dicts = self.img_encoder.forward_mixed(images, src, restored=restored)  # [n·b, G, C]
         t = tokens.split(b)
         z_img = F.normalize(self.project(t[0].mean(1), True), dim=-1)
         z_re = F.normalize(self.project(t[2].mean(1), False), dim=-1) if restored else None
-        seg_feat = F.normalize(self.project(t[1], False), dim=-1)                               # [b,G,D]
+        seg_feat = F.normalize(self.project(t[1], False), dim=-1)  # [b,G,D]
         key = assign or self.cfg.seg_assign
-        A = compose_assignments([{key: d[key][b:2 * b]} for d in attn_dicts], key)               # [b,N,G]
+        A = compose_assignments([{key: d[key][b : 2 * b]} for d in attn_dicts], key)  # [b,N,G]
         z = self.encode_text(text)
         z_txt, z_p = (z, None) if z.ndim == 2 else (z[:, 0], z[:, 1:] if z.shape[1] > 1 else None)
         return MixReorgOutput(z_img, z_re, z_txt, z_p, seg_feat, A, src)
+
 
 def create_mixreorg(name: str = 'mixreorg-s', **overrides) -> MixReorg:
     "A fresh `MixReorg` from a preset name (see `mixreorg_config`) with config `overrides`."
@@ -240,13 +332,14 @@ def create_mixreorg(name: str = 'mixreorg-s', **overrides) -> MixReorg:
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0025
 class _OneHotSegmentCE(torch.autograd.Function):
     "Cross-entropy of `A @ S` for `A [b,N,G]` whose values are one-hot, without forming `A @ S` (`[b,N,T]`)."
+
     @staticmethod
     def forward(ctx, A, S, labels):
         b, N, G = A.shape
         T = S.shape[-1]
-        seg = A.argmax(-1)                                                          # [b,N] the patch's segment
-        lse = S.logsumexp(-1)                                                       # [b,G]
-        s_y = S.reshape(b, G * T).gather(1, seg * T + labels)                       # [b,N] S[m, seg, y]
+        seg = A.argmax(-1)  # [b,N] the patch's segment
+        lse = S.logsumexp(-1)  # [b,G]
+        s_y = S.reshape(b, G * T).gather(1, seg * T + labels)  # [b,N] S[m, seg, y]
         ctx.save_for_backward(S, seg, labels, lse)
         ctx.a_dtype = A.dtype
         return (lse.gather(1, seg) - s_y).mean()
@@ -257,85 +350,134 @@ class _OneHotSegmentCE(torch.autograd.Function):
         b, G, T = S.shape
         N = seg.shape[1]
         k = grad / (b * N)
-        P = (S - lse[..., None]).exp()                                              # [b,G,T]
-        counts = torch.zeros(b, G, dtype=S.dtype, device=S.device).scatter_add_(1, seg, torch.ones_like(seg, dtype=S.dtype))
-        Y = torch.zeros(b, G * T, dtype=S.dtype, device=S.device).scatter_add_(
-            1, seg * T + labels, torch.ones_like(seg, dtype=S.dtype)).view(b, G, T)
-        grad_S = k * (counts[..., None] * P - Y)                                    # [b,G,T]
-        PS = P @ S.transpose(1, 2)                                                  # [b,G,G]
-        rows = PS.gather(1, seg[..., None].expand(b, N, G))                         # [b,N,G] (P S^T)[m, seg_i, :]
-        s_at_y = S.transpose(1, 2).gather(1, labels[..., None].expand(b, N, G))     # [b,N,G] S[m, :, y_i]
+        P = (S - lse[..., None]).exp()  # [b,G,T]
+        counts = torch.zeros(b, G, dtype=S.dtype, device=S.device).scatter_add_(
+            1, seg, torch.ones_like(seg, dtype=S.dtype)
+        )
+        Y = (
+            torch.zeros(b, G * T, dtype=S.dtype, device=S.device)
+            .scatter_add_(1, seg * T + labels, torch.ones_like(seg, dtype=S.dtype))
+            .view(b, G, T)
+        )
+        grad_S = k * (counts[..., None] * P - Y)  # [b,G,T]
+        PS = P @ S.transpose(1, 2)  # [b,G,G]
+        rows = PS.gather(1, seg[..., None].expand(b, N, G))  # [b,N,G] (P S^T)[m, seg_i, :]
+        s_at_y = S.transpose(1, 2).gather(1, labels[..., None].expand(b, N, G))  # [b,N,G] S[m, :, y_i]
         return (k * (rows - s_at_y)).to(ctx.a_dtype), grad_S, None
 
-def mixed_segment_loss(assign: torch.Tensor, seg_feat: torch.Tensor, z_txt: torch.Tensor, labels: torch.Tensor,
-                       scale: torch.Tensor | float, one_hot: bool = True) -> torch.Tensor:
+
+def mixed_segment_loss(
+    assign: torch.Tensor,
+    seg_feat: torch.Tensor,
+    z_txt: torch.Tensor,
+    labels: torch.Tensor,
+    scale: torch.Tensor | float,
+    one_hot: bool = True,
+) -> torch.Tensor:
     "L_seg: patches of the mixed images (`assign [b,N,G]`, `seg_feat [b,G,D]`) classified over captions `z_txt [T,D]` to `labels [b,N]`."
-    if assign.ndim != 3 or seg_feat.ndim != 3 or assign.shape[0] != seg_feat.shape[0] or assign.shape[2] != seg_feat.shape[1]:
-        raise ValueError(f"need assign [b,N,G] and seg_feat [b,G,D]; got {tuple(assign.shape)} and {tuple(seg_feat.shape)}")
-    if labels.shape != assign.shape[:2]: raise ValueError(f"labels {tuple(labels.shape)} must be [b,N] = {tuple(assign.shape[:2])}")
-    with torch.autocast(seg_feat.device.type, enabled=False):                      # fp32 logits even under bf16 autocast
-        S = scale * seg_feat.float() @ z_txt.float().T                              # [b,G,T]
-        if one_hot: return _OneHotSegmentCE.apply(assign.float(), S, labels)
-        return F.cross_entropy((assign.float() @ S).flatten(0, 1), labels.flatten())   # direct: [b,N,T]
+    if (
+        assign.ndim != 3
+        or seg_feat.ndim != 3
+        or assign.shape[0] != seg_feat.shape[0]
+        or assign.shape[2] != seg_feat.shape[1]
+    ):
+        raise ValueError(
+            f"need assign [b,N,G] and seg_feat [b,G,D]; got {tuple(assign.shape)} and {tuple(seg_feat.shape)}"
+        )
+    if labels.shape != assign.shape[:2]:
+        raise ValueError(f"labels {tuple(labels.shape)} must be [b,N] = {tuple(assign.shape[:2])}")
+    with torch.autocast(seg_feat.device.type, enabled=False):  # fp32 logits even under bf16 autocast
+        S = scale * seg_feat.float() @ z_txt.float().T  # [b,G,T]
+        if one_hot:
+            return _OneHotSegmentCE.apply(assign.float(), S, labels)
+        return F.cross_entropy((assign.float() @ S).flatten(0, 1), labels.flatten())  # direct: [b,N,T]
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0031
-def loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-    "MixReorg's weighted loss terms on `batch`: original and restored branches' contrastive terms, L_seg, and `scale`."
+def mixreorg_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+    "MixReorg's weighted terms: the original and restored branches' contrastive terms, L_seg, and `scale`."
     m = unwrap_model(model)
     c = m.cfg
-    images, prompts = batch['image'], batch.get('prompts')
-    use_ml = c.multi_label > 0 and prompts is not None and prompts.shape[1] > 0
-    text = torch.cat([batch['text'][:, None], prompts], 1) if use_ml else batch['text']
+    images = batch['image']
+    text, use_ml = caption_batch(model, batch)  # captions, and noun prompts with the head
     b, _, H, W = images.shape
     src = sample_mixing(b, c.mix_group, (H // c.patch_size) * (W // c.patch_size), device=images.device)
     out = model(images, text, src, restored=c.w_re > 0)
     s, s_ml = m.scale, m.ml_scale
     terms = {}
     for name, z, w in (('ori', out.z_img, c.w_ori), ('re', out.z_re, c.w_re)):
-        if not w: continue
+        if not w:
+            continue
         terms[f'loss_{name}_it'] = w * contrastive_loss(z, out.z_txt, s, reduction=c.reduction)
-        if use_ml: terms[f'loss_{name}_ml'] = w * multi_label_loss(z, out.z_prompts, s_ml, form=c.ml_form, reduction=c.reduction)
+        if use_ml:
+            terms[f'loss_{name}_ml'] = w * multi_label_loss(
+                z, out.z_prompts, s_ml, form=c.ml_form, reduction=c.reduction
+            )
     if c.w_seg:
-        rank = dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
-        terms['loss_seg'] = c.w_seg * mixed_segment_loss(out.assign, out.seg_feat, gather_with_grad(out.z_txt),
-                                                         src + rank * b, s, one_hot=c.seg_assign == 'hard')
+        rank = get_rank(group_only=True)  # labels index the gathered captions
+        terms['loss_seg'] = c.w_seg * mixed_segment_loss(
+            out.assign,
+            out.seg_feat,
+            gather_with_grad(out.z_txt),
+            src + rank * b,
+            s,
+            one_hot=c.seg_assign == 'hard',
+        )
     terms['scale'] = s.detach()
     return terms
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0040
-DEFAULTS = dict(preset='mixreorg-tiny', transform='deit', k_prompts=3, templates='full',
-                bg_thresh=GROUPVIT_BG_THRESH, topk=5)
-CPU = dict(SCENES_CPU_RECIPE, preset='mixreorg-cpu')
-RECIPES = {
-    # CPU demo: what `papermill nbs/train.ipynb out.ipynb -p method mixreorg` runs (proposed default): the shared CPU
-    # scenes recipe (ovs_nb.train.SCENES_CPU_RECIPE) on mixreorg-cpu; a step costs ~2x GroupViT's, so 400 fit
-    'demo': dict(CPU, steps=400, max_minutes=6.5, ckpt_every=100, keep_ckpts=4),
-    # the proving ground: the family's shared budget (ovs_nb.train.PROVING_RECIPE, GroupViT's too) on mixreorg-cpu
-    'proving': dict(PROVING_RECIPE, preset='mixreorg-cpu', ckpt_every=250, keep_ckpts=4),
-    # GroupViT's gcc_yfcc schedule on mixreorg-s at batch 4096 (MixReorg's appendix with its own schedule is missing)
-    'paper': dict(preset='mixreorg-s', image_size=224, transform='deit', batch_size=4096, steps=30 * 6997, lr=1.6e-3,
-                  scale_lr=True, warmup_steps=2 * 6997, warmup_lr=4e-6, min_lr=4e-5, weight_decay=0.05, clip_grad=5.0),
-}
-DEFAULTS['recipes'] = RECIPES
+class MixReorgMethod(GroupViTFamily):
+    "MixReorg: the GroupViT family with its own model (`create_mixreorg`), loss and mixed-patch viewer."
 
-def build(preset: str | None = None, **overrides) -> MixReorg:
-    "A fresh MixReorg: `create_mixreorg(preset or DEFAULTS['preset'], **overrides)`."
-    return create_mixreorg(preset or DEFAULTS['preset'], **overrides)
+    name = 'mixreorg'
+    doc = (
+        'MixReorg (Cai, Ren et al., ICCV 2023): GroupViT trained with cross-image mixed patch reorganization '
+        '(L_seg) and restored-feature contrast (L_re) on top of L_ori.'
+    )
+    defaults = dataclasses.replace(GroupViTFamily.defaults, preset='mixreorg-tiny')
+    create = staticmethod(create_mixreorg)
+    recipes = {
+        # the CPU demo: the family's, on mixreorg-cpu; a step costs ~2x GroupViT's, so 1.6 epochs (400 steps) fit,
+        # with a checkpoint every 100 for the viewer's slider
+        'demo': {
+            **GroupViTFamily.recipes['demo'],
+            'preset': 'mixreorg-cpu',
+            'epochs': 1.6,
+            'ckpt_every': 100,
+            'keep_ckpts': 4,
+        },
+        # the proving ground's shared budget (GroupViT's too), on mixreorg-cpu
+        'proving': {
+            **GroupViTFamily.recipes['proving'],
+            'preset': 'mixreorg-cpu',
+            'ckpt_every': 250,
+            'keep_ckpts': 4,
+        },
+        # GroupViT's published schedule on mixreorg-s, over CC12M (the paper's data; its own schedule is missing)
+        'paper': {**GroupViTFamily.recipes['paper'], 'preset': 'mixreorg-s', 'train_set': 'gcc12m'},
+    }
 
-def segmenter(model: nn.Module, **options):
-    "The shared `GroupViTSegmenter` on the original branch of the (unwrapped) `model`."
-    from ovs_nb.segment import GroupViTSegmenter
-    return GroupViTSegmenter(unwrap_model(model), **(dict(bg_thresh=DEFAULTS['bg_thresh'], topk=DEFAULTS['topk']) | options))
+    def loss(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+        "`mixreorg_loss` (above)."
+        return mixreorg_loss(model, batch)
+
+    def views(self, model: nn.Module, run_dir=None, dataset=None):
+        "The mixed-patch reorganization viewer (`mixreorg_views`, below)."
+        return mixreorg_views(model, run_dir, dataset)
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0043
 def _denormalize(images: torch.Tensor) -> np.ndarray:
     from ovs_nb.data import IMAGENET_MEAN, IMAGENET_STD
+
     mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     x = (images.detach().float().cpu() * std + mean).clamp(0, 1)
     return (x.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
 
+
 @torch.no_grad()
-def mixing_snapshot(model: nn.Module, batch: dict, M: int | None = None, seed: int = 0, label: str = '') -> dict:
+def mixing_snapshot(
+    model: nn.Module, batch: dict, M: int | None = None, seed: int = 0, label: str = ''
+) -> dict:
     "What the mixed-patch viewer shows for `batch` (eval mode, source map drawn with `seed`): images, maps `[b,gh,gw]`, captions, accuracy."
     m = unwrap_model(model)
     was = m.training
@@ -345,50 +487,253 @@ def mixing_snapshot(model: nn.Module, batch: dict, M: int | None = None, seed: i
         b, _, H, W = images.shape
         p = m.cfg.patch_size
         gh, gw = H // p, W // p
-        src = sample_mixing(b, M or m.cfg.mix_group, gh * gw, generator=torch.Generator().manual_seed(seed)).to(images.device)
+        src = sample_mixing(
+            b, M or m.cfg.mix_group, gh * gw, generator=torch.Generator().manual_seed(seed)
+        ).to(images.device)
         tokens, attn = m.img_encoder.forward_mixed(images, src, restored=True)
-        A = compose_assignments(attn, 'soft').argmax(-1)                                   # [3b,N] eval: argmax of soft
-        seg_feat = F.normalize(m.img_projector(tokens[b:2 * b]), dim=-1)                   # [b,G,D]
-        z_txt = m.encode_text(batch['text'].to(images.device))                             # [b,D]
-        scores = (seg_feat @ z_txt.T).gather(1, A[b:2 * b, :, None].expand(-1, -1, b))     # [b,N,b] per patch
+        A = compose_assignments(attn, 'soft').argmax(-1)  # [3b,N] eval: argmax of soft
+        seg_feat = F.normalize(m.img_projector(tokens[b : 2 * b]), dim=-1)  # [b,G,D]
+        z_txt = m.encode_text(batch['text'].to(images.device))  # [b,D]
+        scores = (seg_feat @ z_txt.T).gather(1, A[b : 2 * b, :, None].expand(-1, -1, b))  # [b,N,b] per patch
         pred = scores.argmax(-1)
     finally:
         m.train(was)
     grid = lambda t: t.reshape(-1, gh, gw).cpu().numpy()
-    return dict(label=label, images=_denormalize(batch['image']), mixed=_denormalize(mix_pixels(batch['image'].cpu(), src.cpu(), p)),
-                src=grid(src), segments=grid(A[b:2 * b]), predicted=grid(pred), original_segments=grid(A[:b]),
-                restored_segments=grid(A[2 * b:]), captions=list(batch.get('caption', [''] * b)), M=int(M or m.cfg.mix_group),
-                n_groups=int(m.cfg.num_output_groups[-1]), accuracy=float((pred == src).float().mean()))
+    return dict(
+        label=label,
+        images=_denormalize(batch['image']),
+        mixed=_denormalize(mix_pixels(batch['image'].cpu(), src.cpu(), p)),
+        src=grid(src),
+        segments=grid(A[b : 2 * b]),
+        predicted=grid(pred),
+        original_segments=grid(A[:b]),
+        restored_segments=grid(A[2 * b :]),
+        captions=list(batch.get('caption', [''] * b)),
+        M=int(M or m.cfg.mix_group),
+        n_groups=int(m.cfg.num_output_groups[-1]),
+        accuracy=float((pred == src).float().mean()),
+    )
+
+# %% ../../nbs/21_methods_mixreorg.ipynb #5e0a1202
+MIX_ROWS = {
+    'images': 'sources',
+    'mixed': 'mixed',
+    'src': 'true source',
+    'predicted': 'predicted source',
+    'segments': 'segments (mixed)',
+    'restored_segments': 'segments (restored)',
+    'original_segments': 'segments (original)',
+}
+_GREY = np.array([[150, 150, 150]], np.uint8)
+
+
+def _patch_up(labels: np.ndarray, H: int, W: int) -> np.ndarray:
+    "Nearest upsampling of a `[gh,gw]` patch map to `[H,W]` pixels."
+    gh, gw = labels.shape
+    return labels[np.arange(H) * gh // H][:, np.arange(W) * gw // W]
+
+
+def _framed(image: np.ndarray, colour, width: int = 3) -> np.ndarray:
+    out = image.copy()
+    out[:width], out[-width:], out[:, :width], out[:, -width:] = colour, colour, colour, colour
+    return out
+
+
+def mixing_tiles(
+    snap: dict, group: int, rows: Sequence[str] = tuple(MIX_ROWS)[:6], alpha: float = 0.5
+) -> list[list[np.ndarray]]:
+    "The viewer's images for one mixing `group` of snapshot `snap`: `rows` x M uint8 tiles."
+    M, b = snap['M'], len(snap['images'])
+    lo, hi = group * M, min(b, (group + 1) * M)
+    if not 0 <= lo < b:
+        raise ValueError(f"group {group} out of range: the snapshot has {-(-b // M)} groups of M={M}")
+    bad = [r for r in rows if r not in MIX_ROWS]
+    if bad:
+        raise ValueError(f"unknown rows {bad}; known: {list(MIX_ROWS)}")
+    src_col = np.concatenate([group_palette(hi - lo), _GREY])  # source colours (+ grey: outside the group)
+    seg_col = group_palette(snap['n_groups'])
+    local = lambda a: np.where((a >= lo) & (a < hi), a - lo, hi - lo)  # global image index -> colour index
+    H, W = snap['images'].shape[1:3]
+    out = []
+    for r in rows:
+        tiles = []
+        for j in range(lo, hi):
+            up = lambda a: _patch_up(a, H, W)
+            if r == 'images':
+                t = _framed(snap['images'][j], src_col[j - lo])
+            elif r == 'mixed':
+                t = snap['mixed'][j]
+            elif r in ('src', 'predicted'):
+                t = overlay(snap['mixed'][j], up(local(snap[r][j])), src_col, alpha, edges=False)
+            elif r == 'segments':
+                t = overlay(snap['mixed'][j], up(snap['segments'][j]), seg_col, alpha)
+            else:
+                t = overlay(snap['images'][j], up(snap[r][j]), seg_col, alpha)
+            tiles.append(t)
+        out.append(tiles)
+    return out
+
+
+def mixing_panel(
+    snap: dict, group: int, rows: Sequence[str] = tuple(MIX_ROWS)[:6], gap: int = 3, alpha: float = 0.5
+) -> np.ndarray:
+    "The tiles of `mixing_tiles` in one uint8 image (white gaps)."
+    tiles = mixing_tiles(snap, group, rows, alpha)
+    H, W = tiles[0][0].shape[:2]
+    n_r, n_c = len(tiles), len(tiles[0])
+    out = np.full((n_r * H + (n_r - 1) * gap, n_c * W + (n_c - 1) * gap, 3), 255, np.uint8)
+    for i, row in enumerate(tiles):
+        for j, t in enumerate(row):
+            out[i * (H + gap) : i * (H + gap) + H, j * (W + gap) : j * (W + gap) + W] = t
+    return out
+
+
+def _mix_info(snap: dict, group: int) -> str:
+    M, b = snap['M'], len(snap['images'])
+    lo, hi = group * M, min(b, (group + 1) * M)
+    col = group_palette(hi - lo)
+    pred, src = snap['predicted'][lo:hi], snap['src'][lo:hi]
+    acc = float((pred == src).mean())
+    rows = [[_swatch(col[j - lo]), html.escape(str(snap['captions'][j]))[:90]] for j in range(lo, hi)]
+    return (
+        f"<b>{html.escape(snap['label'])}</b>, group {group + 1}: {(pred == src).sum()} of {pred.size} mixed patches "
+        f"classified to their own source's caption ({100 * acc:.1f}%; whole batch {100 * snap['accuracy']:.1f}%, "
+        f"chance {100 / b:.1f}%)" + _table(['source', 'caption'], rows)
+    )
+
+
+def plot_mixing(
+    snap: dict, group: int = 0, path=None, rows: Sequence[str] = tuple(MIX_ROWS)[:6], alpha: float = 0.5
+):
+    "A static figure of `mixing_panel` with row labels; saved to `path` if given. Returns the figure."
+    import matplotlib.pyplot as plt
+
+    panel = mixing_panel(snap, group, rows, alpha=alpha)
+    H, gap = snap['images'].shape[1], 3
+    fig, ax = plt.subplots(figsize=(panel.shape[1] / 110 + 1.4, panel.shape[0] / 110 + 0.5))
+    ax.imshow(panel)
+    ax.set_yticks([i * (H + gap) + H / 2 for i in range(len(rows))], [MIX_ROWS[r] for r in rows])
+    ax.set_xticks([])
+    ax.tick_params(length=0)
+    for sp in ax.spines.values():
+        sp.set_visible(False)
+    M, b = snap['M'], len(snap['images'])
+    lo, hi = group * M, min(b, (group + 1) * M)
+    acc = float((snap['predicted'][lo:hi] == snap['src'][lo:hi]).mean())
+    ax.set_title(
+        f"{snap['label']}: mixing group {group + 1}, M={M}; patches sent to their own caption: {100 * acc:.0f}% "
+        f"(chance {100 / b:.0f}%)"
+        if 'predicted' in rows
+        else f"{snap['label']}: mixing group {group + 1}, M={M}",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=110, bbox_inches='tight')
+        plt.close(fig)
+    return fig
+
+
+class MixViewer(widgets.VBox):
+    "The mixed-patch reorganization viewer (a `VBox`); `snapshots`, `links`, `nbytes`, `group_selector`, `ckpt_selector`."
+
+    def save_figure(self, path, group: int = 0):
+        "The last snapshot's `group` as a static figure (`plot_mixing`) at `path`."
+        plot_mixing(self.snapshots[-1], group, path)
+        return Path(path)
+
+
+def mix_viewer(
+    snapshots: Sequence[dict],
+    rows: Sequence[str] = tuple(MIX_ROWS)[:6],
+    fmt: str = 'jpeg',
+    alpha: float = 0.5,
+) -> MixViewer:
+    "Widget: sliders over checkpoints (one snapshot each) and mixing groups; each view is `mixing_panel` plus the group's captions."
+    snapshots = list(snapshots)
+    if not snapshots:
+        raise ValueError("no snapshots to show")
+    b, M = len(snapshots[0]['images']), snapshots[0]['M']
+    if any(len(s['images']) != b or s['M'] != M for s in snapshots):
+        raise ValueError("snapshots differ in batch size or M")
+    n_groups = -(-b // M)
+    group_sel = widgets.SelectionSlider(
+        options=[(f'{g + 1} of {n_groups}', g) for g in range(n_groups)], description='group'
+    )
+    links, ck_children = [], []
+    for s in snapshots:
+        views = [
+            widgets.VBox(
+                [image_widget(mixing_panel(s, g, rows, alpha=alpha), fmt), widgets.HTML(_mix_info(s, g))]
+            )
+            for g in range(n_groups)
+        ]
+        stack = widgets.Stack(children=views, selected_index=0)
+        links += link_index(group_sel, stack)
+        ck_children.append(stack)
+    L = selector_stack(
+        [s['label'] for s in snapshots],
+        ck_children,
+        kind='slider',
+        description='checkpoint',
+        index=len(snapshots) - 1,
+        layout=widgets.Layout(width='480px'),
+    )
+    links += L.links
+    legend = ', '.join(f'<i>{MIX_ROWS[r]}</i>' for r in rows)
+    head = widgets.HTML(
+        f'<b>Mixed patch reorganization</b> (M={M}): one column per image of the mixing group; rows: {legend}. '
+        'Source colours frame the sources; grey in <i>predicted source</i> is a caption outside the group.'
+    )
+    v = MixViewer([head, widgets.HBox([L.selector, group_sel]), L.stack])
+    v.snapshots, v.links, v.group_selector, v.ckpt_selector = snapshots, links, group_sel, L.selector
+    v.nbytes = sum(len(w.value) for w in _walk(v) if isinstance(w, widgets.Image))
+    return v
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0046
 def viewer_batch(data=None, n: int = 16, size: int = 128) -> dict:
     "The first `n` training pairs of `data` (shards; None: the embedded scenes), resized and centre-cropped to `size`, captions tokenised."
     from ovs_nb.data import ImageTextPipeline, eval_transform
+
     if data is None:
         from ovs_nb.scenes import ensure_scenes
+
         data = ensure_scenes(progress=False).train_urls
-    pipe = ImageTextPipeline(data, transform=eval_transform(size, crop_pct=1.0), batch_size=n, k_prompts=0,
-                             shuffle_buffer=0, shuffle_shards=False, image_size=size, world_size=1, rank=0)
+    pipe = ImageTextPipeline(
+        data,
+        transform=eval_transform(size, crop_pct=1.0),
+        batch_size=n,
+        k_prompts=0,
+        shuffle_buffer=0,
+        shuffle_shards=False,
+        image_size=size,
+        world_size=1,
+        rank=0,
+    )
     return next(iter(pipe))
 
-def views(model: nn.Module, run_dir=None, dataset=None, n: int = 16, size: int | None = None, max_ckpts: int = 4):
+
+def mixreorg_views(
+    model: nn.Module, run_dir=None, dataset=None, n: int = 16, size: int | None = None, max_ckpts: int = 4
+):
     "The mixed-patch reorganization viewer for `model` (and, with `run_dir`, its initialisation and kept checkpoints)."
-    from ovs_nb.widgets import mix_viewer
     from ovs_nb.train import load_checkpoint
+
     m = unwrap_model(model)
     ckpts = sorted(Path(run_dir).glob('ckpt-[0-9]*.pt'))[-max_ckpts:] if run_dir is not None else []
-    loaded = [load_checkpoint(ck) for ck in ckpts]                       # [(model, info)], oldest first
+    loaded = [load_checkpoint(ck) for ck in ckpts]  # [(model, info)], oldest first
     info = loaded[-1][1] if loaded else None
     size = size or (info['config'].get('image_size') if info else None) or m.cfg.img_size
     batch = viewer_batch(info['config'].get('data') if info else None, n, size)
     M = m.cfg.mix_group
-    if not info: return mix_viewer([mixing_snapshot(m, batch, M, label='model')])
-    seed_everything(info['config']['seed'])                               # as the trainer did before building its model
-    snaps = [mixing_snapshot(build(info['preset'], **info['overrides']), batch, M, label='step 0 (init)')]
+    if not info:
+        return mix_viewer([mixing_snapshot(m, batch, M, label='model')])
+    seed_everything(info['config']['seed'])  # as the trainer did before building its model
+    snaps = [
+        mixing_snapshot(create_mixreorg(info['preset'], **info['overrides']), batch, M, label='step 0 (init)')
+    ]
     snaps += [mixing_snapshot(mk, batch, M, label=f"step {i['step']}") for mk, i in loaded]
     return mix_viewer(snaps)
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0048
-MIXREORG = register_method(Method('mixreorg', build=build, loss=loss, segmenter=segmenter, defaults=DEFAULTS, views=views,
-                                  doc='MixReorg (Cai, Ren et al., ICCV 2023): GroupViT trained with cross-image mixed patch '
-                                      'reorganization (L_seg) and restored-feature contrast (L_re) on top of L_ori.'))
+MIXREORG = register_method(MixReorgMethod())
