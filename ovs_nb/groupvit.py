@@ -778,10 +778,14 @@ class GroupViT(nn.Module):
     def forward(self, images: torch.Tensor, text: torch.Tensor) -> GroupViTOutput:
         "What the contrastive losses take: normalised `z_img [B,D]`, `z_txt [B,D]`, `z_prompts [B,K,D]|None`."
         z_img = self.encode_image(images, groups=False)['image_feat']
+        return GroupViTOutput(z_img, *self.encode_captions(text))
+
+    def encode_captions(self, text: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        "Captions `[B,77]` -> `(z_txt [B,D], None)`; with noun prompts `[B,1+K,77]` -> `(z_txt, z_prompts [B,K,D])`."
         z = self.encode_text(text)  # [B,D] or [B,1+K,D]
         if z.ndim == 2:
-            return GroupViTOutput(z_img, z, None)
-        return GroupViTOutput(z_img, z[:, 0], z[:, 1:] if z.shape[1] > 1 else None)
+            return z, None
+        return z[:, 0], (z[:, 1:] if z.shape[1] > 1 else None)
 
 
 def create_groupvit(name: str = 'groupvit-s', **overrides) -> GroupViT:

@@ -320,8 +320,7 @@ class MixReorg(GroupViT):
         seg_feat = F.normalize(self.project(t[1], False), dim=-1)  # [b,G,D]
         key = assign or self.cfg.seg_assign
         A = compose_assignments([{key: d[key][b : 2 * b]} for d in attn_dicts], key)  # [b,N,G]
-        z = self.encode_text(text)
-        z_txt, z_p = (z, None) if z.ndim == 2 else (z[:, 0], z[:, 1:] if z.shape[1] > 1 else None)
+        z_txt, z_p = self.encode_captions(text)
         return MixReorgOutput(z_img, z_re, z_txt, z_p, seg_feat, A, src)
 
 
