@@ -436,12 +436,14 @@ class MixReorgMethod(GroupViTFamily):
     defaults = dataclasses.replace(GroupViTFamily.defaults, preset='mixreorg-tiny')
     create = staticmethod(create_mixreorg)
     recipes = {
-        # the CPU demo: the family's, on mixreorg-cpu; a step costs ~2x GroupViT's, so 1.6 epochs (400 steps) fit,
-        # with a checkpoint every 100 for the viewer's slider
+        # the CPU demo: the family's, on mixreorg-cpu; a step costs ~2x GroupViT's, so 1.6 epochs (400 steps), with
+        # a checkpoint every 100 for the viewer's slider; 5 minutes of training, as its viewer and its scoring take
+        # ~1 minute more than GroupViT's and the whole notebook must end within 10 minutes on a slow 2-core machine
         'demo': {
             **GroupViTFamily.recipes['demo'],
             'preset': 'mixreorg-cpu',
             'epochs': 1.6,
+            'max_minutes': 5.0,
             'ckpt_every': 100,
             'keep_ckpts': 4,
         },
