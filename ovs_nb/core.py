@@ -5,8 +5,7 @@
 # %% ../nbs/00_core.ipynb #fe155487
 from __future__ import annotations
 import os, random, hashlib, contextlib, tempfile, importlib, pkgutil
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch

@@ -374,9 +374,8 @@ def threshold_sweep(
     for i in range(n):
         it = dataset[i]
         with tower_autocast(dev.type, precision):
-            out = segment_batch(sweep, [it['image']], E, with_bg=True, n_out=T + C - 1, **seg_kw)[
-                0
-            ]  # [T+C-1,H,W]
+            (out,) = segment_batch(sweep, [it['image']], E, with_bg=True, n_out=T + C - 1, **seg_kw)
+            # out: [T+C-1,H,W], the T background maps then the foreground scores
         best, arg = out[T:].max(0)  # foreground: first max
         pred = torch.where(out[:T] >= best, 0, arg + 1)  # [T,H,W]: ties to background
         lab = _tensor(it['label']).to(dev).long()

@@ -1055,9 +1055,8 @@ def _join(rng, parts: list[str]) -> str:
     if len(parts) == 1:
         return parts[0]
     if len(parts) == 2:
-        return (' and ', ' with ', ' next to ', ', ', ' & ', ' near ', ' beside ')[
-            rng.choice(7, p=(0.5, 0.15, 0.1, 0.08, 0.05, 0.06, 0.06))
-        ].join(parts)
+        joiners = (' and ', ' with ', ' next to ', ', ', ' & ', ' near ', ' beside ')
+        return joiners[rng.choice(7, p=(0.5, 0.15, 0.1, 0.08, 0.05, 0.06, 0.06))].join(parts)
     return ', '.join(parts[:-1]) + (' and ', ', and ', ', ')[rng.integers(3)] + parts[-1]
 
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/32_train.ipynb #c32a0003
 from __future__ import annotations
-import copy, csv, functools, math, os, random, re, time, warnings, contextlib, dataclasses
+import copy, csv, math, os, random, re, time, warnings, contextlib, dataclasses
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path

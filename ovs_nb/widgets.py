@@ -239,6 +239,5 @@ def model_input(image: np.ndarray, short_side: int = 448, patch_size: int = 16) 
         .float()
         / 255
     )
-    return ((x - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(IMAGENET_STD)[:, None, None])[
-        None
-    ]  # [1,3,h,w]
+    x = (x - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(IMAGENET_STD)[:, None, None]
+    return x[None]  # [1,3,h,w]
