@@ -192,7 +192,8 @@ def test_gpu_figures(tmp_path, monkeypatch):
     t0 = time.time()
     pm.execute_notebook(
         str(NBS/'gpu_figures.ipynb'), str(tmp_path/'gpu-out.ipynb'), kernel_name='python3', cwd=str(NBS), progress_bar=False,
-        parameters=dict(device='cpu', presets='groupvit-tiny,mixreorg-tiny', batch=2, size=32, steps=1, warmup=1,
+        parameters=dict(device='cpu', presets='groupvit-tiny,mixreorg-tiny', clip_presets='gcl:scenes', clip_batch=2,
+                        clip_tower='tiny-test', batch=2, size=32, steps=1, warmup=1,
                         modes='eager', workers=1, data=shards, eval_model='random:groupvit-tiny', eval_protocol='quick',
                         eval_images=2, eval_size='96x72', eval_batch=1, eval_window_batch=4, eval_workers=0,
                         agree_images=2, out=str(csv), notebooks=str(tmp_path/'runs')))
@@ -201,21 +202,23 @@ def test_gpu_figures(tmp_path, monkeypatch):
             'batch', 'size', 'n_images', 'note'} <= set(t.columns), t.columns
     assert t.device.str.startswith('cpu').all() and t.command.notna().all() and (t.run == t.run[0]).all()
     train = t[t.figure.str.startswith('train_')]
-    # 2 presets x 2 sources x 4 figures, each from one bench.ipynb run whose command reproduces it
-    assert len(train) == 16 and set(zip(train.preset, train.source)) == {
-        (p, s) for p in ('groupvit-tiny', 'mixreorg-tiny') for s in ('random', 'shards')}, train
+    # 2 presets x 2 sources x 4 figures, and GCL's head from random input only, each from one bench.ipynb run whose
+    # command reproduces it
+    assert len(train) == 20 and set(zip(train.preset, train.source)) == {
+        (p, s) for p in ('groupvit-tiny', 'mixreorg-tiny') for s in ('random', 'shards')} | {('scenes', 'random')}, train
     assert train.command.str.startswith('papermill nbs/bench.ipynb out.ipynb -p method ').all()
     assert (~train.compile.astype(bool)).all() and (train.batch == 2).all() and (train.precision == 'fp32').all()
+    assert (train[train.preset == 'scenes'].method == 'gcl').all()
     timed = train[train.figure.isin(['train_images_per_s', 'train_step_ms'])]
     assert timed.value.gt(0).all() and train[train.figure == 'train_data_wait'].value.between(0, 100).all(), train
     mem = t[t.figure.isin(['train_peak_memory', 'eval_peak_memory'])]
-    assert len(mem) == 6 and mem.value.isna().all() and mem.note.str.contains('CUDA only').all(), mem   # never made up
+    assert len(mem) == 7 and mem.value.isna().all() and mem.note.str.contains('CUDA only').all(), mem   # never made up
     ev = t[t.figure.str.startswith('eval_')].set_index(['figure', 'precision']).value
     for prec in ('bf16', 'fp32'):
         assert ev['eval_images_per_s', prec] > 0 and 0 <= ev['eval_miou', prec] <= 100
         assert 0 <= ev['eval_pixel_agreement', prec] <= 100
     assert (t[t.figure.str.startswith('eval_')].n_images == 2).all() and (t[t.figure == 'eval_miou']['size'] == '96x72').all()
     assert t[t.figure == 'driver_wall_time'].value.gt(0).all()
-    assert sorted(p.name for p in (tmp_path/'runs').glob('*.ipynb')) == ['bench-groupvit-tiny-eager.ipynb',
-                                                                        'bench-mixreorg-tiny-eager.ipynb']
+    assert sorted(p.name for p in (tmp_path/'runs').glob('*.ipynb')) == [
+        'bench-gcl-scenes-eager.ipynb', 'bench-groupvit-tiny-eager.ipynb', 'bench-mixreorg-tiny-eager.ipynb']
     print(f"papermill gpu_figures.ipynb {time.time() - t0:.1f}s")

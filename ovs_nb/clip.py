@@ -12,7 +12,7 @@ import open_clip
 from .segment import Segmenter, groupvit_background
 
 # %% auto #0
-__all__ = ['read_clip_weights', 'create_clip', 'FrozenCLIP', 'resize_pos_embed', 'clip_tokens', 'self_only_block',
+__all__ = ['CLIP_CONFIGS', 'read_clip_weights', 'create_clip', 'FrozenCLIP', 'resize_pos_embed', 'clip_tokens', 'self_only_block',
            'dense_embedding', 'MaskCLIPSegmenter']
 
 # %% ../nbs/12_clip.ipynb #c12a0007
@@ -47,16 +47,37 @@ def read_clip_weights(path) -> tuple[dict, bool]:
     return sd, openai
 
 # %% ../nbs/12_clip.ipynb #c12a0009
+CLIP_CONFIGS = {  # open_clip.model.CLIP arguments of the project's own towers, by name
+    'tiny-test': dict(
+        embed_dim=16,
+        vision_cfg=dict(image_size=32, patch_size=8, width=64, layers=2, head_width=32),
+        text_cfg=dict(context_length=77, vocab_size=49408, width=32, heads=2, layers=1),
+    ),
+    'scenes-vit': dict(
+        embed_dim=128,
+        vision_cfg=dict(image_size=96, patch_size=8, width=128, layers=4, head_width=32),
+        text_cfg=dict(context_length=77, vocab_size=49408, width=128, heads=4, layers=3),
+    ),
+}
+
+
 def create_clip(name: str = 'ViT-B-16', weights=None, quick_gelu: bool | None = None) -> nn.Module:
-    "An open_clip model `name` with the weights of the local file `weights` ('random': none, for tests)."
+    "An open_clip model `name` (or a `CLIP_CONFIGS` name) with the weights of the local file `weights` ('random': none)."
     if weights is None:
         raise ValueError(
             f"a frozen CLIP needs its weights and nothing is downloaded: pass weights='/path/to/{name}.pt' "
             "(OpenAI's release file) or the path of an open_clip checkpoint"
         )
+    if name not in CLIP_CONFIGS and name not in open_clip.list_models():
+        raise ValueError(
+            f"unknown CLIP configuration {name!r}: use one of {sorted(CLIP_CONFIGS)} or open_clip's"
+        )
     sd, openai = (None, False) if weights == 'random' else read_clip_weights(weights)
     quick = openai if quick_gelu is None else quick_gelu
-    model = open_clip.create_model(name, pretrained=None, force_quick_gelu=quick, pretrained_text=False)
+    if name in CLIP_CONFIGS:
+        model = open_clip.model.CLIP(**CLIP_CONFIGS[name], quick_gelu=quick)
+    else:
+        model = open_clip.create_model(name, pretrained=None, force_quick_gelu=quick, pretrained_text=False)
     if sd is not None:
         from ovs_nb.train import check_state_dict
 
@@ -76,6 +97,7 @@ class FrozenCLIP(nn.Module):
             raise ValueError("dense features need a ViT image tower with a class token and a projection")
         if not getattr(visual.transformer, 'batch_first', True):
             raise ValueError("the image tower's transformer must be batch-first (open_clip's default)")
+        self.train(False)
 
     def train(self, mode: bool = True) -> FrozenCLIP:
         "Stays in eval mode: dropout and the like never switch on in a frozen tower."
@@ -95,8 +117,11 @@ class FrozenCLIP(nn.Module):
         return self.clip.encode_text(text, normalize=normalize)
 
     def encode_image(self, images: torch.Tensor, normalize: bool = True) -> torch.Tensor:
-        "Images `[B,3,H,W]` -> global image embeddings `[B,D]` (the class token, as CLIP trained it)."
-        return self.clip.encode_image(images, normalize=normalize)
+        "Images `[B,3,H,W]` of any size -> global embeddings `[B,D]` (the class token; `clip_tokens`, below)."
+        visual = self.clip.visual
+        x, _ = clip_tokens(visual, images, blocks=len(visual.transformer.resblocks))
+        z = visual.ln_post(x[:, 0]) @ visual.proj
+        return F.normalize(z, dim=-1) if normalize else z
 
     def dense_embedding(self, images: torch.Tensor, raw: bool = False) -> torch.Tensor:
         "MaskCLIP-style dense embeddings `[B,D,h,w]` (the function `dense_embedding`, below)."
@@ -167,7 +192,12 @@ class MaskCLIPSegmenter(Segmenter):
         self, images: torch.Tensor, class_emb: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         "Foreground scores `[B,C,h,w]` and, for the shared background rule, no per-image cap (`inf`)."
-        dense = self.model.dense_embedding(images)  # the tower in the caller's precision
+        dense_fn = getattr(
+            self.model, 'dense_embedding', None
+        )  # a FrozenCLIP, or any open_clip CLIP (training)
+        dense = (
+            dense_fn(images) if dense_fn else dense_embedding(self.model, images)
+        )  # the caller's precision
         with torch.autocast(images.device.type, enabled=False):  # the scores and the threshold in fp32
             cos = torch.einsum('bdhw,cd->bchw', dense.float(), class_emb.float())
             fg = torch.sigmoid(self.w * cos + self.b)

@@ -119,6 +119,9 @@ class Method:
     "A training method: subclass it, override `build`, `loss` and `segmenter` (and `views`), register an instance."
 
     name: str = ''  # the registry key: `get_method(name)`, `-p method <name>`
+    aliases: tuple[
+        str, ...
+    ] = ()  # other keys it is found under (GCL's 'tcl': the name it was published under)
     doc: str = ''  # one line: the paper and what the method changes
     defaults: MethodDefaults = MethodDefaults()  # data and model settings a run falls back to
     recipes: dict[str, dict] = {}  # named TrainConfig values (`TrainConfig.from_recipe`)
@@ -139,6 +142,14 @@ class Method:
         "The method's own viewer of a trained model (a widget), or None: it has none."
         return None
 
+    def reference_segmenters(self, model: nn.Module) -> dict:
+        "Extra rows every results table of `model` carries (name -> segmenter): e.g. the frozen tower it sits on."
+        return {}
+
+    def load_official(self, path, **build_kw) -> nn.Module:
+        "The model of the paper's released checkpoint at `path` (`build_kw`: e.g. the local CLIP weights)."
+        raise NotImplementedError(f"method {self.name!r} has no loader for a released checkpoint")
+
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r})"
 
@@ -150,27 +161,42 @@ def register_method(method: Method) -> Method:
     "Register `method` under `method.name` (a re-registration replaces it, so notebooks can be re-run)."
     if not isinstance(method, Method) or not method.name:
         raise TypeError(f"register an instance of a Method subclass with a name, not {method!r}")
-    METHODS[method.name] = method
+    for key in (method.name, *method.aliases):
+        METHODS[key] = method
     return method
 
 
 def available_methods() -> list[str]:
     "Registered methods plus every module in `ovs_nb.methods`."
-    names = set(METHODS)
+    names = {m.name for m in METHODS.values()}
     with contextlib.suppress(ModuleNotFoundError):
         pkg = importlib.import_module('ovs_nb.methods')
         names |= {m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith('_')}
     return sorted(names)
 
 
+def _find_in(module_name: str, name: str):
+    "Import `module_name` and register the `Method` instance in it named or aliased `name` (a popped one too)."
+    mod = importlib.import_module(module_name)
+    for v in vars(mod).values():
+        if isinstance(v, Method) and name in (v.name, *v.aliases):
+            register_method(v)
+
+
 def get_method(name: str) -> Method:
     "The registered method `name`, importing `ovs_nb.methods.<name>` if needed; a clear error if there is none."
     if name not in METHODS:
         try:
-            importlib.import_module(f'ovs_nb.methods.{name}')
+            _find_in(f'ovs_nb.methods.{name}', name)
         except ModuleNotFoundError as e:
             if e.name not in (f'ovs_nb.methods.{name}', 'ovs_nb.methods'):
                 raise
+    if name not in METHODS:  # perhaps an alias ('tcl' for 'gcl'): a method module registers its aliases
+        with contextlib.suppress(ModuleNotFoundError):
+            pkg = importlib.import_module('ovs_nb.methods')
+            for mod in pkgutil.iter_modules(pkg.__path__):
+                if not mod.name.startswith('_') and name not in METHODS:
+                    _find_in(f'ovs_nb.methods.{mod.name}', name)
     if name not in METHODS:
         raise KeyError(
             f"unknown method {name!r}; available methods: {', '.join(available_methods()) or 'none'}"

@@ -4,13 +4,14 @@
 
 # %% ../nbs/33_diagnostics.ipynb #33dg0002
 from __future__ import annotations
-import json, re, time
+import inspect, json, re, time
 from pathlib import Path
 from typing import Sequence
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from .text import tokenize
 from ovs_nb.segment import (
     Segmenter,
@@ -66,7 +67,11 @@ def count_groups(attn_dicts: list[dict]) -> torch.Tensor:
 
 # %% ../nbs/33_diagnostics.ipynb #33dg0008
 def _model_size(model: nn.Module, size: int | None) -> int:
-    return int(size or getattr(getattr(model, 'cfg', None), 'img_size', 224))
+    "`size`, else the model's training resolution: GroupViT's `cfg.img_size`, a CLIP tower's `image_size`, 224."
+    visual = getattr(getattr(model, 'clip', model), 'visual', None)  # a CLIP, or a CLIP-family head's tower
+    native = getattr(getattr(model, 'cfg', None), 'img_size', None) or getattr(visual, 'image_size', None)
+    native = native[0] if isinstance(native, (tuple, list)) else native
+    return int(size or native or 224)
 
 
 def _unwrap(model: nn.Module) -> nn.Module:
@@ -84,10 +89,11 @@ def encode_images(
     batch_size: int = 32,
     precision: str = 'fp32',
 ) -> dict:
-    "Normalised whole-image embeddings `image_feat [N,D]`, groups used `groups [N,n_stages]` and `n_groups` per stage."
+    "Normalised image embeddings `image_feat [N,D]`, groups used `groups [N,n_stages]`, `n_groups` per stage (none: no stages)."
     if crop not in ('full', 'center'):
         raise ValueError(f"crop must be 'full' or 'center', got {crop!r}")
     model = _unwrap(model)
+    grouping = 'groups' in inspect.signature(model.encode_image).parameters  # GroupViT's: groups per stage
     dev, size = next(model.parameters()).device, _model_size(model, size)
     raw = [as_chw(im) for im in images]  # [3,H_i,W_i] views
 
@@ -106,9 +112,14 @@ def encode_images(
         for idx in by_shape.values():
             for k in range(0, len(idx), batch_size):
                 j = idx[k : k + batch_size]
-                out = model.encode_image(torch.stack([prep(raw[i]) for i in j]), groups=True)
-                g = count_groups(out['attn_dicts']).cpu()  # [b, n_stages]
-                n_groups = [d['hard'].shape[-2] for d in out['attn_dicts']]
+                x = torch.stack([prep(raw[i]) for i in j])
+                if grouping:
+                    out = model.encode_image(x, groups=True)
+                    g = count_groups(out['attn_dicts']).cpu()  # [b, n_stages]
+                    n_groups = [d['hard'].shape[-2] for d in out['attn_dicts']]
+                else:  # a model without grouping stages (a CLIP-family head): its image embedding only
+                    out = dict(image_feat=F.normalize(model.encode_image(x).float(), dim=-1))
+                    g, n_groups = torch.zeros(len(j), 0, dtype=torch.long), []
                 for r, i in enumerate(j):
                     feats[i], groups[i] = out['image_feat'][r].float(), g[r]
     if not raw:

@@ -4,6 +4,7 @@
 
 # %% ../nbs/30_segment.ipynb #393385b7
 from __future__ import annotations
+import copy
 import contextlib
 from typing import Protocol, Sequence, runtime_checkable
 import numpy as np
@@ -402,6 +403,11 @@ class ProtocolSegmenter:
             int(pamr_stride),
         )
         self.pamr = PAMR() if pamr is True else (pamr or None)
+        if self.pamr is not None and getattr(base, 'refines_itself', False):
+            # a segmenter that places PAMR inside its own pipeline (GCL: before its KP mix) gets the protocol's
+            # PAMR there, on a copy, instead of having it applied to its output
+            self.base = copy.copy(base)
+            self.base.pamr, self.pamr = self.pamr, None
 
     def __getattr__(self, name):  # model, device, bg_thresh, ... of the wrapped segmenter
         if name == 'base':

@@ -47,7 +47,9 @@ class TrainConfig:
     transform: str | None = None  # None: method default ('deit' for GroupViT)
     k_prompts: int | None = None  # None: method default (3)
     templates: str | None = None  # None: method default ('full')
-    image_size: int | None = None  # None: method default, else the model's cfg.img_size, else 224
+    image_size: int | None = (
+        None  # None: method default, else the model's cfg.img_size or CLIP tower size, else 224
+    )
     shuffle_buffer: int = 1000
     num_workers: int | None = None  # DataLoader workers per rank; None: min(6, cores per rank - 1)
     # optimisation: the length is `steps` or `epochs` (passes over the data actually used), never both
@@ -325,6 +327,7 @@ TRAIN_SETS = {
     'redcap12m': 11_866_987,
     'gcc3m+gcc12m+yfcc14m': 28_663_147,
     'gcc3m+gcc12m+redcap12m': 25_914_635,
+    'gcc3m+gcc12m': 14_047_648,  # TCL's training set: the sum of the GCC3M and GCC12M sizes above
 }
 
 # %% ../nbs/32_train.ipynb #c32a0010
@@ -641,9 +644,11 @@ class Trainer:
         seed_everything(cfg.seed)  # the same initial weights on every rank
         model = self.method.build(cfg.preset, **cfg.overrides)
         if cfg.image_size is None:
-            self.cfg = cfg = dataclasses.replace(
-                cfg, image_size=getattr(getattr(model, 'cfg', None), 'img_size', 224)
-            )
+            native = getattr(getattr(model, 'cfg', None), 'img_size', None)  # GroupViT's config
+            if native is None:  # a CLIP-family head: its frozen tower's resolution
+                native = getattr(getattr(getattr(model, 'clip', None), 'visual', None), 'image_size', 224)
+            native = native[0] if isinstance(native, (tuple, list)) else native
+            self.cfg = cfg = dataclasses.replace(cfg, image_size=int(native))
         model = model.to(self.device)
         if self.world > 1:
             model = convert_batchnorm(model, self.device)

@@ -16,7 +16,7 @@ from .data import IMAGENET_MEAN, IMAGENET_STD  # 0-1 scale: the viewers normalis
 # %% auto #0
 __all__ = ['WIDGET_STATE_MIME', 'group_palette', 'label_edges', 'overlay', 'image_bytes', 'image_widget', 'fit', 'Linked',
            'link_index', 'selector_stack', 'widget_state', 'save_widget_html', 'html_widget_state', 'state_models',
-           'model_input']
+           'model_input', 'figure_array', 'training_pairs']
 
 # %% ../nbs/40_widgets.ipynb #5e0a11c6
 if not hasattr(widgets, 'Stack'):
@@ -241,3 +241,35 @@ def model_input(image: np.ndarray, short_side: int = 448, patch_size: int = 16) 
     )
     x = (x - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(IMAGENET_STD)[:, None, None]
     return x[None]  # [1,3,h,w]
+
+# %% ../nbs/40_widgets.ipynb #40fa0002
+def figure_array(fig) -> np.ndarray:
+    "The rendered matplotlib `fig` as a uint8 `[H,W,3]` array (the figure is closed)."
+    import matplotlib.pyplot as plt
+
+    fig.canvas.draw()
+    a = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    return a
+
+
+def training_pairs(data=None, n: int = 4, size: int = 96) -> dict:
+    "The first `n` training pairs of `data` (shard URLs; None: the embedded scenes), resized and cropped to `size`."
+    from ovs_nb.data import ImageTextPipeline, eval_transform
+
+    if data is None:
+        from ovs_nb.scenes import ensure_scenes
+
+        data = ensure_scenes(progress=False).train_urls
+    pipe = ImageTextPipeline(
+        data,
+        transform=eval_transform(size, crop_pct=1.0),
+        batch_size=n,
+        k_prompts=0,
+        shuffle_buffer=0,
+        shuffle_shards=False,
+        image_size=size,
+        world_size=1,
+        rank=0,
+    )
+    return next(iter(pipe))

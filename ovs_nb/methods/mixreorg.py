@@ -29,6 +29,7 @@ from ovs_nb.groupvit import (
 from ..family import GroupViTFamily, caption_batch
 from ..losses import contrastive_loss, multi_label_loss, gather_with_grad, unwrap_model
 from ovs_nb.widgets import (
+    training_pairs,
     group_palette,
     overlay,
     image_widget,
@@ -43,7 +44,7 @@ from ovs_nb.widgets import (
 __all__ = ['MIXREORG_CONFIGS', 'MIX_ROWS', 'MIXREORG', 'sample_mixing', 'mix_tokens', 'invert_mixing', 'unmix_tokens',
            'mix_pixels', 'MixReorgConfig', 'mixreorg_config', 'MixReorgImageEncoder', 'project_batch_stats',
            'MixReorgOutput', 'MixReorg', 'create_mixreorg', 'mixed_segment_loss', 'mixreorg_loss', 'MixReorgMethod',
-           'mixing_snapshot', 'mixing_tiles', 'mixing_panel', 'plot_mixing', 'MixViewer', 'mix_viewer', 'viewer_batch',
+           'mixing_snapshot', 'mixing_tiles', 'mixing_panel', 'plot_mixing', 'MixViewer', 'mix_viewer',
            'mixreorg_views']
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0007
@@ -692,28 +693,6 @@ def mix_viewer(
     return v
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0046
-def viewer_batch(data=None, n: int = 16, size: int = 128) -> dict:
-    "The first `n` training pairs of `data` (shards; None: the embedded scenes), resized and centre-cropped to `size`, captions tokenised."
-    from ovs_nb.data import ImageTextPipeline, eval_transform
-
-    if data is None:
-        from ovs_nb.scenes import ensure_scenes
-
-        data = ensure_scenes(progress=False).train_urls
-    pipe = ImageTextPipeline(
-        data,
-        transform=eval_transform(size, crop_pct=1.0),
-        batch_size=n,
-        k_prompts=0,
-        shuffle_buffer=0,
-        shuffle_shards=False,
-        image_size=size,
-        world_size=1,
-        rank=0,
-    )
-    return next(iter(pipe))
-
-
 def mixreorg_views(
     model: nn.Module, run_dir=None, dataset=None, n: int = 16, size: int | None = None, max_ckpts: int = 4
 ):
@@ -725,7 +704,7 @@ def mixreorg_views(
     loaded = [load_checkpoint(ck) for ck in ckpts]  # [(model, info)], oldest first
     info = loaded[-1][1] if loaded else None
     size = size or (info['config'].get('image_size') if info else None) or m.cfg.img_size
-    batch = viewer_batch(info['config'].get('data') if info else None, n, size)
+    batch = training_pairs(info['config'].get('data') if info else None, n, size)
     M = m.cfg.mix_group
     if not info:
         return mix_viewer([mixing_snapshot(m, batch, M, label='model')])
