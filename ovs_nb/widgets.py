@@ -253,14 +253,19 @@ def figure_array(fig) -> np.ndarray:
     return a
 
 
-def training_pairs(data=None, n: int = 4, size: int = 96) -> dict:
-    "The first `n` training pairs of `data` (shard URLs; None: the embedded scenes), resized and cropped to `size`."
+def training_pairs(config: dict | None = None, n: int = 4, size: int = 96) -> dict:
+    "The first `n` training pairs of a run (its `config`: its shards, else its scenes; None: the standard scenes)."
     from ovs_nb.data import ImageTextPipeline, eval_transform
 
-    if data is None:
+    config = config or {}
+    data = config.get('data')
+    if data is None:  # the run trained on the embedded scenes: their first shard, as the engine made it
         from ovs_nb.scenes import ensure_scenes
 
-        data = ensure_scenes(progress=False).train_urls
+        level, train_size = config.get('scenes_level', 'standard'), config.get('image_size') or size
+        data = ensure_scenes(
+            n_train=1000, n_val=0, level=level, train_size=train_size, progress=False
+        ).train_urls
     pipe = ImageTextPipeline(
         data,
         transform=eval_transform(size, crop_pct=1.0),

@@ -636,11 +636,11 @@ def gcl_views(model: nn.Module, run_dir=None, dataset=None, n: int = 6) -> WordM
     m = unwrap_model(model)
     size = getattr(m.clip.visual, 'image_size', 224)
     size = size[0] if isinstance(size, (tuple, list)) else int(size)
-    data = None
+    config = None
     if run_dir is not None:
         from ovs_nb.train import latest_checkpoint, read_checkpoint
 
         ck = latest_checkpoint(run_dir)
-        data = read_checkpoint(ck)['config'].get('data') if ck else None
-    b = training_pairs(data, n, size)
+        config = read_checkpoint(ck)['config'] if ck else None
+    b = training_pairs(config, n, size)
     return word_mask_viewer([word_mask_snapshot(m, b['image'][i], b['caption'][i]) for i in range(n)])

@@ -635,7 +635,7 @@ def mgca_views(model: nn.Module, run_dir=None, dataset=None, n: int = 4, max_ckp
     loaded = [load_checkpoint(ck) for ck in ckpts]  # [(model, info)], oldest first
     info = loaded[-1][1] if loaded else None
     size = (info['config'].get('image_size') if info else None) or m.clip.visual.image_size[0]
-    batch = training_pairs(info['config'].get('data') if info else None, n, size)
+    batch = training_pairs(info['config'] if info else None, n, size)
     if not info:
         return grounding_viewer([grounding_snapshot(m, batch, n, label='model')])
     seed_everything(info['config']['seed'])  # as the trainer did before building its model

@@ -704,7 +704,7 @@ def mixreorg_views(
     loaded = [load_checkpoint(ck) for ck in ckpts]  # [(model, info)], oldest first
     info = loaded[-1][1] if loaded else None
     size = size or (info['config'].get('image_size') if info else None) or m.cfg.img_size
-    batch = training_pairs(info['config'].get('data') if info else None, n, size)
+    batch = training_pairs(info['config'] if info else None, n, size)
     M = m.cfg.mix_group
     if not info:
         return mix_viewer([mixing_snapshot(m, batch, M, label='model')])
