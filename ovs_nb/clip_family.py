@@ -45,15 +45,16 @@ def scenes_clip(level: str = 'easy', recipe: str = 'demo', progress: bool = True
     path = scenes_clip_path(level)
     if path.exists():
         return path
-    from ovs_nb.core import get_method, get_world_size
+    from ovs_nb.core import get_world_size
     from ovs_nb.train import TrainConfig, find_checkpoint, load_checkpoint, train
 
     if get_world_size() > 1:
         raise RuntimeError(
             f"no scenes CLIP at {path}: make it once before a multi-process run: ovs_nb_scenes_clip"
         )
-    get_method('clip')  # registers the method the recipe names
-    run = data_dir('clip', f'clip-scenes-vit-{level}')  # figures/train-clip-scenes-vit-<level>.png: its loss curve
+    run = data_dir(
+        'clip', f'clip-scenes-vit-{level}'
+    )  # figures/train-clip-scenes-vit-<level>.png: its loss curve
     cfg = TrainConfig.from_recipe(
         'clip', recipe, scenes_level=level, out_dir=str(run), overwrite=True, progress=progress, **changes
     )

@@ -15,7 +15,7 @@ import torch.distributed as dist
 # %% auto #0
 __all__ = ['METHODS', 'project_root', 'data_dir', 'figures_dir', 'derive_seed', 'seed_everything', 'rng_scope', 'get_rank',
            'get_world_size', 'is_main_process', 'atomic_write', 'MethodDefaults', 'Method', 'register_method',
-           'available_methods', 'get_method']
+           'available_methods', 'get_method', 'model_image_size']
 
 # %% ../nbs/00_core.ipynb #441dd37f
 def project_root() -> Path:
@@ -202,3 +202,11 @@ def get_method(name: str) -> Method:
             f"unknown method {name!r}; available methods: {', '.join(available_methods()) or 'none'}"
         )
     return METHODS[name]
+
+# %% ../nbs/00_core.ipynb #a7c3e1f9
+def model_image_size(model: nn.Module, default: int = 224) -> int:
+    "The resolution `model` was built for: `cfg.img_size` (GroupViT), its (tower's) CLIP `visual.image_size`, else `default`."
+    visual = getattr(getattr(model, 'clip', model), 'visual', None)  # a CLIP, or a CLIP-family head's tower
+    size = getattr(getattr(model, 'cfg', None), 'img_size', None) or getattr(visual, 'image_size', None)
+    size = size[0] if isinstance(size, (tuple, list)) else size
+    return int(size or default)

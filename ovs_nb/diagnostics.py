@@ -12,6 +12,7 @@ import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from .core import model_image_size
 from .text import tokenize
 from ovs_nb.segment import (
     Segmenter,
@@ -67,11 +68,8 @@ def count_groups(attn_dicts: list[dict]) -> torch.Tensor:
 
 # %% ../nbs/33_diagnostics.ipynb #33dg0008
 def _model_size(model: nn.Module, size: int | None) -> int:
-    "`size`, else the model's training resolution: GroupViT's `cfg.img_size`, a CLIP tower's `image_size`, 224."
-    visual = getattr(getattr(model, 'clip', model), 'visual', None)  # a CLIP, or a CLIP-family head's tower
-    native = getattr(getattr(model, 'cfg', None), 'img_size', None) or getattr(visual, 'image_size', None)
-    native = native[0] if isinstance(native, (tuple, list)) else native
-    return int(size or native or 224)
+    "`size`, else the model's training resolution (`ovs_nb.core.model_image_size`)."
+    return int(size or model_image_size(model))
 
 
 def _unwrap(model: nn.Module) -> nn.Module:

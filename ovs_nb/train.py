@@ -16,7 +16,15 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader
 from fastcore.basics import patch
-from .core import project_root, figures_dir, derive_seed, seed_everything, atomic_write, get_method
+from ovs_nb.core import (
+    project_root,
+    figures_dir,
+    derive_seed,
+    seed_everything,
+    atomic_write,
+    get_method,
+    model_image_size,
+)
 from .losses import unwrap_model, all_reduce_with_grad
 from .data import ImageTextPipeline, check_split, expand_urls, tar_samples
 
@@ -644,11 +652,7 @@ class Trainer:
         seed_everything(cfg.seed)  # the same initial weights on every rank
         model = self.method.build(cfg.preset, **cfg.overrides)
         if cfg.image_size is None:
-            native = getattr(getattr(model, 'cfg', None), 'img_size', None)  # GroupViT's config
-            if native is None:  # a CLIP-family head: its frozen tower's resolution
-                native = getattr(getattr(getattr(model, 'clip', None), 'visual', None), 'image_size', 224)
-            native = native[0] if isinstance(native, (tuple, list)) else native
-            self.cfg = cfg = dataclasses.replace(cfg, image_size=int(native))
+            self.cfg = cfg = dataclasses.replace(cfg, image_size=model_image_size(model))
         model = model.to(self.device)
         if self.world > 1:
             model = convert_batchnorm(model, self.device)

@@ -15,7 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 from fastcore.basics import patch
-from ..core import register_method, get_rank, get_world_size
+from ..core import register_method, get_rank, get_world_size, model_image_size
 from ..clip import FrozenCLIP, clip_tokens, self_only_block
 from ..clip_family import CLIPFamily, CLIP_RECIPES
 from ..losses import contrastive_loss, gather_with_grad, unwrap_model
@@ -634,8 +634,7 @@ def word_mask_viewer(snapshots: Sequence[dict], fmt: str = 'png') -> WordMaskVie
 def gcl_views(model: nn.Module, run_dir=None, dataset=None, n: int = 6) -> WordMaskViewer:
     "The per-word mask viewer of `model` on the first `n` training pairs of the run in `run_dir` (or the scenes)."
     m = unwrap_model(model)
-    size = getattr(m.clip.visual, 'image_size', 224)
-    size = size[0] if isinstance(size, (tuple, list)) else int(size)
+    size = model_image_size(m)
     config = None
     if run_dir is not None:
         from ovs_nb.train import latest_checkpoint, read_checkpoint

@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
-from ..core import get_rank, register_method, seed_everything
+from ..core import get_rank, model_image_size, register_method, seed_everything
 from ..clip import FrozenCLIP, dense_embedding
 from ..clip_family import CLIPFamily, CLIP_RECIPES
 from ..losses import gather_with_grad, unwrap_model
@@ -634,7 +634,7 @@ def mgca_views(model: nn.Module, run_dir=None, dataset=None, n: int = 4, max_ckp
     ckpts = sorted(Path(run_dir).glob('ckpt-[0-9]*.pt'))[-max_ckpts:] if run_dir is not None else []
     loaded = [load_checkpoint(ck) for ck in ckpts]  # [(model, info)], oldest first
     info = loaded[-1][1] if loaded else None
-    size = (info['config'].get('image_size') if info else None) or m.clip.visual.image_size[0]
+    size = (info['config'].get('image_size') if info else None) or model_image_size(m)
     batch = training_pairs(info['config'] if info else None, n, size)
     if not info:
         return grounding_viewer([grounding_snapshot(m, batch, n, label='model')])
