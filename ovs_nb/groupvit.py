@@ -571,7 +571,10 @@ class TextTransformer(nn.Module):
 
     def forward(self, ids: torch.Tensor, trim: bool | None = None):
         eot = ids.argmax(dim=-1)  # [N] EOT position
-        if (self.trim if trim is None else trim) and ids.numel():
+        trim = self.trim if trim is None else trim
+        # torch.compile: a batch-dependent length makes each batch a new shape (a graph break, recompiles and
+        # symbolic-shape kernels); the full context is just as exact, so a compiled graph never trims
+        if trim and ids.numel() and not torch.compiler.is_compiling():
             ids = ids[:, : int(eot.max()) + 1]  # [N, L*]: causal + EOT pooling => exact
         L = ids.shape[1]
         x = self.token_embedding(ids) + self.positional_embedding[:L]  # [N,L,W]
