@@ -169,7 +169,9 @@ def test_proving_ground(tmp_path, monkeypatch):
     assert (t.miou_low <= t.miou_high).all() and t.level.eq('easy').all() and t.protocol.eq('quick').all()
     text = _text(nb)
     assert 'MixReorg - GroupViT (seeds pooled per image)' in text and 'over 1 seeds' in text, text[-2000:]
-    assert (tmp_path/'figures'/'proving-ground.png').exists()
+    assert (tmp_path/'figures'/'proving-ground.png').exists() and (tmp_path/'figures'/'proving-ground-bars.png').exists()
+    md = (tmp_path/'pg.md').read_text()                                   # the table the README quotes
+    assert '| **MixReorg** (1 seeds) |' in md and '+5.0: VOC' in md and '| all background |' in md, md
     assert (tmp_path/'pg'/'figures'/'train-groupvit-s0-groups.png').exists()      # run figures stay in the run folder
     assert 'proving-ground-mixreorg-view.png' in {p.name for p in (tmp_path/'figures').glob('*.png')}
     # a second call reuses the finished runs instead of training again

@@ -13,7 +13,7 @@ from fastcore.script import call_parse, Param
 from .core import Method, MethodDefaults, atomic_write, data_dir
 from .clip import FrozenCLIP, MaskCLIPSegmenter, create_clip
 from .losses import unwrap_model
-from .train import SCENES_CPU_RECIPE
+from .train import SCENES_CPU_RECIPE, PROVING_RECIPE
 
 # %% auto #0
 __all__ = ['CLIP_RECIPES', 'CLIPDefaults', 'scenes_clip_path', 'scenes_clip', 'resolve_clip', 'clip_tower', 'scenes_clip_cli',
@@ -107,6 +107,7 @@ def scenes_clip_cli(
 # %% ../nbs/18_clip_family.ipynb #c18a0017
 CLIP_RECIPES = {
     'demo': dict(SCENES_CPU_RECIPE, preset='scenes', epochs=3.2, warmup_epochs=0.12, max_minutes=6.5),
+    'proving': dict(PROVING_RECIPE, preset='scenes'),  # the proving ground's shared budget (ovs_nb.train)
 }
 
 # %% ../nbs/18_clip_family.ipynb #c18a0019

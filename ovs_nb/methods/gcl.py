@@ -480,6 +480,7 @@ GCL_RECIPES = {
         find_unused_parameters=True,
         max_minutes=6.5,
     ),
+    'proving': dict(CLIP_RECIPES['proving'], eps=1e-6, find_unused_parameters=True),
     'paper': dict(
         preset='paper',
         train_set='gcc3m+gcc12m',

@@ -404,6 +404,8 @@ class MGCAMethod(CLIPFamily):
     recipes = {
         # the family's CPU demo on the 'scenes' preset, with checkpoints for the grounding viewer's slider
         'demo': {**CLIP_RECIPES['demo'], 'preset': 'scenes', 'ckpt_every': 200, 'keep_ckpts': 4},
+        # the proving ground's budget every method shares (ovs_nb.train.PROVING_RECIPE)
+        'proving': {**CLIP_RECIPES['proving'], 'preset': 'scenes'},
         # spec §6: CC3M (2.56M pairs downloaded), batch 1024, 15 epochs, 2 warm-up, lr 1e-4, end lr 0 [D]
         'paper': dict(
             preset='paper',
