@@ -85,9 +85,12 @@ class GroupViTFamily(Method):
         "The text of `batch` for `model` (see `caption_batch`)."
         return caption_batch(model, batch)
 
-    def segmenter(self, model: nn.Module, **options):
-        "A `GroupViTSegmenter` of the unwrapped `model`; `options` override `bg_thresh`, `topk`, ..."
-        from ovs_nb.segment import GroupViTSegmenter
+    def segmenter(self, model: nn.Module, tta: bool | dict | None = None, **options):
+        "A `GroupViTSegmenter` of the unwrapped `model` (`options`: `bg_thresh`, `topk`, ...); `tta`: True or `TTASegmenter` kwargs."
+        from ovs_nb.segment import GroupViTSegmenter, TTASegmenter
 
         d = self.defaults
-        return GroupViTSegmenter(unwrap_model(model), **(dict(bg_thresh=d.bg_thresh, topk=d.topk) | options))
+        seg = GroupViTSegmenter(unwrap_model(model), **(dict(bg_thresh=d.bg_thresh, topk=d.topk) | options))
+        if not tta:
+            return seg
+        return TTASegmenter(seg, **(tta if isinstance(tta, dict) else {}))

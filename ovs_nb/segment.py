@@ -16,9 +16,10 @@ from .groupvit import compose_assignments
 from .data import IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
-__all__ = ['GROUPVIT_BG_THRESH', 'IMAGENET_MEAN_255', 'IMAGENET_STD_255', 'SegmenterProtocol', 'eval_mode', 'class_embeddings',
-           'Segmenter', 'groupvit_affinity', 'groupvit_background', 'GroupViTSegmenter', 'rescale_size', 'as_chw',
-           'preprocess', 'slide_windows', 'segment_batch', 'segment', 'PAMR', 'ProtocolSegmenter']
+__all__ = ['GROUPVIT_BG_THRESH', 'TTA_SCALES', 'TTA_FLIPS', 'IMAGENET_MEAN_255', 'IMAGENET_STD_255', 'SegmenterProtocol',
+           'eval_mode', 'class_embeddings', 'Segmenter', 'groupvit_affinity', 'groupvit_background',
+           'GroupViTSegmenter', 'TTASegmenter', 'rescale_size', 'as_chw', 'preprocess', 'slide_windows',
+           'segment_batch', 'segment', 'PAMR', 'ProtocolSegmenter']
 
 # %% ../nbs/30_segment.ipynb #02a10a9d
 @runtime_checkable
@@ -184,6 +185,59 @@ class GroupViTSegmenter(Segmenter):
 
     def __repr__(self):
         return f"GroupViTSegmenter(bg_thresh={self.bg_thresh}, topk={self.topk})"
+
+# %% ../nbs/30_segment.ipynb #30tt0002
+TTA_SCALES = (
+    0.75,
+    1.0,
+    1.25,
+)  # mmseg's usual multi-scale ratios (the paper gives none: SimCon spec §5.8 [OURS])
+TTA_FLIPS = (False, True)  # without and with a horizontal flip
+
+
+class TTASegmenter:
+    "Any segmenter's scores averaged over `scales` × `flips` copies of each window (SimCon's +TTA, spec §5.8)."
+
+    def __init__(self, base, scales=TTA_SCALES, flips=TTA_FLIPS):
+        self.base, self.scales, self.flips = (
+            base,
+            tuple(float(s) for s in scales),
+            tuple(bool(f) for f in flips),
+        )
+        if not self.scales or not self.flips:
+            raise ValueError(f"TTA needs at least one scale and one flip setting, got {scales} and {flips}")
+        if any(s <= 0 for s in self.scales):
+            raise ValueError(f"TTA scales must be > 0, got {self.scales}")
+
+    def __getattr__(self, name):  # model, device, bg_thresh, ... of the wrapped segmenter
+        if name == 'base':
+            raise AttributeError(name)
+        return getattr(self.base, name)
+
+    def embed_classes(self, names, templates='simple') -> torch.Tensor:
+        return self.base.embed_classes(names, templates)
+
+    def __call__(self, images: torch.Tensor, class_emb: torch.Tensor, with_bg: bool) -> torch.Tensor:
+        "The mean of the wrapped segmenter's scores `[B,n_cls(+1),h,w]` over the transforms, at the input's size."
+        H, W = images.shape[-2:]
+        total = None
+        for s in self.scales:
+            size = (max(1, round(H * s)), max(1, round(W * s)))
+            x = (
+                images
+                if size == (H, W)
+                else F.interpolate(images, size=size, mode='bilinear', align_corners=False)
+            )
+            for f in self.flips:
+                out = self.base(x.flip(-1) if f else x, class_emb, with_bg)
+                out = out.flip(-1) if f else out
+                if out.shape[-2:] != (H, W):
+                    out = F.interpolate(out.float(), size=(H, W), mode='bilinear', align_corners=False)
+                total = out.float() if total is None else total + out.float()
+        return total / (len(self.scales) * len(self.flips))
+
+    def __repr__(self):
+        return f"TTASegmenter({self.base!r}, scales={self.scales}, flips={self.flips})"
 
 # %% ../nbs/30_segment.ipynb #e773c1d9
 # ImageNet's statistics (`ovs_nb.data.IMAGENET_MEAN`, 0-1 scale) on the 0-255 scale mmseg's Normalize works on:
