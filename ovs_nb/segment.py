@@ -18,8 +18,8 @@ from .data import IMAGENET_MEAN, IMAGENET_STD
 # %% auto #0
 __all__ = ['GROUPVIT_BG_THRESH', 'TTA_SCALES', 'TTA_FLIPS', 'IMAGENET_MEAN_255', 'IMAGENET_STD_255', 'SegmenterProtocol',
            'eval_mode', 'class_embeddings', 'Segmenter', 'groupvit_affinity', 'groupvit_background',
-           'GroupViTSegmenter', 'TTASegmenter', 'rescale_size', 'as_chw', 'preprocess', 'slide_windows',
-           'segment_batch', 'segment', 'PAMR', 'ProtocolSegmenter']
+           'GroupViTSegmenter', 'SegmenterWrapper', 'TTASegmenter', 'rescale_size', 'as_chw', 'preprocess',
+           'slide_windows', 'segment_batch', 'segment', 'PAMR', 'ProtocolSegmenter']
 
 # %% ../nbs/30_segment.ipynb #02a10a9d
 @runtime_checkable
@@ -195,7 +195,19 @@ TTA_SCALES = (
 TTA_FLIPS = (False, True)  # without and with a horizontal flip
 
 
-class TTASegmenter:
+class SegmenterWrapper:
+    "A segmenter around another (`base`): the base's attributes (model, device, bg_thresh, ...) and class embeddings."
+
+    def __getattr__(self, name):  # only for what the wrapper itself does not define
+        if name == 'base':
+            raise AttributeError(name)
+        return getattr(self.base, name)
+
+    def embed_classes(self, names, templates='simple') -> torch.Tensor:
+        return self.base.embed_classes(names, templates)
+
+
+class TTASegmenter(SegmenterWrapper):
     "Any segmenter's scores averaged over `scales` × `flips` copies of each window (SimCon's +TTA, spec §5.8)."
 
     def __init__(self, base, scales=TTA_SCALES, flips=TTA_FLIPS):
@@ -208,14 +220,6 @@ class TTASegmenter:
             raise ValueError(f"TTA needs at least one scale and one flip setting, got {scales} and {flips}")
         if any(s <= 0 for s in self.scales):
             raise ValueError(f"TTA scales must be > 0, got {self.scales}")
-
-    def __getattr__(self, name):  # model, device, bg_thresh, ... of the wrapped segmenter
-        if name == 'base':
-            raise AttributeError(name)
-        return getattr(self.base, name)
-
-    def embed_classes(self, names, templates='simple') -> torch.Tensor:
-        return self.base.embed_classes(names, templates)
 
     def __call__(self, images: torch.Tensor, class_emb: torch.Tensor, with_bg: bool) -> torch.Tensor:
         "The mean of the wrapped segmenter's scores `[B,n_cls(+1),h,w]` over the transforms, at the input's size."
@@ -437,7 +441,7 @@ class PAMR(nn.Module):
         return f"PAMR(num_iter={self.num_iter}, dilations={self.dilations})"
 
 # %% ../nbs/30_segment.ipynb #30pa0006
-class ProtocolSegmenter:
+class ProtocolSegmenter(SegmenterWrapper):
     "A method's segmenter under a protocol's background rule ('native' | 'constant' with `bg_score`) and optional PAMR at 1/`pamr_stride` of the window."
 
     def __init__(
@@ -462,14 +466,6 @@ class ProtocolSegmenter:
             # PAMR there, on a copy, instead of having it applied to its output
             self.base = copy.copy(base)
             self.base.pamr, self.pamr = self.pamr, None
-
-    def __getattr__(self, name):  # model, device, bg_thresh, ... of the wrapped segmenter
-        if name == 'base':
-            raise AttributeError(name)
-        return getattr(self.base, name)
-
-    def embed_classes(self, names, templates='simple') -> torch.Tensor:
-        return self.base.embed_classes(names, templates)
 
     def refine(self, images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         "PAMR on `masks [B,C,h,w]` at 1/`pamr_stride` of the window, with the normalised window resized there."

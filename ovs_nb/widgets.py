@@ -16,7 +16,7 @@ from .data import IMAGENET_MEAN, IMAGENET_STD  # 0-1 scale: the viewers normalis
 # %% auto #0
 __all__ = ['WIDGET_STATE_MIME', 'group_palette', 'label_edges', 'overlay', 'image_bytes', 'image_widget', 'fit', 'Linked',
            'link_index', 'selector_stack', 'widget_state', 'save_widget_html', 'html_widget_state', 'state_models',
-           'model_input', 'figure_array', 'training_pairs']
+           'model_input', 'figure_array', 'training_pairs', 'denormalize', 'run_pairs', 'run_snapshots']
 
 # %% ../nbs/40_widgets.ipynb #5e0a11c6
 if not hasattr(widgets, 'Stack'):
@@ -278,3 +278,47 @@ def training_pairs(config: dict | None = None, n: int = 4, size: int = 96) -> di
         rank=0,
     )
     return next(iter(pipe))
+
+# %% ../nbs/40_widgets.ipynb #40fa0005
+def denormalize(images: torch.Tensor) -> np.ndarray:
+    "Normalised `[B,3,H,W]` (ImageNet statistics) -> uint8 `[B,H,W,3]`, what the viewers draw."
+    mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    x = (images.detach().float().cpu() * std + mean).clamp(0, 1)
+    return (x.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
+
+
+def run_pairs(model: torch.nn.Module, run_dir=None, n: int = 4, size: int | None = None) -> dict:
+    "The first `n` training pairs of the run in `run_dir` (its latest checkpoint's config; None: the scenes)."
+    from ovs_nb.core import model_image_size
+    from ovs_nb.losses import unwrap_model
+
+    config = None
+    if run_dir is not None:
+        from ovs_nb.train import latest_checkpoint, read_checkpoint
+
+        ck = latest_checkpoint(run_dir)
+        config = read_checkpoint(ck)['config'] if ck else None
+    return training_pairs(config, n, size or model_image_size(unwrap_model(model)))
+
+
+def run_snapshots(
+    model: torch.nn.Module, snapshot, run_dir=None, n: int = 4, size: int | None = None, max_ckpts: int = 4
+) -> list:
+    "`snapshot(model, batch, label)` on `n` training pairs: of `model`; with `run_dir`, of its init and kept checkpoints."
+    from ovs_nb.core import get_method, model_image_size, seed_everything
+    from ovs_nb.losses import unwrap_model
+    from ovs_nb.train import load_checkpoint
+
+    m = unwrap_model(model)
+    ckpts = sorted(Path(run_dir).glob('ckpt-[0-9]*.pt'))[-max_ckpts:] if run_dir is not None else []
+    loaded = [load_checkpoint(ck) for ck in ckpts]  # [(model, info)], oldest first
+    info = loaded[-1][1] if loaded else None
+    size = size or (info['config'].get('image_size') if info else None) or model_image_size(m)
+    batch = training_pairs(info['config'] if info else None, n, size)
+    if not info:
+        return [snapshot(m, batch, 'model')]
+    seed_everything(info['config']['seed'])  # the weights the trainer started from
+    init = get_method(info['method']).build(info['preset'], **info['overrides'])
+    return [snapshot(init, batch, 'step 0 (init)')] + [
+        snapshot(mk, batch, f"step {i['step']}") for mk, i in loaded
+    ]

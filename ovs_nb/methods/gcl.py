@@ -21,7 +21,7 @@ from ..clip_family import CLIPFamily, CLIP_RECIPES
 from ..losses import contrastive_loss, gather_with_grad, unwrap_model
 from ..segment import Segmenter, PAMR
 from ..train import CheckpointMismatchError
-from ..widgets import figure_array, training_pairs
+from ..widgets import figure_array, training_pairs, denormalize, run_pairs
 
 # %% auto #0
 __all__ = ['GCL_PRESETS', 'TCL_PREFIXES', 'GCL_RECIPES', 'GCL_METHOD', 'LayerNorm2d', 'GatedConv', 'ResConv', 'GatedDecoder',
@@ -535,15 +535,6 @@ class GCLMethod(CLIPFamily):
 GCL_METHOD = register_method(GCLMethod())  # also found as 'tcl' (`aliases`)
 
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0074
-def _denormalize(images: torch.Tensor) -> np.ndarray:
-    "Normalised `[B,3,H,W]` -> uint8 `[B,H,W,3]` (ImageNet statistics)."
-    from ovs_nb.data import IMAGENET_MEAN, IMAGENET_STD
-
-    mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-    x = (images.detach().float().cpu() * std + mean).clamp(0, 1)
-    return (x.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
-
-
 def caption_words(caption: str, max_words: int = 6) -> list[str]:
     "The words a viewer grounds: the caption's nouns (`extract_nouns`), else its 3+ letter words; `max_words` at most."
     from ovs_nb.text import extract_nouns
@@ -570,7 +561,7 @@ def word_mask_snapshot(
         masks = seg.threshold_parts(image[None].to(dev), emb)[0][0]  # [1+n,H,W]
     return dict(
         label=label,
-        image=_denormalize(image[None])[0],
+        image=denormalize(image[None])[0],
         caption=caption,
         words=words,
         masks=masks.cpu().numpy(),
@@ -634,13 +625,5 @@ def word_mask_viewer(snapshots: Sequence[dict], fmt: str = 'png') -> WordMaskVie
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0080
 def gcl_views(model: nn.Module, run_dir=None, dataset=None, n: int = 6) -> WordMaskViewer:
     "The per-word mask viewer of `model` on the first `n` training pairs of the run in `run_dir` (or the scenes)."
-    m = unwrap_model(model)
-    size = model_image_size(m)
-    config = None
-    if run_dir is not None:
-        from ovs_nb.train import latest_checkpoint, read_checkpoint
-
-        ck = latest_checkpoint(run_dir)
-        config = read_checkpoint(ck)['config'] if ck else None
-    b = training_pairs(config, n, size)
+    m, b = unwrap_model(model), run_pairs(model, run_dir, n)
     return word_mask_viewer([word_mask_snapshot(m, b['image'][i], b['caption'][i]) for i in range(n)])

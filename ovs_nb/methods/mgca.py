@@ -20,7 +20,7 @@ from ..clip import FrozenCLIP, dense_embedding
 from ..clip_family import CLIPFamily, CLIP_RECIPES
 from ..losses import gather_with_grad, unwrap_model
 from ..segment import Segmenter, GROUPVIT_BG_THRESH
-from ..widgets import figure_array, training_pairs
+from ..widgets import figure_array, training_pairs, denormalize, run_snapshots
 
 # %% auto #0
 __all__ = ['MGCA_PRESETS', 'GROUNDING_VIEWS', 'MGCA_METHOD', 'MGCAConfig', 'LayerNorm2d', 'GatedConv', 'MGCADecoder', 'MGCA',
@@ -442,15 +442,6 @@ class MGCAMethod(CLIPFamily):
         return mgca_views(model, run_dir, dataset)
 
 # %% ../../nbs/24_methods_mgca.ipynb #c24a0049
-def _denormalize(images: torch.Tensor) -> np.ndarray:
-    "Normalised `[B,3,H,W]` -> uint8 `[B,H,W,3]` (ImageNet statistics, as the data pipeline normalises)."
-    from ovs_nb.data import IMAGENET_MEAN, IMAGENET_STD
-
-    mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-    x = (images.detach().float().cpu() * std + mean).clamp(0, 1)
-    return (x.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
-
-
 @torch.no_grad()
 def grounding_snapshot(model: nn.Module, batch: dict, n: int = 4, label: str = '') -> dict:
     "What the grounding viewer draws of the first `n` pairs of `batch`: maps `[n,h,w]`, pixels, accuracies."
@@ -484,7 +475,7 @@ def grounding_snapshot(model: nn.Module, batch: dict, n: int = 4, label: str = '
     top1 = lambda A: float((A.argmax(1) == i).float().mean()) if len(S) > 1 else 1.0
     return dict(
         label=label,
-        images=_denormalize(images),
+        images=denormalize(images),
         captions=list(batch.get('caption', [''] * len(images)))[:n],
         object=grid(obj / obj.amax(-1, keepdim=True)),
         region=grid(region),
@@ -629,22 +620,8 @@ def grounding_viewer(snapshots: Sequence[dict], fmt: str = 'png') -> GroundingVi
 # %% ../../nbs/24_methods_mgca.ipynb #c24a0056
 def mgca_views(model: nn.Module, run_dir=None, dataset=None, n: int = 4, max_ckpts: int = 4):
     "The grounding viewer of `model` (with `run_dir`: of its initialisation and its kept checkpoints)."
-    from ovs_nb.core import get_method
-    from ovs_nb.train import load_checkpoint
-
-    m = unwrap_model(model)
-    ckpts = sorted(Path(run_dir).glob('ckpt-[0-9]*.pt'))[-max_ckpts:] if run_dir is not None else []
-    loaded = [load_checkpoint(ck) for ck in ckpts]  # [(model, info)], oldest first
-    info = loaded[-1][1] if loaded else None
-    size = (info['config'].get('image_size') if info else None) or model_image_size(m)
-    batch = training_pairs(info['config'] if info else None, n, size)
-    if not info:
-        return grounding_viewer([grounding_snapshot(m, batch, n, label='model')])
-    seed_everything(info['config']['seed'])  # as the trainer did before building its model
-    init = get_method('mgca').build(info['preset'], **info['overrides'])
-    snaps = [grounding_snapshot(init, batch, n, label='step 0 (init)')]
-    snaps += [grounding_snapshot(mk, batch, n, label=f"step {i['step']}") for mk, i in loaded]
-    return grounding_viewer(snaps)
+    snap = lambda mod, batch, label: grounding_snapshot(mod, batch, n, label=label)  # noqa: E731
+    return grounding_viewer(run_snapshots(model, snap, run_dir, n, max_ckpts=max_ckpts))
 
 # %% ../../nbs/24_methods_mgca.ipynb #c24a0046
 MGCA_METHOD = register_method(MGCAMethod())

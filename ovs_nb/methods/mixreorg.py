@@ -30,6 +30,8 @@ from ..family import GroupViTFamily, caption_batch
 from ..losses import contrastive_loss, multi_label_loss, gather_with_grad, unwrap_model
 from ovs_nb.widgets import (
     training_pairs,
+    denormalize,
+    run_snapshots,
     group_palette,
     overlay,
     image_widget,
@@ -468,14 +470,6 @@ class MixReorgMethod(GroupViTFamily):
         return mixreorg_views(model, run_dir, dataset)
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0043
-def _denormalize(images: torch.Tensor) -> np.ndarray:
-    from ovs_nb.data import IMAGENET_MEAN, IMAGENET_STD
-
-    mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-    x = (images.detach().float().cpu() * std + mean).clamp(0, 1)
-    return (x.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
-
-
 @torch.no_grad()
 def mixing_snapshot(
     model: nn.Module, batch: dict, M: int | None = None, seed: int = 0, label: str = ''
@@ -503,8 +497,8 @@ def mixing_snapshot(
     grid = lambda t: t.reshape(-1, gh, gw).cpu().numpy()
     return dict(
         label=label,
-        images=_denormalize(batch['image']),
-        mixed=_denormalize(mix_pixels(batch['image'].cpu(), src.cpu(), p)),
+        images=denormalize(batch['image']),
+        mixed=denormalize(mix_pixels(batch['image'].cpu(), src.cpu(), p)),
         src=grid(src),
         segments=grid(A[b : 2 * b]),
         predicted=grid(pred),
@@ -697,23 +691,9 @@ def mixreorg_views(
     model: nn.Module, run_dir=None, dataset=None, n: int = 16, size: int | None = None, max_ckpts: int = 4
 ):
     "The mixed-patch reorganization viewer for `model` (and, with `run_dir`, its initialisation and kept checkpoints)."
-    from ovs_nb.train import load_checkpoint
-
-    m = unwrap_model(model)
-    ckpts = sorted(Path(run_dir).glob('ckpt-[0-9]*.pt'))[-max_ckpts:] if run_dir is not None else []
-    loaded = [load_checkpoint(ck) for ck in ckpts]  # [(model, info)], oldest first
-    info = loaded[-1][1] if loaded else None
-    size = size or (info['config'].get('image_size') if info else None) or m.cfg.img_size
-    batch = training_pairs(info['config'] if info else None, n, size)
-    M = m.cfg.mix_group
-    if not info:
-        return mix_viewer([mixing_snapshot(m, batch, M, label='model')])
-    seed_everything(info['config']['seed'])  # as the trainer did before building its model
-    snaps = [
-        mixing_snapshot(create_mixreorg(info['preset'], **info['overrides']), batch, M, label='step 0 (init)')
-    ]
-    snaps += [mixing_snapshot(mk, batch, M, label=f"step {i['step']}") for mk, i in loaded]
-    return mix_viewer(snaps)
+    M = unwrap_model(model).cfg.mix_group
+    snap = lambda mod, batch, label: mixing_snapshot(mod, batch, M, label=label)  # noqa: E731
+    return mix_viewer(run_snapshots(model, snap, run_dir, n, size, max_ckpts))
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0048
 MIXREORG = register_method(MixReorgMethod())

@@ -26,7 +26,16 @@ from ovs_nb.groupvit import (
 )
 from ..family import GroupViTFamily, caption_batch
 from ..losses import contrastive_loss, multi_label_loss, unwrap_model
-from ..widgets import group_palette, overlay, image_widget, selector_stack, training_pairs, _table
+from ovs_nb.widgets import (
+    group_palette,
+    overlay,
+    image_widget,
+    selector_stack,
+    training_pairs,
+    denormalize,
+    run_pairs,
+    _table,
+)
 
 # %% auto #0
 __all__ = ['HRS_MODES', 'PGSEG_CONFIGS', 'OFFICIAL_CODE_SWITCHES', 'PGSEG_RECIPES', 'PGSEG', 'em_prototypes',
@@ -653,14 +662,6 @@ class PGSegMethod(GroupViTFamily):
 PGSEG = register_method(PGSegMethod())
 
 # %% ../../nbs/26_methods_pgseg.ipynb #c26a0047
-def _denormalize(images: torch.Tensor) -> np.ndarray:
-    from ovs_nb.data import IMAGENET_MEAN, IMAGENET_STD
-
-    mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-    x = (images.detach().float().cpu() * std + mean).clamp(0, 1)
-    return (x.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
-
-
 def candidate_words(captions: Sequence[str], class_names: Sequence[str] = ()) -> list[str]:
     "The viewer's vocabulary: the nouns of `captions` and the class names (no 'background'), in order, unique."
     from ovs_nb.text import extract_nouns
@@ -706,7 +707,7 @@ def prototype_snapshot(
     grid = lambda t: t.reshape(b, gh, gw).cpu().numpy()
     return dict(
         label=label,
-        images=_denormalize(batch['image']),
+        images=denormalize(batch['image']),
         claims=[grid(c) for c in claims],
         n_protos=[int(d['P'].shape[1]) for d in ad],
         groups=grid(seg),
@@ -817,20 +818,13 @@ def prototype_viewer(snap: dict, fmt: str = 'png') -> PrototypeViewer:
 
 def pgseg_views(model: nn.Module, run_dir=None, dataset=None, n: int = 6) -> PrototypeViewer:
     "The prototype viewer of `model` on the first `n` training pairs of the run in `run_dir` (or the scenes)."
-    from ovs_nb.core import model_image_size
-
-    m = unwrap_model(model)
-    config = None
-    if run_dir is not None:
-        from ovs_nb.train import latest_checkpoint, read_checkpoint
-
-        ck = latest_checkpoint(run_dir)
-        config = read_checkpoint(ck)['config'] if ck else None
-    batch = training_pairs(config, n, model_image_size(m))
+    batch = run_pairs(model, run_dir, n)
     if dataset is not None and getattr(dataset, 'classes', None):
         names = dataset.classes
     else:
         from ovs_nb.scenes import CLASSES as names
     return prototype_viewer(
-        prototype_snapshot(m, batch, candidate_words(batch['caption'], names), label='model')
+        prototype_snapshot(
+            unwrap_model(model), batch, candidate_words(batch['caption'], names), label='model'
+        )
     )

@@ -19,7 +19,16 @@ from ..groupvit import GroupViT, GroupViTConfig, GROUPVIT_CONFIGS, ProjectMLP
 from ..family import GroupViTFamily, GROUPVIT_RECIPES
 from ..losses import gather_with_grad, unwrap_model
 from ..train import TRAIN_SETS
-from ..widgets import training_pairs, image_widget, link_index, selector_stack, _table, _walk
+from ovs_nb.widgets import (
+    training_pairs,
+    denormalize,
+    run_snapshots,
+    image_widget,
+    link_index,
+    selector_stack,
+    _table,
+    _walk,
+)
 
 # %% auto #0
 __all__ = ['SIMCON_CONFIGS', 'SIMCON_PAPER_RECIPE', 'SIMCON_RECIPES', 'SIMCON', 'MVSIMCON', 'random_views', 'SimConConfig',
@@ -347,14 +356,6 @@ class SimConMethod(GroupViTFamily):
         return simcon_views(model, run_dir, dataset)
 
 # %% ../../nbs/25_methods_simcon.ipynb #c25a0045
-def _denormalize(images: torch.Tensor) -> np.ndarray:
-    from ovs_nb.data import IMAGENET_MEAN, IMAGENET_STD
-
-    mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-    x = (images.detach().float().cpu() * std + mean).clamp(0, 1)
-    return (x.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
-
-
 @torch.no_grad()
 def positives_snapshot(
     model: nn.Module, batch: dict, lam: float | None = None, seed: int = 0, label: str = ''
@@ -381,7 +382,7 @@ def positives_snapshot(
         S_txt, P_txt = zt @ zt.T, semantic_positives(zt, zt, lam)
     finally:
         m.train(was)
-    shown = _denormalize(views[0] if m.cfg.multi_view else batch['image'])
+    shown = denormalize(views[0] if m.cfg.multi_view else batch['image'])
     return dict(
         label=label,
         images=shown,
@@ -517,22 +518,8 @@ def simcon_views(
     model: nn.Module, run_dir=None, dataset=None, n: int = 16, size: int | None = None, max_ckpts: int = 4
 ):
     "The positives viewer for `model` (with `run_dir`: its initialisation and kept checkpoints) on `n` training pairs."
-    from ovs_nb.core import get_method
-    from ovs_nb.train import load_checkpoint
-
-    m = unwrap_model(model)
-    ckpts = sorted(Path(run_dir).glob('ckpt-[0-9]*.pt'))[-max_ckpts:] if run_dir is not None else []
-    loaded = [load_checkpoint(ck) for ck in ckpts]  # [(model, info)], oldest first
-    info = loaded[-1][1] if loaded else None
-    size = size or (info['config'].get('image_size') if info else None) or m.cfg.img_size
-    batch = training_pairs(info['config'] if info else None, n, size)
-    if not info:
-        return positives_viewer([positives_snapshot(m, batch, label='model')])
-    seed_everything(info['config']['seed'])  # as the trainer did before building its model
-    init = get_method(info['method']).build(info['preset'], **info['overrides'])
-    snaps = [positives_snapshot(init, batch, label='step 0 (init)')]
-    snaps += [positives_snapshot(mk, batch, label=f"step {i['step']}") for mk, i in loaded]
-    return positives_viewer(snaps)
+    snap = lambda mod, batch, label: positives_snapshot(mod, batch, label=label)  # noqa: E731
+    return positives_viewer(run_snapshots(model, snap, run_dir, n, size, max_ckpts))
 
 # %% ../../nbs/25_methods_simcon.ipynb #c25a0051
 SIMCON = register_method(SimConMethod())
