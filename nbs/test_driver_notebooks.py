@@ -136,13 +136,15 @@ def test_train_mixreorg(tmp_path, monkeypatch):
     shown = [o['data'].get('text/plain', '') for c in nb.cells for o in c.get('outputs', [])
              if 'application/vnd.jupyter.widget-view+json' in o.get('data', {})]
     assert sum(t.startswith('MixViewer(') for t in shown) == 1 and sum(t.startswith('GroupViewer(') for t in shown) == 1, shown
-    # the checkpoint says what it holds: eval.ipynb needs no `-p method mixreorg`
+    # the checkpoint says what it holds: eval.ipynb needs no `-p method mixreorg`; SimCon's test-time augmentation
+    # is an option of any GroupViT-family segmenter
     pm.execute_notebook(str(NBS/'eval.ipynb'), str(tmp_path/'eval-out.ipynb'), kernel_name='python3', cwd=str(NBS),
                         progress_bar=False, parameters=dict(checkpoint=str(run), dataset='voc', data_root=str(voc),
                                                             limit=1, device='cpu', results=str(tmp_path/'res'),
                                                             n_show=1, explore=False, show_widget=False,
-                                                            short_side=32, crop=32, stride=16))
-    assert pd.read_csv(tmp_path/'res.csv', index_col=0).index.tolist() == ['run-ckpt-0000002']
+                                                            short_side=32, crop=32, stride=16,
+                                                            segmenter_kw=dict(tta=dict(scales=[1.0, 0.5]))))
+    assert pd.read_csv(tmp_path/'res.csv', index_col=0).index.tolist() == ['run-ckpt-0000002-tta']
 
 
 def test_proving_ground(tmp_path, monkeypatch):
@@ -224,3 +226,22 @@ def test_gpu_figures(tmp_path, monkeypatch):
     assert sorted(p.name for p in (tmp_path/'runs').glob('*.ipynb')) == [
         'bench-gcl-scenes-eager.ipynb', 'bench-groupvit-tiny-eager.ipynb', 'bench-mixreorg-tiny-eager.ipynb']
     print(f"papermill gpu_figures.ipynb {time.time() - t0:.1f}s")
+
+
+@pytest.mark.parametrize('method,preset', [('mvsimcon', 'simcon-tiny'), ('pgseg', 'pgseg-tiny')])
+def test_train_simcon_pgseg(tmp_path, monkeypatch, method, preset):
+    "`-p method mvsimcon` and `-p method pgseg`: the same driver trains them, scores them and shows their own viewer."
+    pm = pytest.importorskip('papermill')
+    from ovs_nb.data import write_shards
+    sandbox(tmp_path, monkeypatch)
+    shards = write_shards(tmp_path/'shards', n_shards=4, per_shard=8, size=32)
+    run = tmp_path/'run'
+    nb = pm.execute_notebook(
+        str(NBS/'train.ipynb'), str(tmp_path/'train-out.ipynb'), kernel_name='python3', cwd=str(NBS), progress_bar=False,
+        parameters=dict(method=method, recipe=None, preset=preset, data=shards, steps=2, batch_size=8, lr=1e-3,
+                        image_size=32, num_workers=1, device='cpu', out_dir=str(run), eval_protocol='quick', eval_limit=2,
+                        calib_limit=2, n_show=1, train_kwargs=dict(scale_lr=False, warmup_steps=1)))
+    res = json.loads((run/'results.json').read_text())
+    assert res['train']['method'] == method and res['step'] == 2, res['train']
+    assert 'train-run-view.png' in {p.name for p in (tmp_path/'figures').glob('*.png')}
+    assert 'has no views of its own' not in _text(nb)
