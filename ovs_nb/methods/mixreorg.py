@@ -41,6 +41,7 @@ from ovs_nb.widgets import (
     _table,
     _walk,
 )
+from ..segment import eval_mode
 
 # %% auto #0
 __all__ = ['MIXREORG_CONFIGS', 'MIX_ROWS', 'MIXREORG', 'sample_mixing', 'mix_tokens', 'invert_mixing', 'unmix_tokens',
@@ -476,9 +477,7 @@ def mixing_snapshot(
 ) -> dict:
     "What the mixed-patch viewer shows for `batch` (eval mode, source map drawn with `seed`): images, maps `[b,gh,gw]`, captions, accuracy."
     m = unwrap_model(model)
-    was = m.training
-    m.eval()
-    try:
+    with eval_mode(m):  # the snapshot sees the model as evaluation does
         images = batch['image'].to(next(m.parameters()).device)
         b, _, H, W = images.shape
         p = m.cfg.patch_size
@@ -492,8 +491,6 @@ def mixing_snapshot(
         z_txt = m.encode_text(batch['text'].to(images.device))  # [b,D]
         scores = (seg_feat @ z_txt.T).gather(1, A[b : 2 * b, :, None].expand(-1, -1, b))  # [b,N,b] per patch
         pred = scores.argmax(-1)
-    finally:
-        m.train(was)
     grid = lambda t: t.reshape(-1, gh, gw).cpu().numpy()
     return dict(
         label=label,

@@ -36,6 +36,7 @@ from ovs_nb.widgets import (
     run_pairs,
     _table,
 )
+from ..segment import eval_mode
 
 # %% auto #0
 __all__ = ['HRS_MODES', 'PGSEG_CONFIGS', 'OFFICIAL_CODE_SWITCHES', 'PGSEG_RECIPES', 'PGSEG', 'em_prototypes',
@@ -680,9 +681,7 @@ def prototype_snapshot(
     m = unwrap_model(model)
     if not words:
         raise ValueError("no candidate words for the text prototypes")
-    was = m.training
-    m.eval()
-    try:
+    with eval_mode(m):  # the snapshot sees the model as evaluation does
         dev = next(m.parameters()).device
         images = batch['image'].to(dev)
         b, _, H, W = images.shape
@@ -702,8 +701,6 @@ def prototype_snapshot(
         Tw = m.text_npr[-1](f_w)[..., 0]  # [n,q]
         sim = T @ Tw.T  # [b,n] (unit vectors)
         near = sim.topk(min(top, len(words)), -1)
-    finally:
-        m.train(was)
     grid = lambda t: t.reshape(b, gh, gw).cpu().numpy()
     return dict(
         label=label,

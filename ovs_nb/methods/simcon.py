@@ -29,6 +29,7 @@ from ovs_nb.widgets import (
     _table,
     _walk,
 )
+from ..segment import eval_mode
 
 # %% auto #0
 __all__ = ['SIMCON_CONFIGS', 'SIMCON_PAPER_RECIPE', 'SIMCON_RECIPES', 'SIMCON', 'MVSIMCON', 'random_views', 'SimConConfig',
@@ -362,9 +363,7 @@ def positives_snapshot(
 ) -> dict:
     "What the positives viewer shows for `batch` (eval mode): images, captions, `S_img`, `S_txt`, `P_img`, `P_txt` `[B,B]`, λ."
     m = unwrap_model(model)
-    was = m.training
-    m.eval()
-    try:
+    with eval_mode(m):  # the snapshot sees the model as evaluation does
         dev = next(m.parameters()).device
         images, text = batch['image'].to(dev), batch['text'].to(dev)
         lam = m.lam if lam is None else float(lam)
@@ -380,8 +379,6 @@ def positives_snapshot(
         S_img = reduce(torch.maximum, [z @ z.T for z in zv])  # Eq. 8's max over views
         P_img = joint_positives(zv, zv, lam)
         S_txt, P_txt = zt @ zt.T, semantic_positives(zt, zt, lam)
-    finally:
-        m.train(was)
     shown = denormalize(views[0] if m.cfg.multi_view else batch['image'])
     return dict(
         label=label,
