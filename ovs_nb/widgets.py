@@ -16,7 +16,8 @@ from .data import IMAGENET_MEAN, IMAGENET_STD  # 0-1 scale: the viewers normalis
 # %% auto #0
 __all__ = ['WIDGET_STATE_MIME', 'group_palette', 'label_edges', 'overlay', 'image_bytes', 'image_widget', 'fit', 'Linked',
            'link_index', 'selector_stack', 'widget_state', 'save_widget_html', 'html_widget_state', 'state_models',
-           'model_input', 'figure_array', 'training_pairs', 'denormalize', 'run_pairs', 'run_snapshots']
+           'model_input', 'figure_array', 'training_pairs', 'finish_figure', 'denormalize', 'run_pairs',
+           'run_snapshots']
 
 # %% ../nbs/40_widgets.ipynb #5e0a11c6
 if not hasattr(widgets, 'Stack'):
@@ -280,6 +281,17 @@ def training_pairs(config: dict | None = None, n: int = 4, size: int = 96) -> di
     return next(iter(pipe))
 
 # %% ../nbs/40_widgets.ipynb #40fa0005
+def finish_figure(fig, path=None, dpi: int = 110):
+    "Lay `fig` out; with `path`, save it there (tight, `dpi`) and close it. Returns `fig`, as the viewers' plots do."
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=dpi, bbox_inches='tight')
+        plt.close(fig)
+    return fig
+
+
 def denormalize(images: torch.Tensor) -> np.ndarray:
     "Normalised `[B,3,H,W]` (ImageNet statistics) -> uint8 `[B,H,W,3]`, what the viewers draw."
     mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)

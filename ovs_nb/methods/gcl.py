@@ -21,7 +21,7 @@ from ..clip_family import CLIPFamily, CLIP_RECIPES
 from ..losses import contrastive_loss, gather_with_grad, unwrap_model
 from ..segment import Segmenter, PAMR
 from ..train import CheckpointMismatchError
-from ..widgets import figure_array, training_pairs, denormalize, run_pairs
+from ..widgets import figure_array, training_pairs, denormalize, finish_figure, run_pairs
 
 # %% auto #0
 __all__ = ['GCL_PRESETS', 'TCL_PREFIXES', 'GCL_RECIPES', 'GCL_METHOD', 'LayerNorm2d', 'GatedConv', 'ResConv', 'GatedDecoder',
@@ -586,11 +586,7 @@ def plot_word_masks(snap: dict, path=None, cmap: str = 'magma'):
         ax.axis('off')
     cap = snap['caption'] if len(snap['caption']) < 90 else snap['caption'][:87] + '...'
     fig.suptitle(f"{snap['label']}: \"{cap}\"" if snap['label'] else f'"{cap}"', fontsize=9)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=110, bbox_inches='tight')
-        plt.close(fig)
-    return fig
+    return finish_figure(fig, path)
 
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0077
 class WordMaskViewer(widgets.VBox):

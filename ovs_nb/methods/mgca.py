@@ -20,7 +20,7 @@ from ..clip import FrozenCLIP, dense_embedding
 from ..clip_family import CLIPFamily, CLIP_RECIPES
 from ..losses import gather_with_grad, unwrap_model
 from ..segment import Segmenter, GROUPVIT_BG_THRESH
-from ..widgets import figure_array, training_pairs, denormalize, run_snapshots
+from ..widgets import figure_array, training_pairs, denormalize, finish_figure, run_snapshots
 
 # %% auto #0
 __all__ = ['MGCA_PRESETS', 'GROUNDING_VIEWS', 'MGCA_METHOD', 'MGCAConfig', 'LayerNorm2d', 'GatedConv', 'MGCADecoder', 'MGCA',
@@ -561,11 +561,7 @@ def plot_grounding(snap: dict, path=None, views: Sequence[str] = tuple(GROUNDING
         f"pixel {acc['pixel']:.2f}",
         fontsize=9,
     )
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=110, bbox_inches='tight')
-        plt.close(fig)
-    return fig
+    return finish_figure(fig, path)
 
 # %% ../../nbs/24_methods_mgca.ipynb #c24a0053
 class GroundingViewer(widgets.VBox):

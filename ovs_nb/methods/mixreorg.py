@@ -31,6 +31,7 @@ from ..losses import contrastive_loss, multi_label_loss, gather_with_grad, unwra
 from ovs_nb.widgets import (
     training_pairs,
     denormalize,
+    finish_figure,
     run_snapshots,
     group_palette,
     overlay,
@@ -620,11 +621,7 @@ def plot_mixing(
         else f"{snap['label']}: mixing group {group + 1}, M={M}",
         fontsize=9,
     )
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=110, bbox_inches='tight')
-        plt.close(fig)
-    return fig
+    return finish_figure(fig, path)
 
 
 class MixViewer(widgets.VBox):

@@ -33,6 +33,7 @@ from ovs_nb.widgets import (
     selector_stack,
     training_pairs,
     denormalize,
+    finish_figure,
     run_pairs,
     _table,
 )
@@ -776,11 +777,7 @@ def plot_prototypes(snap: dict, path=None, n: int | None = None):
     fig.suptitle(
         f"{snap['label']}: patches claimed by each prototype; text prototypes' nearest words", fontsize=9
     )
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=110, bbox_inches='tight')
-        plt.close(fig)
-    return fig
+    return finish_figure(fig, path)
 
 
 class PrototypeViewer(widgets.VBox):

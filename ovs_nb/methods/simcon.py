@@ -22,6 +22,7 @@ from ..train import TRAIN_SETS
 from ovs_nb.widgets import (
     training_pairs,
     denormalize,
+    finish_figure,
     run_snapshots,
     image_widget,
     link_index,
@@ -459,11 +460,7 @@ def plot_positives(snap: dict, path=None, n_rows: int = 4, k: int = 6):
     )
     ax.set_xticks([])
     ax.set_title(f"{snap['label']}: anchors (blue) and their image positives (green)", fontsize=9)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=110, bbox_inches='tight')
-        plt.close(fig)
-    return fig
+    return finish_figure(fig, path)
 
 
 class PositivesViewer(widgets.VBox):
