@@ -187,11 +187,8 @@ class GroupViTSegmenter(Segmenter):
         return f"GroupViTSegmenter(bg_thresh={self.bg_thresh}, topk={self.topk})"
 
 # %% ../nbs/30_segment.ipynb #30tt0002
-TTA_SCALES = (
-    0.75,
-    1.0,
-    1.25,
-)  # mmseg's usual multi-scale ratios (the paper gives none: SimCon spec §5.8 [OURS])
+# mmseg's usual multi-scale ratios (the paper gives none: SimCon spec §5.8 [OURS])
+TTA_SCALES = (0.75, 1.0, 1.25)
 TTA_FLIPS = (False, True)  # without and with a horizontal flip
 
 
