@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #fe155487
 from __future__ import annotations
-import os, random, hashlib, contextlib, tempfile, importlib, pkgutil
+import os, random, hashlib, contextlib, tempfile, importlib, pkgutil, pickle
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -14,8 +14,8 @@ import torch.distributed as dist
 
 # %% auto #0
 __all__ = ['METHODS', 'project_root', 'data_dir', 'figures_dir', 'derive_seed', 'seed_everything', 'rng_scope', 'get_rank',
-           'get_world_size', 'is_main_process', 'atomic_write', 'MethodDefaults', 'Method', 'register_method',
-           'available_methods', 'get_method', 'model_image_size']
+           'get_world_size', 'is_main_process', 'atomic_write', 'test_near', 'Unpickled', 'load_weights',
+           'MethodDefaults', 'Method', 'register_method', 'available_methods', 'get_method', 'model_image_size']
 
 # %% ../nbs/00_core.ipynb #441dd37f
 def project_root() -> Path:
@@ -103,6 +103,97 @@ def atomic_write(path, mode: str = 'wb'):
             os.unlink(tmp)
         raise
 
+# %% ../nbs/00_core.ipynb #33a5264e
+def test_near(a, b, rtol: float = 1e-5, atol: float = 1e-6, msg: str = ''):
+    "Assert `max|a-b| <= atol + rtol * max(max|a|, max|b|)`: a float check in proportion to the magnitudes compared."
+    a, b = (torch.from_numpy(np.array(x.detach().cpu() if torch.is_tensor(x) else x, np.float64)) for x in (a, b))
+    try:
+        a, b = torch.broadcast_tensors(a, b)  # a scalar expectation stands for every element, as in `test_close`
+    except RuntimeError:
+        raise AssertionError(f"{msg + ': ' if msg else ''}shapes differ: {tuple(a.shape)} vs {tuple(b.shape)}") from None
+    if a.numel() == 0:
+        return
+    finite = torch.isfinite(a)
+    if not torch.equal(finite, torch.isfinite(b)) or not torch.equal(a[~finite].nan_to_num(), b[~finite].nan_to_num()):
+        raise AssertionError(f"{msg + ': ' if msg else ''}non-finite values differ")  # NaN matches NaN, inf its sign
+    a, b = a[finite], b[finite]
+    scale = max(a.abs().max().item(), b.abs().max().item()) if a.numel() else 0.0
+    err, tol = (a - b).abs().max().item() if a.numel() else 0.0, atol + rtol * scale
+    if not err <= tol:
+        head = f"{msg}: " if msg else ''
+        raise AssertionError(f"{head}max |a-b| = {err:.3g} > {tol:.3g} = atol {atol:g} + rtol {rtol:g} x scale {scale:.3g}")
+
+# %% ../nbs/00_core.ipynb #6e079d87
+class Unpickled:
+    "Inert stand-in for a non-tensor object a checkpoint pickles (a config, a namespace): what it was, never its code."
+
+    target = '?'  # `module.name` the pickle named; set on each stand-in class
+
+    def __new__(cls, *args, **kwargs):  # NEWOBJ calls __new__ alone, REDUCE calls the class: record both
+        obj = super().__new__(cls)
+        obj.args, obj.kwargs, obj.state, obj.items, obj.list = args, kwargs, None, {}, []
+        return obj
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __setstate__(self, state):  # BUILD
+        self.state = state
+
+    def __setitem__(self, key, value):  # SETITEM(S) on a dict subclass
+        self.items[key] = value
+
+    def append(self, value):  # APPEND(S) on a list subclass
+        self.list.append(value)
+
+    def extend(self, values):
+        self.list.extend(values)
+
+    def __repr__(self):
+        return f"Unpickled({self.target})"
+
+
+def _allowed_globals() -> dict:
+    "`module.name` → object that `torch.load(weights_only=True)` allows (torch's rebuild functions, storages, ...)."
+    from torch import _weights_only_unpickler as wou
+
+    return dict(wou._get_allowed_globals())
+
+
+class _InertUnpickler(pickle.Unpickler):
+    "A pickle reader whose globals are torch's weights-only allowlist; any other name becomes an `Unpickled` class."
+
+    def find_class(self, module: str, name: str):
+        full = f"{module}.{name}"
+        allowed = _allowed_globals()
+        if full in allowed:
+            return allowed[full]
+        return type(name, (Unpickled,), dict(target=full, __module__=__name__))
+
+
+class _InertPickle:
+    "The `pickle_module` torch.load is given: its `Unpickler` and `load` never resolve a global outside the allowlist."
+
+    __name__ = 'ovs_nb_inert_pickle'
+    Unpickler = _InertUnpickler
+
+    @staticmethod
+    def load(f, **kw):
+        return _InertUnpickler(f, **kw).load()
+
+
+def load_weights(path_or_dict, map_location='cpu') -> dict:
+    "A checkpoint file (or a dict, returned as is) read with the safety of `weights_only`: foreign classes → `Unpickled`."
+    if isinstance(path_or_dict, dict):
+        return path_or_dict
+    path = Path(path_or_dict).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint file at {path}")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=False, pickle_module=_InertPickle)
+    except (pickle.UnpicklingError, EOFError, RuntimeError, ValueError, KeyError, AttributeError) as e:
+        raise ValueError(f"{path} is not a readable torch checkpoint ({type(e).__name__}: {e})") from e
+
 # %% ../nbs/00_core.ipynb #a7c3e1f0
 @dataclass(frozen=True)
 class MethodDefaults:
@@ -113,6 +204,7 @@ class MethodDefaults:
     k_prompts: int = 0  # noun prompts per caption for a multi-label loss (0: none)
     templates: str = 'full'  # prompt templates of those noun prompts
     image_size: int | None = None  # training resolution; None: the model's own (`cfg.img_size`)
+    n_views: int = 1  # independent draws of the training transform per sample (`batch['views']` when > 1)
 
 
 class Method:

@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from timm.layers import DropPath, trunc_normal_
+from .core import load_weights
 
 # %% auto #0
 __all__ = ['PATCH_STEMS', 'GROUPVIT_CONFIGS', 'Mlp', 'MixerMlp', 'Attention', 'CrossAttention', 'AttnBlock', 'CrossAttnBlock',
@@ -934,14 +935,10 @@ def to_official_state_dict(model: GroupViT) -> dict:
     }
 
 # %% ../nbs/10_groupvit.ipynb #9f3e515e
-def load_official_groupvit(
-    model_or_name: GroupViT | str, state_dict_or_path, strict: bool = True, weights_only: bool = True
-) -> GroupViT:
+def load_official_groupvit(model_or_name: GroupViT | str, state_dict_or_path, strict: bool = True) -> GroupViT:
     "Load an NVlabs GroupViT checkpoint (dict with 'model', a bare state dict, or a path) into an ovs_nb `GroupViT`."
     model = create_groupvit(model_or_name) if isinstance(model_or_name, str) else model_or_name
-    sd = state_dict_or_path
-    if isinstance(sd, (str, Path)):
-        sd = torch.load(sd, map_location='cpu', weights_only=weights_only)
+    sd = load_weights(state_dict_or_path)  # a released file pickles its OmegaConf config: read it inertly
     if 'model' in sd and isinstance(sd['model'], dict):
         sd = sd['model']
     sd = from_official_state_dict(sd)

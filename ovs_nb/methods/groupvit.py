@@ -6,8 +6,10 @@
 from __future__ import annotations
 import torch
 import torch.nn as nn
+from fastcore.basics import patch
 from ..core import register_method
 from ..family import GroupViTFamily
+from ..groupvit import load_official_groupvit
 from ..losses import contrastive_loss, multi_label_loss, unwrap_model
 
 # %% auto #0
@@ -29,6 +31,12 @@ class GroupViTMethod(GroupViTFamily):
 
 
 GROUPVIT = GroupViTMethod()
+
+# %% ../../nbs/20_methods_groupvit.ipynb #1b5a674a
+@patch
+def load_official(self: GroupViTMethod, path, preset: str = 'groupvit-s', **build_kw) -> nn.Module:
+    "NVlabs' released checkpoint at `path` in a fresh `preset` model (`'groupvit-s-redcap'` for the GCC+RedCaps file)."
+    return load_official_groupvit(self.build(preset, **build_kw), path)
 
 # %% ../../nbs/20_methods_groupvit.ipynb #c20a0010
 def groupvit_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
