@@ -106,7 +106,7 @@ def atomic_write(path, mode: str = 'wb'):
 # %% ../nbs/00_core.ipynb #33a5264e
 def test_near(a, b, rtol: float = 1e-5, atol: float = 1e-6, msg: str = ''):
     "Assert `max|a-b| <= atol + rtol * max(max|a|, max|b|)`: a float check in proportion to the magnitudes compared."
-    a, b = (torch.from_numpy(np.array(x.detach().cpu() if torch.is_tensor(x) else x, np.float64)) for x in (a, b))
+    a, b = (x.detach().cpu().double() if torch.is_tensor(x) else torch.from_numpy(np.array(x, np.float64)) for x in (a, b))
     try:
         a, b = torch.broadcast_tensors(a, b)  # a scalar expectation stands for every element, as in `test_close`
     except RuntimeError:

@@ -76,6 +76,7 @@ class GroupViTFamily(Method):
     defaults: GroupViTDefaults = GroupViTDefaults()
     recipes: dict[str, dict] = GROUPVIT_RECIPES
     create = staticmethod(create_groupvit)  # the model factory: create(preset, **overrides) -> nn.Module
+    segmenter_cls = None  # the segmenter class `segmenter` builds; None: `ovs_nb.segment.GroupViTSegmenter`
 
     def build(self, preset: str | None = None, **overrides) -> nn.Module:
         "A fresh model: `create(preset or defaults.preset, **overrides)`."
@@ -86,11 +87,11 @@ class GroupViTFamily(Method):
         return caption_batch(model, batch)
 
     def segmenter(self, model: nn.Module, tta: bool | dict | None = None, **options):
-        "A `GroupViTSegmenter` of the unwrapped `model` (`options`: `bg_thresh`, `topk`, ...); `tta`: True or `TTASegmenter` kwargs."
+        "A `segmenter_cls` of the unwrapped `model` (`options`: `bg_thresh`, `topk`, ...); `tta`: True or `TTASegmenter` kwargs."
         from ovs_nb.segment import GroupViTSegmenter, TTASegmenter
 
-        d = self.defaults
-        seg = GroupViTSegmenter(unwrap_model(model), **(dict(bg_thresh=d.bg_thresh, topk=d.topk) | options))
+        d, cls = self.defaults, self.segmenter_cls or GroupViTSegmenter
+        seg = cls(unwrap_model(model), **(dict(bg_thresh=d.bg_thresh, topk=d.topk) | options))
         if not tta:
             return seg
         return TTASegmenter(seg, **(tta if isinstance(tta, dict) else {}))

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/26_methods_pgseg.ipynb #c26a0002
 from __future__ import annotations
-import dataclasses, html, math, re, warnings
+import contextlib, dataclasses, html, math, re, warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import NamedTuple, Sequence
@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from ..core import register_method, get_world_size
+from ..core import register_method, get_world_size, load_weights
 from ovs_nb.groupvit import (
     GroupViT,
     GroupViTConfig,
@@ -37,15 +37,15 @@ from ovs_nb.widgets import (
     run_pairs,
     _table,
 )
-from ..segment import eval_mode
+from ..segment import eval_mode, GroupViTSegmenter
 
 # %% auto #0
 __all__ = ['HRS_MODES', 'PGSEG_CONFIGS', 'OFFICIAL_CODE_SWITCHES', 'PGSEG_RECIPES', 'PGSEG', 'em_prototypes',
            'linear_sum_assignment', 'hungarian', 'pair_similarity', 'pg_loss', 'ema_update', 'ImageNPR', 'TextNPR',
            'PGSegConfig', 'pgseg_config', 'PGSegImageEncoder', 'PGSegOutput', 'PGSeg', 'create_pgseg', 'pgseg_loss',
-           'load_groupvit_weights', 'pgseg_key', 'load_pgseg_checkpoint', 'PGSegMethod', 'candidate_words',
-           'prototype_snapshot', 'prototype_tiles', 'plot_prototypes', 'PrototypeViewer', 'prototype_viewer',
-           'pgseg_views']
+           'load_groupvit_weights', 'pgseg_key', 'load_pgseg_checkpoint', 'PGSegSegmenter', 'PGSegMethod',
+           'candidate_words', 'prototype_snapshot', 'prototype_tiles', 'plot_prototypes', 'PrototypeViewer',
+           'prototype_viewer', 'pgseg_views']
 
 # %% ../../nbs/26_methods_pgseg.ipynb #c26a0006
 @torch.no_grad()
@@ -424,6 +424,7 @@ class PGSeg(GroupViT):
         else:
             self.pg_logit_scale = None
         self.register_buffer('step', torch.zeros((), dtype=torch.long))
+        self._pending_text = None  # inside `text_list`: the text prototypes whose update waits
 
     def build_image_encoder(self, cfg: PGSegConfig) -> PGSegImageEncoder:
         return PGSegImageEncoder(cfg)
@@ -435,36 +436,64 @@ class PGSeg(GroupViT):
             return torch.tensor(1 / self.cfg.pg_tau)
         return self.pg_logit_scale.exp().clamp(max=100)
 
-    def _text(self, ids: torch.Tensor, update: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        "`ids [..,L]` -> EOT features `[..,W]` and normalised embeddings `[..,D]`; the text buffers updated if `update`."
+    def _text(
+        self, ids: torch.Tensor, update: bool, trim: bool | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, list]:
+        "`ids [..,L]` -> EOT features `[..,W]`, unnormalised embeddings `[..,D]`, each level's `T [N,q,1]`."
         lead = ids.shape[:-1]
-        f = self.text_encoder(ids.reshape(-1, ids.shape[-1]))  # [N,W] after ln_final
-        z = F.normalize(self.text_projector(f), dim=-1)
+        f = self.text_encoder(ids.reshape(-1, ids.shape[-1]), trim=trim)  # [N,W] after ln_final
+        z = self.text_projector(f)
+        T = [npr(f) for npr in self.text_npr]  # EM from the buffers as they are; l3 uses these ([C] NPR)
         if update:
+            self._update_text(T)  # from these same prototypes, afterwards
+        return f.reshape(*lead, f.shape[-1]), z.reshape(*lead, z.shape[-1]), T
+
+    @torch.no_grad()
+    def _update_text(self, T: list):
+        "Momentum-update the text buffers from `T` (inside `text_list`: held until the list ends)."
+        if self._pending_text is not None:
+            self._pending_text.append(T)
+            return
+        for npr, t in zip(self.text_npr, T):
+            ema_update(npr.mu, t, self.cfg.ema_gamma)
+
+    @contextlib.contextmanager
+    def text_list(self):
+        "Everything encoded inside is one list: one text-buffer update, from the mean over all of it ([C])."
+        if self._pending_text is not None:  # nested: part of the enclosing list
+            yield self
+            return
+        self._pending_text = []
+        try:
+            yield self
+            pending = self._pending_text
+        finally:
+            self._pending_text = None
+        if pending:  # every chunk's EM ran from the same buffer, as one call over the whole list would
             with torch.no_grad():
-                for npr in self.text_npr:
-                    ema_update(npr.mu, npr(f), self.cfg.ema_gamma)
-        return f.reshape(*lead, f.shape[-1]), z.reshape(*lead, z.shape[-1])
+                for l, npr in enumerate(self.text_npr):
+                    ema_update(npr.mu, torch.cat([T[l] for T in pending]), self.cfg.ema_gamma)
 
     def encode_text(
         self, ids: torch.Tensor, *, normalize: bool = True, trim: bool | None = None
     ) -> torch.Tensor:
         "GroupViT's `encode_text`; with `text_ema='every_forward'` it also updates the text prototypes ([C])."
-        if self.cfg.text_ema == 'every_forward':
-            self._text(ids, update=True)
-        return super().encode_text(ids, normalize=normalize, trim=trim)
+        if self.cfg.text_ema != 'every_forward':
+            return super().encode_text(ids, normalize=normalize, trim=trim)
+        z = self._text(ids, update=True, trim=trim)[1]  # one encoder pass: embeddings and prototypes
+        return F.normalize(z, dim=-1) if normalize else z
 
     def forward(self, images: torch.Tensor, text: torch.Tensor) -> PGSegOutput:
         "Normalised `z_img`, `z_txt` (`z_prompts` with prompts), and per level `G_l`, `P_l`, and `T` of the captions."
         out = self.encode_image(images, groups=False)
         update = self.training or self.cfg.text_ema == 'every_forward'
-        f, z = self._text(text if text.ndim == 2 else text[:, 0], update)  # the captions' EOT features
+        _, z, T = self._text(text if text.ndim == 2 else text[:, 0], update)  # the captions
         z_prompts = None
         if text.ndim == 3 and text.shape[1] > 1:
             z_prompts = super().encode_text(text[:, 1:])
-        T = [npr(f) for npr in self.text_npr]
         ad = out['attn_dicts']
-        return PGSegOutput(out['image_feat'], z, z_prompts, [d['G'] for d in ad], [d['P'] for d in ad], T)
+        G, P = [d['G'] for d in ad], [d['P'] for d in ad]
+        return PGSegOutput(out['image_feat'], F.normalize(z, dim=-1), z_prompts, G, P, T)
 
 
 def create_pgseg(name: str = 'paper', **overrides) -> PGSeg:
@@ -510,25 +539,11 @@ def pgseg_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
 _PGSEG_ONLY = re.compile(r'img_encoder\.npr\..+|text_npr\..+|pg_logit_scale|step')
 
 
-def _read(path_or_dict, weights_only: bool = True) -> dict:
-    if isinstance(path_or_dict, dict):
-        return path_or_dict
-    try:
-        return torch.load(Path(path_or_dict).expanduser(), map_location='cpu', weights_only=weights_only)
-    except Exception as e:
-        if weights_only and 'weights_only' in str(e):
-            raise RuntimeError(
-                f"{path_or_dict} holds more than tensors (e.g. a pickled config); if you trust the file, "
-                "load it with weights_only=False"
-            ) from e
-        raise
-
-
-def load_groupvit_weights(model: PGSeg, path_or_dict, weights_only: bool = True) -> PGSeg:
+def load_groupvit_weights(model: PGSeg, path_or_dict) -> PGSeg:
     "Load a GroupViT checkpoint (ours or NVlabs') into `model`'s GroupViT weights; its PGSeg parts stay as they are."
     from ovs_nb.train import CheckpointMismatchError, check_state_dict
 
-    ck = _read(path_or_dict, weights_only)
+    ck = load_weights(path_or_dict)  # tensors; a pickled config comes back inert, its code never runs
     sd = ck.get('model', ck) if isinstance(ck.get('model', ck), dict) else None
     if sd is None:
         raise CheckpointMismatchError(f"not a GroupViT checkpoint: no 'model' dict among {sorted(ck)[:10]}")
@@ -568,11 +583,11 @@ def pgseg_key(key: str) -> str | None:
     return f'img_encoder.npr.{s[1]}.{s[2]}' if s else key
 
 
-def load_pgseg_checkpoint(model: PGSeg, path_or_dict, weights_only: bool = True) -> PGSeg:
+def load_pgseg_checkpoint(model: PGSeg, path_or_dict) -> PGSeg:
     "Load the released PGSeg checkpoint into `model`; `mapping_text` dropped with a warning, anything else refused."
     from ovs_nb.train import CheckpointMismatchError, check_state_dict
 
-    ck = _read(path_or_dict, weights_only)
+    ck = load_weights(path_or_dict)  # tensors; the pickled config comes back inert, its code never runs
     if not isinstance(ck.get('model'), dict):
         raise CheckpointMismatchError(
             f"not a PGSeg checkpoint: no 'model' dict among its keys {sorted(ck)[:10]}"
@@ -596,6 +611,15 @@ def load_pgseg_checkpoint(model: PGSeg, path_or_dict, weights_only: bool = True)
     check_state_dict(m, sd, 'PGSeg checkpoint (official names mapped onto ours)')
     m.load_state_dict(sd)
     return model
+
+# %% ../../nbs/26_methods_pgseg.ipynb #c26b0004
+class PGSegSegmenter(GroupViTSegmenter):
+    "GroupViT's segmenter; each class list is one encoded list for the text prototypes (`PGSeg.text_list`)."
+
+    def embed_classes(self, names: Sequence[str], templates='simple') -> torch.Tensor:
+        "`class_embeddings` of `names`, its chunks one list."
+        with self.model.text_list():
+            return super().embed_classes(names, templates)
 
 # %% ../../nbs/26_methods_pgseg.ipynb #c26a0040
 PGSEG_RECIPES = {
@@ -631,15 +655,14 @@ class PGSegMethod(GroupViTFamily):
     defaults = dataclasses.replace(GroupViTFamily.defaults, preset='pgseg-tiny', k_prompts=0)
     recipes = PGSEG_RECIPES
     create = staticmethod(create_pgseg)
+    segmenter_cls = PGSegSegmenter  # embeds each class list inside `text_list`: one `mu` update per list
 
-    def build(
-        self, preset: str | None = None, init_from=None, weights_only: bool = True, **overrides
-    ) -> PGSeg:
+    def build(self, preset: str | None = None, init_from=None, **overrides) -> PGSeg:
         "A fresh model; `init_from`: a GroupViT checkpoint (ours or official) for its GroupViT weights."
         model = self.create(preset or self.defaults.preset, **overrides)
         if init_from is not None:
             if Path(init_from).expanduser().is_file():
-                load_groupvit_weights(model, init_from, weights_only)
+                load_groupvit_weights(model, init_from)
             else:
                 warnings.warn(
                     f"init_from {init_from} does not exist: built with fresh weights (expected when a PGSeg "
@@ -651,10 +674,10 @@ class PGSegMethod(GroupViTFamily):
         "`pgseg_loss` (above)."
         return pgseg_loss(model, batch)
 
-    def load_official(self, path, preset: str = 'paper', weights_only: bool = True, **build_kw) -> PGSeg:
+    def load_official(self, path, preset: str = 'paper', **build_kw) -> PGSeg:
         "The released PGSeg checkpoint at `path`, on the released code's switches unless `build_kw` overrides them."
         model = self.build(preset, **(OFFICIAL_CODE_SWITCHES | build_kw))
-        return load_pgseg_checkpoint(model, path, weights_only)
+        return load_pgseg_checkpoint(model, path)
 
     def views(self, model: nn.Module, run_dir=None, dataset=None):
         "The prototype viewer (`pgseg_views`, below)."
