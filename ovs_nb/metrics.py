@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 from .core import figures_dir, get_rank, get_world_size
-from .segment import segment_batch, IMAGENET_MEAN_255, IMAGENET_STD_255, GROUPVIT_BG_THRESH
+from .segment import segment_batch, IMAGENET_MEAN_255, IMAGENET_STD_255, BG_THRESHOLDS, with_bg_thresh
 from .segdata import VOCSegmentation, read_label
 
 # %% auto #0
@@ -242,6 +242,8 @@ def evaluate(
     precision: str = 'fp32',
     per_image: bool = False,
     fg_oracle: bool = False,
+    resize: str = 'opencv',
+    tta=None,
 ) -> EvalResult:
     "Zero-shot mIoU of `segmenter` on `dataset` (items {'image','label'}) with mmseg's protocol (spec §7); under torchrun each rank scores a slice."
     tower_autocast('cpu', precision)  # a bad precision fails before any work
@@ -261,6 +263,8 @@ def evaluate(
         std=std,
         mode=mode,
         window_batch=window_batch,
+        resize=resize,
+        tta=tta,
     )
     if num_workers > 0:
         items = iter(
@@ -386,8 +390,6 @@ def predict(
     )
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a02
-_T = GROUPVIT_BG_THRESH
-_GROUPVIT_BG = {'voc': _T, 'context': 0.35, 'coco_object': _T, 'scenes': _T}
 EVAL_PROTOCOLS = {
     'groupvit': dict(
         short_side=448,
@@ -396,9 +398,10 @@ EVAL_PROTOCOLS = {
         mode='slide',
         templates='simple',
         background='native',
-        bg_thresh=_GROUPVIT_BG,
+        bg_thresh='groupvit',
         names='groupvit',
-    ),  # spec §7
+        resize='opencv',
+    ),  # GroupViT's paper and configs
     'tcl': dict(
         short_side=448,
         crop=448,
@@ -407,8 +410,10 @@ EVAL_PROTOCOLS = {
         templates='custom',
         background='constant',
         bg_score=0.4,
+        bg_thresh='groupvit',  # for segmenters that keep their own threshold (MGCA: GroupViT's, per dataset)
         pamr=True,
         names='mmseg',
+        resize='opencv',
     ),  # TCL, with PAMR
     'tcl-nopamr': dict(
         short_side=448,
@@ -418,14 +423,16 @@ EVAL_PROTOCOLS = {
         templates='custom',
         background='constant',
         bg_score=0.5,
+        bg_thresh='groupvit',
         pamr=False,
         names='mmseg',
+        resize='opencv',
     ),  # TCL, without PAMR
     'quick': dict(
-        short_side=224, crop=224, stride=112, mode='slide', templates='simple', names='groupvit'
-    ),  # CPU checks
+        short_side=224, crop=224, stride=112, mode='slide', templates='simple', names='groupvit', resize='float'
+    ),  # CPU checks; these two keep the float resize their recorded numbers were made with
     'cpu': dict(
-        short_side=96, crop=96, stride=64, mode='slide', templates='simple', names='groupvit'
+        short_side=96, crop=96, stride=64, mode='slide', templates='simple', names='groupvit', resize='float'
     ),  # 96-px models
 }
 SEGMENTER_SETTINGS = ('background', 'bg_score', 'pamr', 'bg_thresh')
@@ -455,6 +462,11 @@ def protocol_settings(protocol: str | dict = 'groupvit', **overrides) -> dict:
 
 
 def _bg_thresh_for(value, dataset_key):
+    "The threshold `value` (a number, a per-dataset dict or a `BG_THRESHOLDS` name) gives dataset `dataset_key`."
+    if isinstance(value, str):
+        if value not in BG_THRESHOLDS:
+            raise KeyError(f"unknown background threshold table {value!r}; known: {', '.join(BG_THRESHOLDS)}")
+        value = BG_THRESHOLDS[value]
     if isinstance(value, dict):
         return value.get(dataset_key)
     return value
@@ -469,15 +481,12 @@ def background_rule(segmenter, settings: dict) -> str:
 
 
 def protocol_segmenter(segmenter, settings: dict, dataset_key: str | None = None):
-    "`segmenter` under a protocol's segmenter settings: per-dataset `bg_thresh` (if it has one), constant background, PAMR."
+    "`segmenter` under a protocol's settings: per-dataset `bg_thresh` (under its own rule), constant background, PAMR."
     seg = segmenter
-    thr = _bg_thresh_for(settings.get('bg_thresh'), dataset_key)
-    if thr is not None and hasattr(seg, 'bg_thresh'):
-        import copy
-
-        seg = copy.copy(seg)
-        seg.bg_thresh = float(thr)
     bg, pamr = background_rule(segmenter, settings), settings.get('pamr', False)
+    thr = _bg_thresh_for(settings.get('bg_thresh'), dataset_key)
+    if thr is not None and bg == 'native' and hasattr(seg, 'bg_thresh'):
+        seg = with_bg_thresh(seg, thr)  # a copy, the threshold set under any wrapper
     if bg != 'native' or pamr:
         from ovs_nb.segment import ProtocolSegmenter
 
@@ -491,6 +500,14 @@ def evaluate_protocol(
     "`evaluate` under a named protocol (`EVAL_PROTOCOLS`) for dataset `dataset_key`; the protocol's name and resolved segmenter settings are kept in `.settings`."
     s = protocol_settings(protocol, **overrides)
     seg = protocol_segmenter(segmenter, s, dataset_key)
+    if getattr(segmenter, 'whole_image', False):  # it slides its own windows (MGCA's units per image): whole images
+        own = (getattr(segmenter, 'crop', None), getattr(segmenter, 'stride', None))
+        if s.get('mode', 'slide') == 'slide' and own != (s.get('crop'), s.get('stride')):
+            raise ValueError(
+                f"{segmenter!r} slides its own {own[0]}/{own[1]} windows over whole images, but the protocol asks "
+                f"for {s.get('crop')}/{s.get('stride')}: build it with crop={s.get('crop')}, stride={s.get('stride')}"
+            )
+        s = s | dict(mode='whole')
     r = evaluate(
         seg, dataset, **{k: v for k, v in s.items() if k not in SEGMENTER_SETTINGS + DATASET_SETTINGS}
     )
@@ -630,7 +647,8 @@ def val_dataset(
     raise ValueError(f"unknown validation dataset {name!r}; known: {', '.join(VAL_DATASETS)}")
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a12
-_SEGMENT_ARGS = ('short_side', 'max_long', 'crop', 'stride', 'mode', 'mean', 'std', 'window_batch')
+_SEGMENT_ARGS = ('short_side', 'max_long', 'crop', 'stride', 'mode', 'mean', 'std', 'window_batch', 'resize')
+_SEGMENT_ARGS += ('tta',)  # the segment_batch arguments a protocol may set
 
 
 def plot_predictions(
@@ -778,11 +796,7 @@ def confusion_entry(
     cells = [(int(f // cm.shape[0]), int(f % cm.shape[0])) for f in flat if off.flat[f] > 0]
     rec = result.confusions if result.confusions is not None else np.zeros((0, 4), np.int64)
     s = result.settings
-    seg_kw = {
-        k: s[k]
-        for k in ('short_side', 'max_long', 'crop', 'stride', 'mean', 'std', 'mode', 'window_batch')
-        if k in s
-    }
+    seg_kw = {k: s[k] for k in _SEGMENT_ARGS if k in s}
     seg = protocol_segmenter(segmenter, s, s.get('dataset')) if 'background' in s else segmenter
     names, with_bg, fg = _setup(dataset, result.class_names, s.get('with_bg'))
     E = seg.embed_classes(fg, s.get('templates', 'simple'))
@@ -880,6 +894,14 @@ def evaluate_suite(
     return table
 
 
+def _number_or_name(v: str):
+    "A command-line value: a number if it reads as one (a threshold), else a name (a `BG_THRESHOLDS` table)."
+    try:
+        return float(v)
+    except ValueError:
+        return v
+
+
 def eval_cli(argv: list[str] | None = None):
     "`python -m ovs_nb.metrics --checkpoint A[,B] --dataset voc[,context|all] --data_root DIR --protocol NAME [--limit N] ...`"
     import argparse, sys
@@ -904,7 +926,7 @@ def eval_cli(argv: list[str] | None = None):
         ('batch_size', int),
         ('window_batch', int),
         ('num_workers', int),
-        ('bg_thresh', float),
+        ('bg_thresh', _number_or_name),
     ):
         p.add_argument(f'--{k}', type=t, default=None)
     a = p.parse_args(sys.argv[1:] if argv is None else argv)

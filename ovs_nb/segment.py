@@ -16,10 +16,11 @@ from .groupvit import compose_assignments
 from .data import IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
-__all__ = ['GROUPVIT_BG_THRESH', 'TTA_SCALES', 'TTA_FLIPS', 'IMAGENET_MEAN_255', 'IMAGENET_STD_255', 'SegmenterProtocol',
-           'eval_mode', 'class_embeddings', 'Segmenter', 'groupvit_affinity', 'groupvit_background',
-           'GroupViTSegmenter', 'SegmenterWrapper', 'TTASegmenter', 'rescale_size', 'as_chw', 'preprocess',
-           'slide_windows', 'segment_batch', 'segment', 'PAMR', 'ProtocolSegmenter']
+__all__ = ['BG_THRESHOLDS', 'GROUPVIT_BG_THRESH', 'TTA_RATIOS', 'TTA_SCALES', 'TTA_FLIPS', 'IMAGENET_MEAN_255',
+           'IMAGENET_STD_255', 'TTA_PRESETS', 'SegmenterProtocol', 'eval_mode', 'class_embeddings', 'Segmenter',
+           'groupvit_affinity', 'groupvit_background', 'GroupViTSegmenter', 'SegmenterWrapper', 'TTASegmenter',
+           'with_bg_thresh', 'resize_uint8_opencv', 'rescale_size', 'as_chw', 'preprocess', 'slide_windows',
+           'tta_settings', 'segment_batch', 'segment', 'PAMR', 'ProtocolSegmenter']
 
 # %% ../nbs/30_segment.ipynb #02a10a9d
 @runtime_checkable
@@ -131,7 +132,13 @@ def groupvit_background(fg: torch.Tensor, q_max: torch.Tensor, bg_thresh) -> tor
     return (best < thr[..., None, None]).to(fg.dtype)
 
 # %% ../nbs/30_segment.ipynb #96d67b60
-GROUPVIT_BG_THRESH = 0.95  # GroupViT's background threshold (VOC, COCO-Object; Context uses 0.35): spec §7
+# per-dataset background thresholds (`ovs_nb.segdata.BENCHMARKS` keys with a background class, and 'scenes'):
+# each table is a method's `test_cfg.bg_thresh` in its dataset configs (NVlabs/GroupViT, Ferenas/PGSeg)
+BG_THRESHOLDS = {
+    'groupvit': {'voc': 0.95, 'context': 0.35, 'coco_object': 0.95, 'scenes': 0.95},
+    'pgseg': {'voc': 0.95, 'context': 0.36, 'coco_object': 0.85, 'scenes': 0.95},
+}
+GROUPVIT_BG_THRESH = BG_THRESHOLDS['groupvit']['voc']  # a GroupViT segmenter's default (VOC, COCO-Object)
 
 
 class GroupViTSegmenter(Segmenter):
@@ -187,8 +194,10 @@ class GroupViTSegmenter(Segmenter):
         return f"GroupViTSegmenter(bg_thresh={self.bg_thresh}, topk={self.topk})"
 
 # %% ../nbs/30_segment.ipynb #30tt0002
-# mmseg's usual multi-scale ratios (the paper gives none: SimCon spec §5.8 [OURS])
-TTA_SCALES = (0.75, 1.0, 1.25)
+# named TTA ratio sets (neither paper gives its scales): mmseg's aug-test ratios (MixReorg's † rows) and
+# mmseg's middle three (SimCon's +TTA)
+TTA_RATIOS = {'mmseg': (0.5, 0.75, 1.0, 1.25, 1.5, 1.75), 'simcon': (0.75, 1.0, 1.25)}
+TTA_SCALES = TTA_RATIOS['simcon']  # the per-window default
 TTA_FLIPS = (False, True)  # without and with a horizontal flip
 
 
@@ -205,14 +214,16 @@ class SegmenterWrapper:
 
 
 class TTASegmenter(SegmenterWrapper):
-    "Any segmenter's scores averaged over `scales` × `flips` copies of each window (SimCon's +TTA, spec §5.8)."
+    "Any segmenter's scores averaged over `scales` (ratios or a `TTA_RATIOS` name) × `flips` copies of each window."
 
-    def __init__(self, base, scales=TTA_SCALES, flips=TTA_FLIPS):
+    def __init__(self, base, scales=TTA_SCALES, flips=TTA_FLIPS, softmax: bool = False):
+        scales = TTA_RATIOS[scales] if isinstance(scales, str) else scales
         self.base, self.scales, self.flips = (
             base,
             tuple(float(s) for s in scales),
             tuple(bool(f) for f in flips),
         )
+        self.softmax = bool(softmax)  # average each copy's softmax over the channels (mmseg's aug test)
         if not self.scales or not self.flips:
             raise ValueError(f"TTA needs at least one scale and one flip setting, got {scales} and {flips}")
         if any(s <= 0 for s in self.scales):
@@ -234,11 +245,64 @@ class TTASegmenter(SegmenterWrapper):
                 out = out.flip(-1) if f else out
                 if out.shape[-2:] != (H, W):
                     out = F.interpolate(out.float(), size=(H, W), mode='bilinear', align_corners=False)
-                total = out.float() if total is None else total + out.float()
+                out = out.float().softmax(1) if self.softmax else out.float()
+                total = out if total is None else total + out
         return total / (len(self.scales) * len(self.flips))
 
     def __repr__(self):
-        return f"TTASegmenter({self.base!r}, scales={self.scales}, flips={self.flips})"
+        return (
+            f"TTASegmenter({self.base!r}, scales={self.scales}, flips={self.flips}"
+            + (", softmax=True)" if self.softmax else ")")
+        )
+
+
+# %% ../nbs/30_segment.ipynb #e5b1a002
+def with_bg_thresh(segmenter, value: float):
+    "A copy of `segmenter` with background threshold `value`, set on the segmenter that owns it (under any wrappers)."
+    seg = copy.copy(segmenter)
+    if isinstance(seg, SegmenterWrapper) and 'bg_thresh' not in vars(seg):
+        seg.base = with_bg_thresh(seg.base, value)
+    else:
+        seg.bg_thresh = float(value)
+    return seg
+
+
+# %% ../nbs/30_segment.ipynb #e5b1a004
+_COEF_BITS = 11  # OpenCV's INTER_RESIZE_COEF_BITS: interpolation weights in units of 1/2048
+
+
+def _opencv_taps(n_src: int, n_dst: int, clamp: bool):
+    "Source indices `i0, i1 [n_dst]` and fixed-point weights `w0, w1` of OpenCV's linear resize along one axis."
+    scale = 1.0 / (n_dst / n_src)  # double, from inv_scale as cv::resize computes it
+    f = ((torch.arange(n_dst, dtype=torch.float64) + 0.5) * scale - 0.5).float()  # (float)((d+0.5)*scale-0.5)
+    s = f.floor()
+    f, s = f - s, s.long()
+    if clamp:  # horizontal: outside the image, the border pixel with weight one; vertical: rows clamped only
+        out = (s < 0) | (s >= n_src - 1)
+        f, s = torch.where(out, 0.0, f), s.clamp(0, n_src - 1)
+    one = float(1 << _COEF_BITS)
+    w0, w1 = ((1 - f) * one).round(), (f * one).round()  # saturate_cast<short>: half to even, as torch.round
+    return s.clamp(0, n_src - 1), (s + 1).clamp(0, n_src - 1), w0.int(), w1.int()
+
+
+def resize_uint8_opencv(image: torch.Tensor, size) -> torch.Tensor:
+    "OpenCV's `INTER_LINEAR` resize of a uint8 `[C,H,W]` image to `size=(h, w)`, bit for bit → uint8 `[C,h,w]`."
+    C, H, W = image.shape
+    h, w = int(size[0]), int(size[1])
+    x = image.int()
+    if (h, w) == (H, W):
+        return x.to(torch.uint8)
+    if 1.0 / (w / W) == 2.0 and 1.0 / (h / H) == 2.0:  # exactly half: cv::resize's INTER_AREA fast path
+        q = x[:, : 2 * h, : 2 * w].reshape(C, h, 2, w, 2)
+        return ((q.sum((2, 4)) + 2) >> 2).to(torch.uint8)
+    dev = image.device
+    i0, i1, a0, a1 = (t.to(dev) for t in _opencv_taps(W, w, True))
+    j0, j1, b0, b1 = (t.to(dev) for t in _opencv_taps(H, h, False))
+    D = x[..., i0] * a0 + x[..., i1] * a1  # [C,H,w]: the rows, scaled by 2048 (int32: at most 255·2048)
+    # VResizeLinear<uchar>: each row >> 4, times its weight, >> 16, summed, then rounded >> 2
+    out = (((D[:, j0] >> 4) * b0[:, None]) >> 16) + (((D[:, j1] >> 4) * b1[:, None]) >> 16)
+    return ((out + 2) >> 2).to(torch.uint8)
+
 
 # %% ../nbs/30_segment.ipynb #e773c1d9
 # ImageNet's statistics (`ovs_nb.data.IMAGENET_MEAN`, 0-1 scale) on the 0-255 scale mmseg's Normalize works on:
@@ -275,17 +339,24 @@ def preprocess(
     mean=IMAGENET_MEAN_255,
     std=IMAGENET_STD_255,
     device=None,
+    resize: str = 'opencv',
 ) -> torch.Tensor:
-    "Keep-ratio resize and normalise one RGB 0-255 image (mmseg's test pipeline) → float `[3,h,w]` on `device`."
+    "Keep-ratio resize (integer images: `resize` 'opencv' or 'float') and normalise one RGB 0-255 image → `[3,h,w]`."
+    if resize not in ('opencv', 'float'):
+        raise ValueError(f"resize must be 'opencv' or 'float', got {resize!r}")
     x = as_chw(image)
     integer = not x.is_floating_point()
-    x = x.to(device).float()
+    x = x.to(device)
     if short_side is not None:
         hw = rescale_size(*x.shape[1:], short_side, max_long)
-        if hw != tuple(x.shape[1:]):
-            x = F.interpolate(x[None], size=hw, mode='bilinear', align_corners=False, antialias=False)[0]
+        if hw != tuple(x.shape[1:]) and integer and resize == 'opencv':
+            x = resize_uint8_opencv(x, hw)  # mmcv.imrescale: cv2.resize of the uint8 image
+        elif hw != tuple(x.shape[1:]):
+            x = F.interpolate(x[None].float(), size=hw, mode='bilinear', align_corners=False, antialias=False)
+            x = x[0]
             if integer:
                 x = x.round_().clamp_(0, 255)
+    x = x.float()
     m, s = torch.tensor(mean, device=x.device), torch.tensor(std, device=x.device)
     return (x - m[:, None, None]) / s[:, None, None]
 
@@ -305,6 +376,38 @@ def slide_windows(H: int, W: int, crop=448, stride=224) -> list[tuple[int, int, 
             out.append((max(y2 - ch, 0), y2, max(x2 - cw, 0), x2))
     return out
 
+# %% ../nbs/30_segment.ipynb #e5b1a008
+TTA_PRESETS = {
+    'simcon': dict(mode='window', ratios='simcon', flip=True, softmax=False),  # TTASegmenter's defaults
+    'mmseg': dict(mode='image', ratios='mmseg', flip=True, softmax=True),  # mmseg's MultiScaleFlipAug test
+    # MixReorg's †: mmseg's ratios; the paper states no flip
+    'mixreorg': dict(mode='image', ratios='mmseg', flip=False, softmax=True),
+}
+
+
+def tta_settings(tta) -> dict | None:
+    "`tta` (None, a `TTA_PRESETS` name or a dict of its fields) as a full dict, `ratios` as a tuple; None: no TTA."
+    if tta is None or tta is False:
+        return None
+    if isinstance(tta, str):
+        if tta not in TTA_PRESETS:
+            raise KeyError(f"unknown TTA preset {tta!r}; known: {', '.join(TTA_PRESETS)}")
+        tta = TTA_PRESETS[tta]
+    if not isinstance(tta, dict):
+        raise TypeError(f"tta must be None, a preset name or a dict, not {tta!r}")
+    bad = sorted(set(tta) - set(TTA_PRESETS['mmseg']))
+    if bad:
+        raise TypeError(f"unknown TTA fields {bad}; known: {', '.join(TTA_PRESETS['mmseg'])}")
+    t = TTA_PRESETS['mmseg'] | tta
+    if t['mode'] not in ('window', 'image'):
+        raise ValueError(f"TTA mode must be 'window' or 'image', got {t['mode']!r}")
+    ratios = TTA_RATIOS[t['ratios']] if isinstance(t['ratios'], str) else t['ratios']
+    ratios = tuple(float(r) for r in ratios)
+    if not ratios or min(ratios) <= 0:
+        raise ValueError(f"TTA ratios must be a non-empty list of positive numbers, got {t['ratios']!r}")
+    return dict(mode=t['mode'], ratios=ratios, flip=bool(t['flip']), softmax=bool(t['softmax']))
+
+
 # %% ../nbs/30_segment.ipynb #bdd344e6
 def segment_batch(
     segmenter,
@@ -321,41 +424,60 @@ def segment_batch(
     mode: str = 'slide',
     window_batch: int = 8,
     n_out: int | None = None,
+    resize: str = 'opencv',
+    tta=None,
 ) -> list[torch.Tensor]:
     "Scores `[n_cls(+1), H_i, W_i]` at each image's original size; windows of all `images` batched through `segmenter`."
     if mode not in ('slide', 'whole'):
         raise ValueError(f"mode must be 'slide' or 'whole', got {mode!r}")
+    t = tta_settings(tta)
+    flips = (False, True) if t and t['flip'] else (False,)
+    if t and t['mode'] == 'window':
+        segmenter = TTASegmenter(segmenter, t['ratios'], flips, t['softmax'])
+    image_tta = t is not None and t['mode'] == 'image'
+    if image_tta and short_side is None and t['ratios'] != (1.0,):
+        raise ValueError("per-image TTA rescales the protocol's size: it needs a short_side")
     dev = class_emb.device
     n_out = (
         class_emb.shape[0] + int(with_bg) if n_out is None else int(n_out)
     )  # a sweep returns more channels
     raw = [as_chw(im) for im in images]  # [3,H_i,W_i]
     orig = [tuple(x.shape[1:]) for x in raw]
-    xs = [preprocess(x, short_side, max_long, mean, std, dev) for x in raw]  # [3,h_i,w_i]
-    canvas = [torch.zeros(n_out, *x.shape[1:], device=dev) for x in xs]  # [n_out,h_i,w_i]
+    # the copies to score: (image, ratio, flip); without per-image TTA one per image, at the protocol's size
+    views = [(i, r, f) for i in range(len(raw)) for r in t['ratios'] for f in flips] if image_tta else None
+    views = views or [(i, 1.0, False) for i in range(len(raw))]
+    xs = []  # [3,h_v,w_v] per copy: mmseg resizes (ratio r: scale (int(2048r), int(448r))), then flips
+    for i, r, f in views:
+        side = short_side if r == 1.0 or short_side is None else int(short_side * r)
+        x = preprocess(raw[i], side, max_long if r == 1.0 else int(max_long * r), mean, std, dev, resize)
+        xs.append(x.flip(-1) if f else x)
+    canvas = [torch.zeros(n_out, *x.shape[1:], device=dev) for x in xs]  # [n_out,h_v,w_v]
     count = [torch.zeros(1, *x.shape[1:], device=dev) for x in xs]
-    jobs = {}  # window size -> [(i, window)]
-    for i, x in enumerate(xs):
+    jobs = {}  # window size -> [(copy, window)]
+    for v, x in enumerate(xs):
         h, w = x.shape[1:]
         for win in slide_windows(h, w, crop, stride) if mode == 'slide' else [(0, h, 0, w)]:
-            jobs.setdefault((win[1] - win[0], win[3] - win[2]), []).append((i, win))
+            jobs.setdefault((win[1] - win[0], win[3] - win[2]), []).append((v, win))
     for group in jobs.values():
         for k in range(0, len(group), window_batch):
             chunk = group[k : k + window_batch]
-            batch = torch.stack([xs[i][:, y1:y2, x1:x2] for i, (y1, y2, x1, x2) in chunk])  # [b,3,ch,cw]
+            batch = torch.stack([xs[v][:, y1:y2, x1:x2] for v, (y1, y2, x1, x2) in chunk])  # [b,3,ch,cw]
             scores = segmenter(batch, class_emb, with_bg)  # [b,n_out,ch,cw]
             if scores.shape[:2] != (len(chunk), n_out) or scores.shape[2:] != batch.shape[2:]:
                 raise RuntimeError(
                     f"segmenter returned {tuple(scores.shape)} for windows {tuple(batch.shape)}; "
                     f"expected {(len(chunk), n_out, *batch.shape[2:])}"
                 )
-            for (i, (y1, y2, x1, x2)), s in zip(chunk, scores):
-                canvas[i][:, y1:y2, x1:x2] += s.float()
-                count[i][:, y1:y2, x1:x2] += 1
-    return [
-        F.interpolate((c / n)[None], size=hw, mode='bilinear', align_corners=False)[0]
-        for c, n, hw in zip(canvas, count, orig)
-    ]
+            for (v, (y1, y2, x1, x2)), s in zip(chunk, scores):
+                canvas[v][:, y1:y2, x1:x2] += s.float()
+                count[v][:, y1:y2, x1:x2] += 1
+    out = [None] * len(raw)
+    for (i, _, f), c, n in zip(views, canvas, count):
+        s = F.interpolate((c / n)[None], size=orig[i], mode='bilinear', align_corners=False)[0]
+        s = s.softmax(0) if image_tta and t['softmax'] else s  # mmseg's inference: softmax, then flip back
+        s = s.flip(-1) if f else s
+        out[i] = s if out[i] is None else out[i] + s
+    return [o / (len(views) // len(raw)) for o in out] if image_tta else out
 
 
 def segment(
@@ -372,6 +494,8 @@ def segment(
     std=IMAGENET_STD_255,
     mode: str = 'slide',
     window_batch: int = 8,
+    resize: str = 'opencv',
+    tta=None,
 ) -> torch.Tensor:
     "mmseg-equivalent inference for one RGB 0-255 image → scores `[n_cls(+1 bg first), H, W]` at its original size."
     return segment_batch(
@@ -387,7 +511,10 @@ def segment(
         std=std,
         mode=mode,
         window_batch=window_batch,
+        resize=resize,
+        tta=tta,
     )[0]
+
 
 # %% ../nbs/30_segment.ipynb #30pa0002
 def _taps(xp: torch.Tensor, d: int, pad: int, centre: bool) -> list[torch.Tensor]:

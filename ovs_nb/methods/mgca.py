@@ -19,18 +19,20 @@ from ..core import get_rank, model_image_size, register_method, seed_everything
 from ..clip import FrozenCLIP, dense_embedding
 from ..clip_family import CLIPFamily, CLIP_RECIPES
 from ..losses import gather_with_grad, unwrap_model
-from ..segment import Segmenter, GROUPVIT_BG_THRESH
+from ..segment import Segmenter, GROUPVIT_BG_THRESH, slide_windows
 from ..widgets import figure_array, training_pairs, denormalize, finish_figure, run_snapshots
 
 # %% auto #0
 __all__ = ['MGCA_PRESETS', 'GROUNDING_VIEWS', 'MGCA_METHOD', 'MGCAConfig', 'LayerNorm2d', 'GatedConv', 'MGCADecoder', 'MGCA',
            'create_mgca', 'area_counts', 'pixel_rank', 'correspondences', 'pixel_scale', 'chunk_logits', 'mgca_logits',
-           'symmetric_ce', 'mgca_loss_terms', 'correspondence_bytes', 'meta_points', 'semantic_units', 'unit_logits',
-           'MGCASegmenter', 'training_text', 'mgca_loss', 'MGCAMethod', 'grounding_snapshot', 'plot_grounding',
-           'GroundingViewer', 'grounding_viewer', 'mgca_views']
+           'symmetric_ce', 'mgca_loss_terms', 'correspondence_bytes', 'meta_points', 'semantic_units', 'unit_scores',
+           'unit_logits', 'image_meta_points', 'MGCASegmenter', 'training_text', 'mgca_loss', 'MGCAMethod',
+           'grounding_snapshot', 'plot_grounding', 'GroundingViewer', 'grounding_viewer', 'mgca_views']
 
 # %% ../../nbs/24_methods_mgca.ipynb #c24a0007
-_CHOICES = dict(prob_scale=('raw', 'f'), unit=('semantic', 'pixel'))
+_CHOICES = dict(
+    prob_scale=('raw', 'f'), unit=('semantic', 'pixel'), k_pix_of=('K', 'L'), unit_scope=('window', 'image')
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class MGCAConfig:
     k: float = 0.4  # object area: fraction of the L pixels in the positive mask [P]
     k_n: float = 0.05  # hard-negative region area: fraction of L [P]
     k_pix: float = 0.06  # semi-hard positive: relative rank inside the K object pixels [P]
+    k_pix_of: str = 'K'  # k_pix ranks the K object pixels ('K', Sec. 3.2 / 4.3) or all L pixels ('L') [P]
     tau: float = 0.07  # temperature of all three losses, fixed [P]
     f_mult: float = 5.0  # pixel-level scale f = f_mult * sqrt(C) [P]
     raw_similarity: bool = True  # Eq. 2 on raw dot products (True) or on L2-normalised features [D]
@@ -53,6 +56,7 @@ class MGCAConfig:
     chunk: int | None = None  # images per chunk of the B x B x L similarity; None: all at once [D]
     n_points: int = 36  # meta-points per window (a g x g grid) for the adaptive semantic units [P]
     unit: str = 'semantic'  # inference unit: 'semantic' (adaptive units) or 'pixel' [P]
+    unit_scope: str = 'window'  # units built per sliding window (Table 4's 3136) or per image (Sec. 4.1) [D]
     logit_scale: float = 100.0  # softmax scale of the background rule (CLIP's logit scale) [D]
 
     def __post_init__(self):
@@ -171,7 +175,7 @@ def area_counts(L: int, k: float = 0.4, k_n: float = 0.05) -> tuple[int, int]:
 
 
 def pixel_rank(K: int, k_pix: float = 0.06) -> int:
-    "0-based rank of the semi-hard positive among the K object pixels, by similarity: round(k_pix (K-1)) [D]."
+    "0-based rank of the semi-hard positive among `K` pixels (object's or image's): round(k_pix (K-1)) [D]."
     return round(k_pix * (K - 1))
 
 
@@ -185,6 +189,7 @@ def correspondences(
     f: float = 1.0,
     prob_scale: str = 'raw',
     detach_prob: bool = False,
+    k_pix_of: str = 'K',
 ) -> tuple[torch.Tensor, torch.Tensor]:
     "Region embeddings `Vr [b,B,C]`, pixel logits `S± [b,B]` of images `V [b,L,C]` captioned by `T[offset:]`."
     b, L, C = V.shape
@@ -192,20 +197,24 @@ def correspondences(
         raise ValueError(
             f"images [b={b}, L, C={C}] at offset {offset} need texts [>= {offset + b}, {C}], got {tuple(T.shape)}"
         )
+    if k_pix_of not in ('K', 'L'):
+        raise ValueError(f"k_pix_of must be 'K' (the object's pixels) or 'L' (the image's), got {k_pix_of!r}")
     K, Kn = area_counts(L, k, k_n)
+    r = pixel_rank(K if k_pix_of == 'K' else L, k_pix)  # the semi-hard positive's rank in S_ii (Eq. 7)
     i = torch.arange(b, device=V.device)
     eye = torch.zeros(b, T.shape[0], dtype=torch.bool, device=V.device)
     eye[i, i + offset] = True  # [b,B] the paired (image, caption) entries
     S = torch.einsum('ipc,jc->ijp', V, T)  # [b,B,L] Eq. 2
-    top_d = S[i, i + offset].topk(K, dim=-1).values  # [b,K] S_ii, descending
+    top_d = S[i, i + offset].topk(max(K, r + 1), dim=-1).values  # [b,max(K,r+1)] S_ii, descending
     with torch.no_grad():  # the masks are index choices: no gradient
-        thr = torch.where(eye[..., None], top_d[:, None, -1:], S.topk(Kn, dim=-1).values[..., -1:])  # [b,B,1]
+        thr_n = S.topk(Kn, dim=-1).values[..., -1:]  # [b,B,1] the K_n-th largest
+        thr = torch.where(eye[..., None], top_d[:, None, K - 1 : K], thr_n)  # [b,B,1] K-th on the diagonal
         mask = S >= thr  # [b,B,L] K ones on the diagonal, K_n off it
     prob = (S / f if prob_scale == 'f' else S).softmax(-1)  # [b,B,L] Prob (Eq. 3)
     if detach_prob:
         prob = prob.detach()
     Vr = torch.einsum('ijp,ipc->ijc', prob * mask, V)  # [b,B,C] Eq. 4
-    pix = torch.where(eye, top_d[:, pixel_rank(K, k_pix), None], S.amax(-1)) / f  # [b,B] S+ / S-
+    pix = torch.where(eye, top_d[:, r, None], S.amax(-1)) / f  # [b,B] S+ / S-
     return Vr, pix
 
 # %% ../../nbs/24_methods_mgca.ipynb #c24a0021
@@ -219,7 +228,9 @@ def chunk_logits(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     "Rows `O, R, Z [b,B]` (Eqs. 5-7, over tau) of the images `V [b,L,C]` captioned by `T[offset:offset+b]`."
     f = pixel_scale(cfg, V.shape[-1])
-    Vr, pix = correspondences(V, T, offset, cfg.k, cfg.k_n, cfg.k_pix, f, cfg.prob_scale, cfg.detach_prob)
+    Vr, pix = correspondences(
+        V, T, offset, cfg.k, cfg.k_n, cfg.k_pix, f, cfg.prob_scale, cfg.detach_prob, cfg.k_pix_of
+    )
     Vr, Tn = F.normalize(Vr, dim=-1), F.normalize(T, dim=-1)  # [b,B,C], [B,C]
     i = torch.arange(V.shape[0], device=V.device)
     O = Vr[i, i + offset] @ Tn.T / cfg.tau  # [b,B] s(V^r_ii, T_j)
@@ -292,21 +303,43 @@ def semantic_units(X: torch.Tensor, points: torch.Tensor) -> tuple[torch.Tensor,
     return assign, U / n.clamp(min=1)[..., None]
 
 
+def unit_scores(X: torch.Tensor, class_emb: torch.Tensor, points: torch.Tensor | None) -> torch.Tensor:
+    "Cosines `[B,P,N]` of pixels `X [B,P,C]` and `class_emb [N,C]`: per unit (meta-points `points`) or pixel."
+    if points is None:  # pixel units
+        return F.normalize(X, dim=-1) @ class_emb.T  # [B,P,N]
+    assign, U = semantic_units(X, points)
+    per_unit = F.normalize(U, dim=-1) @ class_emb.T  # [B,G,N]
+    return per_unit.gather(1, assign[..., None].expand(-1, -1, class_emb.shape[0]))  # [B,P,N]
+
+
 def unit_logits(
     V: torch.Tensor, class_emb: torch.Tensor, n_points: int = 36, unit: str = 'semantic'
 ) -> torch.Tensor:
     "Cosine logits `[B,N,h,w]` of pixel embeddings `V [B,C,h,w]` and normalised `class_emb [N,C]`, per unit."
+    if unit not in ('semantic', 'pixel'):
+        raise ValueError(f"unit must be 'semantic' or 'pixel', got {unit!r}")
     B, C, h, w = V.shape
     X = V.flatten(2).transpose(1, 2).contiguous()  # [B,P,C] (one memory layout for both units: equal bits)
-    if unit == 'pixel':
-        logits = F.normalize(X, dim=-1) @ class_emb.T  # [B,P,N]
-    elif unit == 'semantic':
-        assign, U = semantic_units(X, meta_points(h, w, math.isqrt(n_points), V.device))
-        per_unit = F.normalize(U, dim=-1) @ class_emb.T  # [B,G,N]
-        logits = per_unit.gather(1, assign[..., None].expand(-1, -1, class_emb.shape[0]))  # [B,P,N]
-    else:
-        raise ValueError(f"unit must be 'semantic' or 'pixel', got {unit!r}")
-    return logits.transpose(1, 2).reshape(B, -1, h, w)
+    points = meta_points(h, w, math.isqrt(n_points), V.device) if unit == 'semantic' else None
+    return unit_scores(X, class_emb, points).transpose(1, 2).reshape(B, -1, h, w)
+
+# %% ../../nbs/24_methods_mgca.ipynb #221bed65
+def image_meta_points(
+    H: int, W: int, windows: Sequence[tuple[int, int, int, int]], h: int, w: int, g: int, device=None
+) -> torch.Tensor:
+    "Flat indices `[g*g]` into the windows' pixel embeddings `[n*h*w]` of a g x g grid over the image [D]."
+    if not 1 <= g <= min(H, W):
+        raise ValueError(f"a {g} x {g} grid of meta-points does not fit a {H} x {W} image")
+    win = torch.tensor(windows, device=device)  # [n,4] (y1, y2, x1, x2)
+    y1, y2, x1, x2 = (2 * g * win[:, k] for k in range(4))  # window edges, scaled as the centres below
+    odd = 2 * torch.arange(g, device=device) + 1
+    cy, cx = (odd[:, None] * H).expand(g, g).flatten(), (odd[None, :] * W).expand(g, g).flatten()  # [G] x 2g
+    inside = (y1 <= cy[:, None]) & (cy[:, None] < y2) & (x1 <= cx[:, None]) & (cx[:, None] < x2)  # [G,n]
+    n = inside.int().argmax(1)  # the first window holding each centre
+    ry = (cy - y1[n]) * h // (y2 - y1)[n]  # the centre's cell in that window's h x w pixel embeddings
+    rx = (cx - x1[n]) * w // (x2 - x1)[n]
+    return n * h * w + ry * w + rx
+
 
 # %% ../../nbs/24_methods_mgca.ipynb #c24a0035
 class MGCASegmenter(Segmenter):
@@ -322,6 +355,10 @@ class MGCASegmenter(Segmenter):
         unit: str | None = None,
         logit_scale: float | None = None,
         text_chunk: int = 256,
+        unit_scope: str | None = None,
+        crop: int = 448,
+        stride: int = 224,
+        window_batch: int = 8,
     ):
         super().__init__(model, text_chunk)
         cfg = model.cfg
@@ -329,6 +366,15 @@ class MGCASegmenter(Segmenter):
         self.n_points = n_points or cfg.n_points
         self.unit = unit or cfg.unit
         self.logit_scale = cfg.logit_scale if logit_scale is None else logit_scale
+        self.unit_scope = unit_scope or cfg.unit_scope
+        if self.unit_scope not in ('window', 'image'):
+            raise ValueError(f"unit_scope must be 'window' or 'image', got {self.unit_scope!r}")
+        self.crop, self.stride, self.window_batch = crop, stride, window_batch  # the image scope's windows
+
+    @property
+    def whole_image(self) -> bool:
+        "True when it slides its own windows (`unit_scope='image'`): `evaluate_protocol` then hands it whole images."
+        return self.unit_scope == 'image'
 
     def logits(self, images: torch.Tensor, class_emb: torch.Tensor) -> torch.Tensor:
         "Unit cosine logits `[B,N,h',w']` at the pixel-embedding resolution."
@@ -336,23 +382,52 @@ class MGCASegmenter(Segmenter):
         with torch.autocast(images.device.type, enabled=False):
             return unit_logits(V.float(), class_emb.float(), self.n_points, self.unit)
 
+    def image_logits(self, images: torch.Tensor, class_emb: torch.Tensor) -> tuple[torch.Tensor, list]:
+        "Logits `[B,n,N,h',w']` of each image's `n` windows, the units built over the whole image."
+        B, _, H, W = images.shape
+        wins = slide_windows(H, W, self.crop, self.stride)
+        crops = torch.stack([images[..., y1:y2, x1:x2] for y1, y2, x1, x2 in wins], 1).flatten(0, 1)
+        V = torch.cat([self.model.pixel_embeddings(c) for c in crops.split(self.window_batch)])  # [B*n,C,h,w]
+        (C, h, w), n = V.shape[1:], len(wins)
+        with torch.autocast(images.device.type, enabled=False):
+            X = V.float().view(B, n, C, h * w).transpose(2, 3).reshape(B, n * h * w, C)  # [B,n*P,C]
+            g = math.isqrt(self.n_points)
+            pts = image_meta_points(H, W, wins, h, w, g, images.device) if self.unit == 'semantic' else None
+            lg = unit_scores(X, class_emb.float(), pts)  # [B,n*P,N]
+        return lg.view(B, n, h, w, -1).permute(0, 1, 4, 2, 3), wins
+
+    def scores(self, images: torch.Tensor, class_emb: torch.Tensor, probs: bool) -> torch.Tensor:
+        "Unit logits, or with `probs` softmax(logit_scale logits), `[B,N,H,W]` at the input's size."
+        act = (lambda lg: (self.logit_scale * lg).softmax(1)) if probs else (lambda lg: lg)
+        up = lambda t, size: F.interpolate(t, size=size, mode='bilinear', align_corners=False)
+        if self.unit_scope == 'window':
+            return up(act(self.logits(images, class_emb)), images.shape[-2:])
+        lg, wins = self.image_logits(images, class_emb)  # [B,n,N,h',w']
+        out = lg.new_zeros(lg.shape[0], lg.shape[2], *images.shape[-2:])  # [B,N,H,W]
+        count = lg.new_zeros(images.shape[-2:])
+        for k, (y1, y2, x1, x2) in enumerate(wins):  # mmseg's slide: each window's map, averaged
+            out[..., y1:y2, x1:x2] += up(act(lg[:, k]), (y2 - y1, x2 - x1))
+            count[y1:y2, x1:x2] += 1
+        return out / count
+
     def threshold_parts(
         self, images: torch.Tensor, class_emb: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         "Foreground probabilities `[B,N,H,W]` and, for the shared background rule, no per-image cap (`inf`)."
-        probs = (self.logit_scale * self.logits(images, class_emb)).softmax(1)
-        probs = F.interpolate(probs, size=images.shape[-2:], mode='bilinear', align_corners=False)
+        probs = self.scores(images, class_emb, probs=True)
         return probs, torch.full((images.shape[0],), float('inf'), device=images.device)
 
     def forward(self, images: torch.Tensor, class_emb: torch.Tensor, with_bg: bool) -> torch.Tensor:
         if not with_bg:
-            lg = self.logits(images, class_emb)
-            return F.interpolate(lg, size=images.shape[-2:], mode='bilinear', align_corners=False)
+            return self.scores(images, class_emb, probs=False)
         probs, _ = self.threshold_parts(images, class_emb)
         return torch.cat([torch.full_like(probs[:, :1], self.bg_thresh), probs], 1)  # [B,1+N,H,W]
 
     def __repr__(self):
-        return f"MGCASegmenter(bg_thresh={self.bg_thresh}, n_points={self.n_points}, unit={self.unit!r})"
+        return (
+            f"MGCASegmenter(bg_thresh={self.bg_thresh}, n_points={self.n_points}, unit={self.unit!r}, "
+            f"unit_scope={self.unit_scope!r})"
+        )
 
 # %% ../../nbs/24_methods_mgca.ipynb #c24a0038
 def training_text(batch: dict) -> torch.Tensor:
@@ -481,7 +556,7 @@ def grounding_snapshot(model: nn.Module, batch: dict, n: int = 4, label: str = '
         region=grid(region),
         other=j_star.cpu().numpy(),
         similarity=grid(Sd),
-        positive=yx(order[:, pixel_rank(K, cfg.k_pix)]),
+        positive=yx(order[:, pixel_rank(K if cfg.k_pix_of == 'K' else S.shape[-1], cfg.k_pix)]),
         negative=yx(Sj.argmax(-1)),
         units=grid(assign),
         accuracy=dict(object=top1(O), region=top1(R), pixel=top1(Z)),

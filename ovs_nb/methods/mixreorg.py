@@ -110,6 +110,7 @@ _CHOICES = dict(
     seg_assign=('hard', 'soft'),
     reduction=('sum', 'mean'),
     ml_form=('logsum', 'soft'),
+    ml_temperature=('shared', 'separate'),
     bn_stats=('original', 'all'),
 )
 
@@ -118,7 +119,8 @@ _CHOICES = dict(
 class MixReorgConfig(GroupViTConfig):
     "A GroupViT configuration plus MixReorg's mixing, progressive-mixing, restoration and loss options (see the table)."
 
-    ctx_depth: int = 1  # contextual-mixing layers in front of stage 1 [P]
+    ctx_depth: int = 1  # contextual-mixing layers in front of stage 1; 0: none, GroupViT's encoder [P]
+    ctx_mixing: bool = True  # mix after the contextual layer(s); False: before them (Table 6 row 4) [P]
     mix_group: int = 16  # M, images per mixing group [P]
     pm_layers: int | None = None  # P, progressively mixed stage-1 layers; None: all of them [P]
     pm_order: str = 'first'  # which stage-1 layers are enhanced when P < depth [D]
@@ -128,9 +130,10 @@ class MixReorgConfig(GroupViTConfig):
     seg_assign: str = 'hard'  # patch->segment assignment inside L_seg [D]
     reduction: str = 'sum'  # contrastive directions summed (paper) or averaged (GroupViT code)
     ml_form: str = 'logsum'  # multi-label image->prompts: Eq. 9 ('logsum') or GroupViT code ('soft')
-    w_seg: float = 1.0
-    w_re: float = 1.0
-    w_ori: float = 1.0
+    ml_temperature: str = 'shared'  # multi-label tau: the contrastive one (Eqs. 6-10) or GroupViT's own [P]
+    w_seg: float = 1.0  # weight of L_seg (Eq. 4); 0 skips the mixed branch after stage 1 [P]
+    w_re: float = 1.0  # weight of L_re (Eq. 11); 0 skips the restored branch [P]
+    w_ori: float = 1.0  # weight of L_ori (Eq. 14); 0 skips the original branch past what PM reads [P]
     bn_stats: str = 'original'  # which projector calls update BatchNorm running statistics [D]
 
     def __post_init__(self):
@@ -229,30 +232,60 @@ class MixReorgImageEncoder(GroupViTImageEncoder):
         if self.restored_group_token is not None:
             nn.init.trunc_normal_(self.restored_group_token, std=0.02)
 
+    def contextual(self, x: torch.Tensor) -> torch.Tensor:
+        "The contextual layer(s) on patch tokens `x [B,N,C]`."
+        for blk in self.ctx_blocks:
+            x = blk(x)
+        return x
+
     def embed(self, x):
         "Patch + position embedding, then the contextual layer(s): `h0 [B,N,C]`, grid."
         x, hw = super().embed(x)
-        for blk in self.ctx_blocks:
-            x = blk(x)
-        return x, hw
+        return self.contextual(x), hw
 
-    def forward_mixed(self, images: torch.Tensor, src: torch.Tensor, restored: bool = True):
-        "Original, mixed (and restored) branches: final tokens `[n·b, G, C]` and attn dicts, branches stacked in that order."
+    def forward_mixed(
+        self,
+        images: torch.Tensor,
+        src: torch.Tensor,
+        restored: bool = True,
+        mixed: bool = True,
+        original: bool = True,
+    ):
+        "The branches asked for, stacked (original, mixed, restored): final tokens `[n·b,G,C]`, attn dicts."
         c, L0 = self.cfg, self.layers[0]
-        h, _ = self.embed(images)  # [b,N,C]
-        b, N, _ = h.shape
+        if not (original or mixed or restored):
+            raise ValueError("forward_mixed needs at least one branch (original, mixed or restored)")
+        run_mixed = mixed or restored  # the mixed stream's stage 1 feeds both
+        e, _ = super().embed(images)  # [b,N,C] patch + position embedding
+        b, N, _ = e.shape
         if src.shape != (b, N):
             raise ValueError(f"src must be [b, N] = {(b, N)}, got {tuple(src.shape)}")
+        if run_mixed and not c.ctx_mixing:  # Table 6 row 4: mix, then the same contextual layer
+            h, hm = self.contextual(torch.cat([e, mix_tokens(e, src)])).split(b)
+        else:
+            h = self.contextual(e)  # h0
+            hm = mix_tokens(h, src) if run_mixed else None  # contextual mixing: mix(h0)
         g = L0.group_token.expand(b, -1, -1)  # [b,S1,C]
-        hm, gm = mix_tokens(h, src), g
-        enhanced = set(c.enhanced_layers)
+        gm = g
+        enhanced = set(c.enhanced_layers) if run_mixed else set()
+        # the original stream's stage-1 layers: all for its branch, else those whose output PM reads
+        whole = original or (restored and c.restored_groups == 'original')
+        n_orig = len(L0.blocks) if whole else max(enhanced, default=0)
         for l, blk in enumerate(L0.blocks):
             if l in enhanced:  # Eq. 3: add the mixed original features
                 add = mix_tokens(h, src)
                 hm = hm + (add.detach() if c.pm_detach else add)
-            out = blk(torch.cat([torch.cat([h, g], 1), torch.cat([hm, gm], 1)]))  # [2b, N+S1, C]
-            h, g, hm, gm = out[:b, :N], out[:b, N:], out[b:, :N], out[b:, N:]
-        xs, gs = [h, hm], [g, gm]
+            ins = [torch.cat([h, g], 1)] if l < n_orig else []
+            ins += [torch.cat([hm, gm], 1)] if run_mixed else []
+            out = blk(torch.cat(ins))  # [2b (or b), N+S1, C]
+            if l < n_orig:
+                h, g, out = out[:b, :N], out[:b, N:], out[b:]
+            if run_mixed:
+                hm, gm = out[:, :N], out[:, N:]
+        xs, gs = ([h], [g]) if original else ([], [])
+        if mixed:
+            xs.append(hm)
+            gs.append(gm)
         if restored:
             gr = dict(mixed=gm, original=g).get(c.restored_groups)
             if gr is None:
@@ -280,12 +313,12 @@ def project_batch_stats(proj: ProjectMLP, x: torch.Tensor) -> torch.Tensor:
 
 
 class MixReorgOutput(NamedTuple):
-    z_img: torch.Tensor  # [b, D] original branch, normalised
+    z_img: torch.Tensor | None  # [b, D] original branch, normalised (None if not computed)
     z_re: torch.Tensor | None  # [b, D] restored branch, normalised (None if not computed)
     z_txt: torch.Tensor  # [b, D] captions, normalised
     z_prompts: torch.Tensor | None  # [b, K, D] noun prompts, normalised, or None
-    seg_feat: torch.Tensor  # [b, G, D] mixed branch's segment embeddings, normalised
-    assign: torch.Tensor  # [b, N, G] mixed branch's patch -> segment assignment (rows sum to 1)
+    seg_feat: torch.Tensor | None  # [b, G, D] mixed branch's segment embeddings, normalised, or None
+    assign: torch.Tensor | None  # [b, N, G] mixed branch's patch -> segment assignment (rows sum to 1)
     src: torch.Tensor  # [b, N] the source map used
 
 
@@ -296,6 +329,14 @@ class MixReorg(GroupViT):
         if not isinstance(cfg, MixReorgConfig):
             raise TypeError(f"MixReorg needs a MixReorgConfig, got {type(cfg).__name__}")
         super().__init__(cfg)
+        if cfg.ml_temperature == 'shared' and self.multi_label_logit_scale is not None:
+            # one tau (Eqs. 6-10): GroupViT's second scale stays for its state-dict key, frozen and unused
+            self.multi_label_logit_scale.requires_grad_(False)
+
+    @property
+    def ml_scale(self) -> torch.Tensor:
+        "The multi-label scale: the contrastive one ('shared', the paper's) or GroupViT's own ('separate')."
+        return self.scale if self.cfg.ml_temperature == 'shared' else super().ml_scale
 
     def build_image_encoder(self, cfg: MixReorgConfig) -> MixReorgImageEncoder:
         return MixReorgImageEncoder(cfg)
@@ -313,18 +354,23 @@ class MixReorg(GroupViT):
         src: torch.Tensor | None = None,
         restored: bool = True,
         assign: str | None = None,
+        mixed: bool = True,
+        original: bool = True,
     ):
-        "Without `src`: GroupViT's forward (`GroupViTOutput`). With `src [b,N]`: a `MixReorgOutput` of all branches."
+        "Without `src`: GroupViT's forward. With `src [b,N]`: a `MixReorgOutput` of the branches asked for."
         if src is None:
             return super().forward(images, text)
         b = images.shape[0]
-        tokens, attn_dicts = self.img_encoder.forward_mixed(images, src, restored=restored)  # [n·b, G, C]
-        t = tokens.split(b)
-        z_img = F.normalize(self.project(t[0].mean(1), True), dim=-1)
-        z_re = F.normalize(self.project(t[2].mean(1), False), dim=-1) if restored else None
-        seg_feat = F.normalize(self.project(t[1], False), dim=-1)  # [b,G,D]
-        key = assign or self.cfg.seg_assign
-        A = compose_assignments([{key: d[key][b : 2 * b]} for d in attn_dicts], key)  # [b,N,G]
+        tokens, attn_dicts = self.img_encoder.forward_mixed(images, src, restored, mixed, original)
+        names = [n for n, on in (('original', original), ('mixed', mixed), ('restored', restored)) if on]
+        t = dict(zip(names, tokens.split(b)))
+        z_img = F.normalize(self.project(t['original'].mean(1), True), dim=-1) if original else None
+        z_re = F.normalize(self.project(t['restored'].mean(1), False), dim=-1) if restored else None
+        seg_feat = A = None
+        if mixed:
+            seg_feat = F.normalize(self.project(t['mixed'], False), dim=-1)  # [b,G,D]
+            key, k = assign or self.cfg.seg_assign, names.index('mixed')
+            A = compose_assignments([{key: d[key][k * b : (k + 1) * b]} for d in attn_dicts], key)  # [b,N,G]
         z_txt, z_p = self.encode_captions(text)
         return MixReorgOutput(z_img, z_re, z_txt, z_p, seg_feat, A, src)
 
@@ -405,7 +451,8 @@ def mixreorg_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
     text, use_ml = caption_batch(model, batch)  # captions, and noun prompts with the head
     b, _, H, W = images.shape
     src = sample_mixing(b, c.mix_group, (H // c.patch_size) * (W // c.patch_size), device=images.device)
-    out = model(images, text, src, restored=c.w_re > 0)
+    # a zero weight skips its branch's compute (the config table's promise)
+    out = model(images, text, src, restored=c.w_re != 0, mixed=c.w_seg != 0, original=c.w_ori != 0)
     s, s_ml = m.scale, m.ml_scale
     terms = {}
     for name, z, w in (('ori', out.z_img, c.w_ori), ('re', out.z_re, c.w_re)):
