@@ -338,7 +338,7 @@ def get_transform(transform='deit', size: int = 224) -> Callable:
 
 # %% ../nbs/02_data.ipynb #19216a29
 class SampleProcessor:
-    "Raw sample -> {'image', 'text', 'prompts' (if k>0), 'key', 'caption'}, randomness seeded by (seed, epoch, key)."
+    "Raw sample -> {'image', 'text', 'prompts' (k>0), 'views' (n_views>1), 'key', 'caption'}; seeded by the key."
 
     def __init__(
         self,
@@ -348,10 +348,13 @@ class SampleProcessor:
         templates='full',
         context_length: int = 77,
         seed: int = 0,
+        n_views: int = 1,
     ):
+        if n_views < 1:
+            raise ValueError(f"n_views must be >= 1, got {n_views}")
         self.transform = get_transform(transform, image_size)
         self.prompts = NounPrompts(k_prompts, templates) if k_prompts > 0 else None
-        self.context_length, self.seed = context_length, seed
+        self.context_length, self.seed, self.n_views = context_length, seed, n_views
 
     def __call__(self, raw: dict, epoch: int = 0, repeat: int = 0) -> dict:
         img, caption, meta = decode_sample(raw)
@@ -367,12 +370,19 @@ class SampleProcessor:
         out = {'image': image, 'text': ids[0], 'key': key, 'caption': caption}
         if self.prompts is not None:
             out['prompts'] = ids[1:]
+        if self.n_views > 1:  # more independent draws of the whole transform, from the decoded photograph
+            views = [image]
+            for v in range(1, self.n_views):
+                with rng_scope(derive_seed(*parts, 'view', v)):
+                    views.append(self.transform(img))
+            out['views'] = torch.stack(views)  # [V,3,H,W]
         return out
 
 # %% ../nbs/02_data.ipynb #52936ac2
 def collate(samples: list[dict]) -> dict:
     "Stack the tensors of processed samples into a batch; keys and captions stay lists."
-    out = {k: torch.stack([s[k] for s in samples]) for k in ('image', 'text', 'prompts') if k in samples[0]}
+    keys = ('image', 'text', 'prompts', 'views')
+    out = {k: torch.stack([s[k] for s in samples]) for k in keys if k in samples[0]}
     out['key'] = [s['key'] for s in samples]
     out['caption'] = [s['caption'] for s in samples]
     return out
@@ -434,6 +444,7 @@ class ImageTextPipeline(IterableDataset):
         image_size: int = 224,
         context_length: int = 77,
         warn_limit: int = 20,
+        n_views: int = 1,
     ):
         self.urls = check_shards(urls)
         self.rank = get_rank() if rank is None else rank
@@ -446,7 +457,9 @@ class ImageTextPipeline(IterableDataset):
             raise ValueError("resample=True gives an endless stream: set epoch_length")
         if not resample:
             check_split(len(self.urls), self.world_size, 1)
-        self.processor = SampleProcessor(transform, image_size, k_prompts, templates, context_length, seed)
+        self.processor = SampleProcessor(
+            transform, image_size, k_prompts, templates, context_length, seed, n_views
+        )
         self.batch_size, self.k_prompts, self.shuffle_buffer, self.seed = (
             batch_size,
             k_prompts,

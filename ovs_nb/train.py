@@ -33,8 +33,9 @@ __all__ = ['SCENES_CPU_RECIPE', 'PROVING_RECIPE', 'TRAIN_SETS', 'CKPT_FORMAT', '
            'default_train_samples', 'estimate_epoch_samples', 'resolve_config', 'recipe_changes', 'recipe_values',
            'with_changes', 'WarmupCosine', 'scaled_lrs', 'param_groups', 'init_distributed', 'resolve_device',
            'DistBatchNorm', 'convert_batchnorm', 'CheckpointMismatchError', 'rng_state', 'set_rng_state',
-           'checkpoint_path', 'latest_checkpoint', 'check_state_dict', 'read_checkpoint', 'load_checkpoint',
-           'MetricsLog', 'NonFiniteLossError', 'Trainer', 'train', 'plot_history', 'find_checkpoint', 'cli']
+           'checkpoint_path', 'latest_checkpoint', 'check_state_dict', 'upgrade_state_dict', 'read_checkpoint',
+           'load_checkpoint', 'MetricsLog', 'Progress', 'run_epoch_samples', 'NonFiniteLossError', 'Trainer', 'train',
+           'plot_history', 'find_checkpoint', 'cli']
 
 # %% ../nbs/32_train.ipynb #c32a0007
 @dataclass
@@ -55,6 +56,7 @@ class TrainConfig:
     transform: str | None = None  # None: method default ('deit' for GroupViT)
     k_prompts: int | None = None  # None: method default (3)
     templates: str | None = None  # None: method default ('full')
+    n_views: int | None = None  # train-transform draws per sample (`batch['views']` if > 1); None: method's (1)
     image_size: int | None = (
         None  # None: method default, else the model's cfg.img_size or CLIP tower size, else 224
     )
@@ -105,6 +107,9 @@ class TrainConfig:
     def from_recipe(cls, method: str = 'groupvit', recipe: str | None = None, **explicit) -> TrainConfig:
         "The defaults, then `method`'s `recipe`, then the `explicit` values (recorded in `.explicit`)."
         values = recipe_values(method, recipe, explicit)
+        if explicit.get('overrides') is not None and values.get('overrides'):
+            # model overrides are merged key by key: the caller's go over the recipe's, which stay in force
+            explicit = dict(explicit, overrides=values['overrides'] | dict(explicit['overrides']))
         return cls(method=method, recipe=recipe, **(values | explicit), explicit=tuple(sorted(explicit)))
 
 
@@ -116,6 +121,7 @@ _DATA_FIELDS = (
     'transform',
     'k_prompts',
     'templates',
+    'n_views',
     'image_size',
     'shuffle_buffer',
     'num_workers',
@@ -224,6 +230,7 @@ def resolve_config(cfg: TrainConfig, world_size: int = 1) -> TrainConfig:
         transform=pick(cfg.transform, 'transform', 'deit'),
         k_prompts=pick(cfg.k_prompts, 'k_prompts', 0),
         templates=pick(cfg.templates, 'templates', 'full'),
+        n_views=pick(cfg.n_views, 'n_views', 1),
         image_size=pick(cfg.image_size, 'image_size'),
         num_workers=workers,
         epoch_samples=n_epoch,
@@ -301,6 +308,8 @@ def with_changes(cfg: TrainConfig | None = None, **changes) -> TrainConfig:
         and f.name not in changes
         and (f.name in cfg.explicit or (f.name not in old and getattr(cfg, f.name) != _default(f)))
     }
+    if 'overrides' in kept and old.get('overrides'):  # the old recipe's model overrides leave with it
+        kept['overrides'] = {k: v for k, v in kept['overrides'].items() if old['overrides'].get(k, kept) != v}
     for k in changes:  # a new length replaces the kept one in the other unit
         if k in _DISPLACES:
             kept.pop(_DISPLACES[k], None)
@@ -536,6 +545,12 @@ def check_state_dict(model: nn.Module, sd: dict, source: str = 'checkpoint'):
         )
 
 
+def upgrade_state_dict(model: nn.Module, sd: dict) -> dict:
+    "`sd` as `model` reads it now: through the model's `upgrade_state_dict(sd)` (its older keys), if it has one."
+    up = getattr(unwrap_model(model), 'upgrade_state_dict', None)
+    return up(dict(sd)) if callable(up) else sd
+
+
 def read_checkpoint(path) -> dict:
     "Load a training checkpoint (CPU tensors, `weights_only=True`) and check that it is one."
     path = Path(path)
@@ -563,8 +578,9 @@ def load_checkpoint(
             )
     if model is None:
         model = get_method(ck['method']).build(ck['preset'], **ck['overrides'])
-    check_state_dict(unwrap_model(model), ck['model'], f'checkpoint {path}')
-    unwrap_model(model).load_state_dict(ck['model'])
+    sd = upgrade_state_dict(model, ck['model'])
+    check_state_dict(unwrap_model(model), sd, f'checkpoint {path}')
+    unwrap_model(model).load_state_dict(sd)
     info = {k: v for k, v in ck.items() if k not in ('model', 'optimizer', 'scheduler', 'scaler', 'rng')}
     return model.to(device).eval(), info
 
@@ -611,6 +627,37 @@ class MetricsLog:
         import pandas as pd
 
         return pd.read_csv(self.path) if self.path.exists() else pd.DataFrame(columns=self.columns)
+
+# %% ../nbs/32_train.ipynb #c32a0091
+@dataclass(frozen=True)
+class Progress:
+    "Where training stands at an optimiser step: `train_step` puts it in each micro-batch as `batch['progress']`."
+
+    step: int  # optimiser steps done before this one (0 at the first)
+    steps_per_epoch: int  # optimiser steps per epoch of the data the run reads
+    total_steps: int  # the run's length in optimiser steps
+
+    @property
+    def epoch(self) -> float:
+        "Fractional epochs done: `step / steps_per_epoch` (a whole number at an epoch boundary)."
+        return self.step / self.steps_per_epoch
+
+    @property
+    def fraction(self) -> float:
+        "The share of the run done: `step / total_steps`."
+        return self.step / self.total_steps
+
+
+def run_epoch_samples(cfg: TrainConfig, world_size: int = 1) -> int:
+    "Samples per epoch of the data a resolved `cfg` reads: `epoch_samples`, else the scenes made, else counted."
+    if cfg.epoch_samples:
+        return cfg.epoch_samples
+    if cfg.data is None:
+        return default_train_samples(
+            cfg.steps, cfg.batch_size, world_size, cfg.num_workers, cfg.max_train_samples
+        )
+    return estimate_epoch_samples(cfg.data)
+
 
 # %% ../nbs/32_train.ipynb #c32a0029
 class NonFiniteLossError(FloatingPointError):
@@ -682,16 +729,31 @@ class Trainer:
     def is_main(self) -> bool:
         return self.rank == 0
 
+    def progress(self) -> Progress:
+        "The run's `Progress` at the current step (the epoch's length counted first if the loader has not)."
+        if not self.steps_per_epoch:
+            self._count_epoch()
+        return Progress(self.step, self.steps_per_epoch, self.cfg.steps)
+
+    def _count_epoch(self) -> int:
+        "Set `steps_per_epoch` from the epoch of the data the run reads (`run_epoch_samples`); returns its samples."
+        n = run_epoch_samples(self.cfg, self.world)
+        self.steps_per_epoch = n // self.cfg.batch_size
+        if self.steps_per_epoch < 1:
+            raise ValueError(f"an epoch of {n} samples holds no step of batch_size {self.cfg.batch_size}")
+        return n
+
     # --- one optimiser step ---
     def train_step(self, batches: list[dict], stop: bool = False) -> dict:
         "One optimiser step over `accum_steps` micro-batches; returns rank-averaged terms, `loss`, `grad_norm`, `lr`, and flags."
         cfg, n = self.cfg, len(batches)
+        progress = self.progress()  # one for all micro-batches: the loss sees optimiser steps, not calls
         self.net.train()
         self.optimizer.zero_grad(set_to_none=True)
         buffers = [b.detach().clone() for b in self.model.buffers()]  # to undo a bad forward's BN updates
         acc = None
         for i, batch in enumerate(batches):
-            batch = _to_device(batch, self.device)
+            batch = dict(_to_device(batch, self.device), progress=progress)
             sync = self.ddp is None or i == n - 1
             with contextlib.nullcontext() if sync else self.ddp.no_sync():
                 with torch.autocast(
@@ -813,17 +875,18 @@ class Trainer:
                 f"cannot resume from {path}: it holds method {have[0]!r}, preset {have[1]!r}, overrides "
                 f"{have[2]}; this run has {cfg.method!r}, {cfg.preset!r}, {cfg.overrides}"
             )
-        check_state_dict(self.model, ck['model'], f'checkpoint {path}')
-        self.model.load_state_dict(ck['model'])
+        sd = upgrade_state_dict(self.model, ck['model'])
+        check_state_dict(self.model, sd, f'checkpoint {path}')
+        self.model.load_state_dict(sd)
         self.optimizer.load_state_dict(ck['optimizer'])
         self.scheduler.load_state_dict(ck['scheduler'])
         if self.scaler and ck['scaler']:
             self.scaler.load_state_dict(ck['scaler'])
         self.step, self.elapsed = ck['step'], ck['elapsed']
         old, new = (
-            {'scenes_level': 'standard', **ck['config']},
+            {'scenes_level': 'standard', 'n_views': 1, **ck['config']},
             config_dict(cfg),
-        )  # (older runs: standard scenes)
+        )  # (older runs: standard scenes, one view)
         changed = [k for k in _DATA_FIELDS + _SCHEDULE_FIELDS if old.get(k) != new.get(k)]
         if ck['world_size'] != self.world:
             changed.append(f"world_size ({ck['world_size']} -> {self.world})")
@@ -857,21 +920,17 @@ class Trainer:
                 dist.barrier()
             if not self.is_main:
                 sc = ensure_scenes(**kw, progress=False)
-            urls, epoch_samples = sc.train_urls, cfg.epoch_samples or n
+            urls = sc.train_urls
         else:
             urls = cfg.data
-            epoch_samples = cfg.epoch_samples or estimate_epoch_samples(urls)
-        self.steps_per_epoch = epoch_samples // cfg.batch_size
-        if self.steps_per_epoch < 1:
-            raise ValueError(
-                f"an epoch of {epoch_samples} samples holds no step of batch_size {cfg.batch_size}"
-            )
+        self._count_epoch()
         pipe = ImageTextPipeline(
             urls,
             transform=cfg.transform,
             batch_size=self.micro_batch,
             k_prompts=cfg.k_prompts,
             templates=cfg.templates,
+            n_views=cfg.n_views,
             shuffle_buffer=cfg.shuffle_buffer,
             seed=cfg.seed,
             rank=self.rank,

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/25_methods_simcon.ipynb #c25a0003
 from __future__ import annotations
-import dataclasses, html
+import dataclasses, html, warnings
 from dataclasses import dataclass, fields
 from functools import reduce
 from pathlib import Path
@@ -18,7 +18,7 @@ from ..core import register_method, seed_everything, get_rank
 from ..groupvit import GroupViT, GroupViTConfig, GROUPVIT_CONFIGS, ProjectMLP
 from ..family import GroupViTFamily, GROUPVIT_RECIPES
 from ..losses import gather_with_grad, unwrap_model
-from ..train import TRAIN_SETS
+from ..train import TRAIN_SETS, Progress
 from ovs_nb.widgets import (
     training_pairs,
     denormalize,
@@ -34,10 +34,10 @@ from ..segment import eval_mode
 
 # %% auto #0
 __all__ = ['SIMCON_CONFIGS', 'SIMCON_PAPER_RECIPE', 'SIMCON_RECIPES', 'SIMCON', 'MVSIMCON', 'random_views', 'SimConConfig',
-           'simcon_config', 'lam_at', 'semantic_positives', 'joint_positives', 'simcon_loss', 'ncs_loss',
-           'build_predictor', 'SimConOutput', 'SimCon', 'create_simcon', 'simcon_terms', 'SimConMethod',
-           'positives_snapshot', 'positives_panel', 'plot_positives', 'PositivesViewer', 'positives_viewer',
-           'simcon_views']
+           'simcon_config', 'training_views', 'lam_index', 'lam_at', 'semantic_positives', 'joint_positives',
+           'simcon_loss', 'ncs_loss', 'build_predictor', 'SimConOutput', 'SimCon', 'create_simcon', 'simcon_terms',
+           'SimConMethod', 'positives_snapshot', 'positives_panel', 'plot_positives', 'PositivesViewer',
+           'positives_viewer', 'simcon_views']
 
 # %% ../../nbs/25_methods_simcon.ipynb #c25a0007
 def random_views(
@@ -74,7 +74,11 @@ def random_views(
 
 # %% ../../nbs/25_methods_simcon.ipynb #c25a0011
 _CHOICES = dict(
-    intra_self=('mask', 'include'), reduction=('sum', 'mean'), predictor=('simsiam', 'bottleneck', 'project')
+    intra_self=('mask', 'include'),
+    reduction=('sum', 'mean'),
+    predictor=('simsiam', 'bottleneck', 'project'),
+    lam_schedule=('epochs', 'fraction'),
+    views=('pipeline', 'recrop'),
 )
 
 
@@ -86,35 +90,33 @@ class SimConConfig(GroupViTConfig):
     intra_modal: bool = True  # the intra-modal E^II / E^TT terms of Eqs. 3-4
     intra_self: str = 'mask'  # 'mask': no self term in the intra-modal block [OURS]; 'include': literal
     lam_values: tuple = (0.95, 0.90, 0.85)  # lambda of Eq. 5 in each phase (Appendix A)
-    lam_epochs: tuple = (2, 15)  # epochs (0-indexed) at which lambda steps to the next value (Q8)
-    steps_per_epoch: int = (
-        0  # optimiser steps per epoch for the lambda schedule; 0: lambda stays lam_values[0]
-    )
+    lam_schedule: str = 'epochs'  # lambda steps at `lam_epochs` (trainer's epochs); 'fraction': `lam_fractions`
+    lam_epochs: tuple = (2, 15)  # epochs done when lambda steps to the next value (App. A, 0-indexed, Q8)
+    lam_fractions: tuple = (2 / 30, 15 / 30)  # shares of the run at those steps: the paper's epochs 2, 15 of 30
     reduction: str = 'sum'  # loss directions summed [OURS] or averaged ('mean', GroupViT code)
     joint_positives: bool = True  # Eq. 8 union of the views' image positives; False: per view
     w_ncs: float = 1.0  # weight of L_NCS (Eq. 10); 0: no NCS, no predictor
     predictor: str = 'simsiam'  # the NCS predictor p (Q5 [OURS])
     pred_hidden: int | None = None  # hidden width of the 'simsiam' predictor; None: 4 x output_dim
     ncs_cosine: bool = True  # Eq. 9 as a cosine [OURS]; False: the raw dot product
-    view_scale: tuple = (0.08, 1.0)  # crop-area range of the two views [GVIT]
-    view_ratio: tuple = (3 / 4, 4 / 3)  # crop aspect-ratio range of the views [GVIT]
-    view_flip: float = 0.5  # horizontal-flip probability of a view
+    views: str = 'pipeline'  # MV: the data's draws of the train transform (paper); 'recrop': of the batch image
+    view_scale: tuple = (0.08, 1.0)  # crop-area range of the re-cropped views ('recrop') [GVIT]
+    view_ratio: tuple = (3 / 4, 4 / 3)  # crop aspect-ratio range of the re-cropped views [GVIT]
+    view_flip: float = 0.5  # horizontal-flip probability of a re-cropped view
 
     def __post_init__(self):
         super().__post_init__()
         for k, allowed in _CHOICES.items():
             if getattr(self, k) not in allowed:
                 raise ValueError(f"{k} must be one of {allowed}, got {getattr(self, k)!r}")
-        for f in ('lam_values', 'lam_epochs', 'view_scale', 'view_ratio'):
+        for f in ('lam_values', 'lam_epochs', 'lam_fractions', 'view_scale', 'view_ratio'):
             object.__setattr__(self, f, tuple(getattr(self, f)))
-        if len(self.lam_values) != len(self.lam_epochs) + 1 or list(self.lam_epochs) != sorted(
-            self.lam_epochs
-        ):
-            raise ValueError(
-                f"need one more lam_values than sorted lam_epochs, got {self.lam_values} and {self.lam_epochs}"
-            )
-        if self.steps_per_epoch < 0:
-            raise ValueError(f"steps_per_epoch must be >= 0, got {self.steps_per_epoch}")
+        for f in ('lam_epochs', 'lam_fractions'):
+            at = getattr(self, f)
+            if len(self.lam_values) != len(at) + 1 or list(at) != sorted(at):
+                raise ValueError(f"need one more lam_values than sorted {f}, got {self.lam_values} and {at}")
+        if not all(0 <= f <= 1 for f in self.lam_fractions):
+            raise ValueError(f"lam_fractions are shares of the run in [0, 1], got {self.lam_fractions}")
         if self.multi_label > 0:
             raise ValueError(
                 f"SimCon drops GroupViT's multi-label loss (spec §4): build with multi_label=0, got {self.multi_label}"
@@ -136,6 +138,13 @@ SIMCON_CONFIGS: dict[str, SimConConfig] = {
 
 def simcon_config(name: str = 'simcon-s', **overrides) -> SimConConfig:
     "A SimCon preset, or any GroupViT preset turned into one (no multi-label head), with `overrides`."
+    spe = overrides.pop('steps_per_epoch', None)  # an earlier run's override: lambda follows the trainer now
+    if spe is not None:
+        warnings.warn(
+            f"ignoring steps_per_epoch={spe}: the lambda schedule reads the trainer's progress (an earlier "
+            "run's override)",
+            stacklevel=2,
+        )
     if name in SIMCON_CONFIGS:
         return dataclasses.replace(SIMCON_CONFIGS[name], **overrides)
     if name in GROUPVIT_CONFIGS:
@@ -144,11 +153,36 @@ def simcon_config(name: str = 'simcon-s', **overrides) -> SimConConfig:
         f"unknown preset {name!r}; SimCon presets: {sorted(SIMCON_CONFIGS)}, GroupViT presets: {sorted(GROUPVIT_CONFIGS)}"
     )
 
+# %% ../../nbs/25_methods_simcon.ipynb #c25a0061
+def training_views(cfg: SimConConfig, batch: dict) -> torch.Tensor:
+    "MV-SimCon's two views `[2,b,3,H,W]`: the data's draws (`cfg.views='pipeline'`) or re-crops ('recrop')."
+    if cfg.views == 'recrop':
+        return random_views(batch['image'], 2, cfg.view_scale, cfg.view_ratio, cfg.view_flip)
+    v = batch.get('views')
+    if v is None or v.ndim != 5 or v.shape[1] != 2:
+        got = 'none' if v is None else tuple(v.shape)
+        raise ValueError(
+            f"MV-SimCon (views='pipeline') trains on the data pipeline's two draws of the training "
+            f"transform, batch['views'] [B,2,3,H,W], got {got}: train with n_views=2 (the method's "
+            f"default) or views='recrop'"
+        )
+    return v.transpose(0, 1)
+
+
 # %% ../../nbs/25_methods_simcon.ipynb #c25a0014
-def lam_at(cfg: SimConConfig, step: int) -> float:
-    "λ of Eq. 5 at training `step`: `lam_values[k]`, k = how many of `lam_epochs` the current epoch has reached."
-    epoch = step // cfg.steps_per_epoch if cfg.steps_per_epoch else 0
-    return cfg.lam_values[sum(epoch >= e for e in cfg.lam_epochs)]
+def lam_index(cfg: SimConConfig, progress: Progress | None = None) -> int:
+    "The λ phase where training stands: how many steps of `cfg.lam_schedule` it reached (0 without `progress`)."
+    if progress is None:
+        return 0
+    if cfg.lam_schedule == 'epochs':
+        return sum(progress.epoch >= e for e in cfg.lam_epochs)
+    return sum(progress.fraction >= f for f in cfg.lam_fractions)
+
+
+def lam_at(cfg: SimConConfig, progress: Progress | None = None) -> float:
+    "λ of Eq. 5 where training stands, `lam_values[lam_index(cfg, progress)]`: λ₀ without `progress`."
+    return cfg.lam_values[lam_index(cfg, progress)]
+
 
 # %% ../../nbs/25_methods_simcon.ipynb #c25a0017
 @torch.no_grad()
@@ -156,7 +190,8 @@ def semantic_positives(z: torch.Tensor, z_all: torch.Tensor, lam: float, offset:
     "Eq. 5: bool `P [b,B]`, `P[i,p] = cos(z_i, z_all_p) >= lam`, each anchor's own column `offset + i` always set."
     if z.ndim != 2 or z_all.ndim != 2 or z.shape[1] != z_all.shape[1]:
         raise ValueError(f"need z [b,D] and z_all [B,D], got {tuple(z.shape)} and {tuple(z_all.shape)}")
-    P = (z.float() @ z_all.float().T) >= lam  # [b,B]
+    with torch.autocast(z.device.type, enabled=False):  # fp32: a bf16 matmul flips pairs near lam
+        P = (z.float() @ z_all.float().T) >= lam  # [b,B]
     i = torch.arange(z.shape[0], device=z.device)
     P[i, offset + i] = True
     return P
@@ -237,21 +272,28 @@ class SimConOutput(NamedTuple):
 
 
 class SimCon(GroupViT):
-    "GroupViT + the λ-schedule step counter (+ MV-SimCon's NCS predictor); `forward(images, text, views)`."
+    "GroupViT + a record of its training (+ MV-SimCon's NCS predictor); `forward(images, text, views)`."
 
     def __init__(self, cfg: SimConConfig = SIMCON_CONFIGS['simcon-s']):
         if not isinstance(cfg, SimConConfig):
             raise TypeError(f"SimCon needs a SimConConfig, got {type(cfg).__name__}")
         super().__init__(cfg)
         self.predictor = build_predictor(cfg) if cfg.multi_view and cfg.w_ncs else None
-        self.register_buffer(
-            'step', torch.zeros((), dtype=torch.long)
-        )  # training steps taken (the λ schedule)
+        # where training left the model, for the viewer: optimiser steps done, the λ phase of the last one
+        self.register_buffer('step', torch.zeros((), dtype=torch.long))
+        self.register_buffer('lam_index', torch.zeros((), dtype=torch.long))
 
     @property
     def lam(self) -> float:
-        "λ at the current training step."
-        return lam_at(self.cfg, int(self.step))
+        "λ of the last training step (λ₀ before any)."
+        return self.cfg.lam_values[int(self.lam_index)]
+
+    def upgrade_state_dict(self, sd: dict) -> dict:
+        "An earlier SimCon's state dict (no `lam_index`; `step` counted loss calls): λ phase 0, with a warning."
+        if 'lam_index' not in sd:
+            warnings.warn('an earlier SimCon checkpoint: it has no λ phase, shown as λ0', stacklevel=2)
+            sd['lam_index'] = torch.zeros((), dtype=torch.long)
+        return sd
 
     def forward(self, images: torch.Tensor, text: torch.Tensor, views: int | torch.Tensor | None = None):
         "No `views`: GroupViT's `GroupViTOutput`. `views` (a count, or `[V,b,3,H,W]`): a `SimConOutput`."
@@ -275,11 +317,14 @@ def simcon_terms(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
     "SimCon's (MV-SimCon's) weighted loss terms `loss_i2t`, `loss_t2i` (`loss_ncs`) and the logged `lam`, `pos_img`, `pos_txt`, `scale`."
     m = unwrap_model(model)
     c = m.cfg
-    lam = m.lam
-    if m.training:
-        m.step += 1
+    progress = batch.get('progress')  # the trainer's `ovs_nb.train.Progress`; None when called by hand
+    k = lam_index(c, progress)
+    lam = c.lam_values[k]
+    if m.training and progress is not None:  # where training left the model (the viewer's lambda)
+        m.step.fill_(progress.step + 1)
+        m.lam_index.fill_(k)
     if c.multi_view:
-        out = model(batch['image'], batch['text'], views=2)
+        out = model(batch['image'], batch['text'], views=training_views(c, batch))
         zv, zt, pv = out.z_img, out.z_txt, out.pred  # [2,b,D], [b,D], [2,b,D] | None
     else:
         out = model(batch['image'], batch['text'])
@@ -315,13 +360,12 @@ SIMCON_PAPER_RECIPE = dict(
     epoch_samples=TRAIN_SETS['gcc3m'],
     batch_size=2048,
     scale_lr=False,  # the paper's quoted schedule: 4e-6 -> 1.6e-3 at batch 2048
-    overrides=dict(steps_per_epoch=TRAIN_SETS['gcc3m'] // 2048),
 )
+# the short CPU runs: lambda steps at the paper's shares of the run, so a one-epoch run sees all three values
+_SHORT = dict(preset='simcon-cpu', overrides=dict(lam_schedule='fraction'))
 SIMCON_RECIPES = {
-    'demo': dict(GROUPVIT_RECIPES['demo'], preset='simcon-cpu', overrides=dict(steps_per_epoch=16_000 // 64)),
-    'proving': dict(
-        GROUPVIT_RECIPES['proving'], preset='simcon-cpu', overrides=dict(steps_per_epoch=64_000 // 64)
-    ),
+    'demo': dict(GROUPVIT_RECIPES['demo'], **_SHORT),
+    'proving': dict(GROUPVIT_RECIPES['proving'], **_SHORT),
     'paper': SIMCON_PAPER_RECIPE,
     # the unmodified GroupViT code scales lr, warmup_lr and min_lr by batch/4096: peak 8e-4 at batch 2048
     'paper-code': dict(SIMCON_PAPER_RECIPE, scale_lr=True),
@@ -338,6 +382,8 @@ class SimConMethod(GroupViTFamily):
     def __init__(self, multi_view: bool = False):
         self.multi_view = multi_view
         self.name = 'mvsimcon' if multi_view else 'simcon'
+        if multi_view:  # the data pipeline draws the two views (`training_views`, views='pipeline')
+            self.defaults = dataclasses.replace(type(self).defaults, n_views=2)
         self.doc = (
             'MV-SimCon: SimCon on two augmented views, joint image positives and a SimSiam term (Eqs. 6-10).'
             if multi_view
@@ -368,7 +414,9 @@ def positives_snapshot(
         dev = next(m.parameters()).device
         images, text = batch['image'].to(dev), batch['text'].to(dev)
         lam = m.lam if lam is None else float(lam)
-        if m.cfg.multi_view:
+        if m.cfg.multi_view and 'views' in batch:  # the pipeline's two draws
+            views = batch['views'].to(dev).transpose(0, 1)
+        elif m.cfg.multi_view:  # re-crops of the shown image, with a fixed seed
             c = m.cfg
             views = random_views(
                 images, 2, c.view_scale, c.view_ratio, c.view_flip, torch.Generator().manual_seed(seed)
