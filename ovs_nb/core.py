@@ -223,7 +223,7 @@ class Method:
         raise NotImplementedError(f"method {self.name!r} does not define build")
 
     def loss(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-        "The loss terms of one batch: the entries whose key contains 'loss' are summed and optimised."
+        "Loss terms of one batch (keys with 'loss' are summed and optimised); the engine adds `batch['progress']`."
         raise NotImplementedError(f"method {self.name!r} does not define loss")
 
     def segmenter(self, model: nn.Module, **options):

@@ -510,9 +510,11 @@ def pgseg_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
     terms = {'loss_it': contrastive_loss(out.z_img, out.z_txt, m.scale)}
     if use_ml:
         terms['loss_ml'] = multi_label_loss(out.z_img, out.z_prompts, m.ml_scale)
-    on = int(m.step) >= c.npr_start
+    p = batch.get('progress')  # the engine's optimiser step: the micro-batches of one step share it
+    step = p.step if p is not None else int(m.step)  # called by hand: the model's own count of loss calls
+    on = step >= c.npr_start
     if m.training:
-        m.step += 1
+        m.step.fill_(step + 1)
     if on:
         s = m.pg_scale
         for l, (G, P) in enumerate(zip(out.groups, out.protos), 1):
