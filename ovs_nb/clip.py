@@ -4,47 +4,67 @@
 
 # %% ../nbs/12_clip.ipynb #c12a0003
 from __future__ import annotations
+import warnings
 from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import open_clip
+from .core import load_weights
 from .segment import Segmenter, groupvit_background
 
 # %% auto #0
-__all__ = ['CLIP_CONFIGS', 'read_clip_weights', 'create_clip', 'FrozenCLIP', 'resize_pos_embed', 'clip_tokens', 'self_only_block',
-           'dense_embedding', 'MaskCLIPSegmenter']
+__all__ = ['CLIP_CONFIGS', 'read_clip_weights', 'clip_activation', 'create_clip', 'FrozenCLIP', 'resize_pos_embed',
+           'patch_padding', 'resize_to_window', 'clip_tokens', 'self_only_block', 'dense_embedding', 'patch_size',
+           'MaskCLIPSegmenter']
 
 # %% ../nbs/12_clip.ipynb #c12a0007
 _OPENAI_META = (
     'input_resolution',
     'context_length',
     'vocab_size',
-)  # scalars OpenAI's archive keeps beside the weights
+)  # scalars OpenAI's model keeps beside the weights: their presence marks OpenAI's weights
 
 
 def read_clip_weights(path) -> tuple[dict, bool]:
-    "The state dict in `path` and whether the file is an OpenAI TorchScript release."
+    "The state dict in `path` and whether it holds OpenAI's weights (TorchScript, or OpenAI's scalars)."
     path = Path(path).expanduser()
     if not path.is_file():
         raise FileNotFoundError(
             f"no CLIP weights at {path}: pass the path of OpenAI's ViT-B-16.pt or of an open_clip checkpoint"
         )
-    openai = False
-    try:
-        ck = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as load_error:  # OpenAI's release is a TorchScript archive, not a pickle of tensors
+    with warnings.catch_warnings():  # torch.load hands a TorchScript archive to torch.jit.load: no warning
+        warnings.filterwarnings('ignore', message='.*TorchScript archive')
+        warnings.filterwarnings('ignore', message='.*torch.jit.load. is deprecated')
         try:
-            ck, openai = torch.jit.load(str(path), map_location='cpu').state_dict(), True
-        except Exception:
+            ck = load_weights(path)
+        except ValueError as load_error:
             raise ValueError(
                 f"{path} is neither a state dict nor a TorchScript CLIP archive ({load_error})"
             ) from None
-    sd = ck.get('state_dict', ck) if isinstance(ck, dict) else None
+    script = isinstance(ck, torch.jit.ScriptModule)
+    sd = ck.state_dict() if script else ck.get('state_dict', ck) if isinstance(ck, dict) else None
     if not isinstance(sd, dict) or not all(torch.is_tensor(v) for v in sd.values()):
         raise ValueError(f"{path} holds no CLIP state dict (found {type(ck).__name__})")
+    openai = script or any(k in sd for k in _OPENAI_META)
     sd = {k.removeprefix('module.'): v for k, v in sd.items() if k not in _OPENAI_META}
     return sd, openai
+
+# %% ../nbs/12_clip.ipynb #c12a00a1
+def clip_activation(name: str, openai: bool | None, quick_gelu: bool | None = None) -> bool:
+    "Whether configuration `name` with weights `openai` (None: no file) is built with QuickGELU; see above."
+    quick_name = name.endswith('-quickgelu')
+    if quick_gelu is None:
+        if openai is False and not quick_name and name in open_clip.list_models():
+            warnings.warn(
+                f"the CLIP weights for {name!r} do not say whether they are OpenAI's: built with GELU; "
+                f"OpenAI's weights need QuickGELU: pass quick_gelu=True or the configuration "
+                f"{name + '-quickgelu'!r}"
+            )
+        return bool(openai) or quick_name
+    if openai and not quick_gelu:
+        raise ValueError("quick_gelu=False with OpenAI's weights: OpenAI's CLIP was trained with QuickGELU")
+    return bool(quick_gelu)
 
 # %% ../nbs/12_clip.ipynb #c12a0009
 CLIP_CONFIGS = {  # open_clip.model.CLIP arguments of the project's own towers, by name
@@ -72,8 +92,8 @@ def create_clip(name: str = 'ViT-B-16', weights=None, quick_gelu: bool | None = 
         raise ValueError(
             f"unknown CLIP configuration {name!r}: use one of {sorted(CLIP_CONFIGS)} or open_clip's"
         )
-    sd, openai = (None, False) if weights == 'random' else read_clip_weights(weights)
-    quick = openai if quick_gelu is None else quick_gelu
+    sd, openai = (None, None) if weights == 'random' else read_clip_weights(weights)
+    quick = clip_activation(name, openai, quick_gelu)
     if name in CLIP_CONFIGS:
         model = open_clip.model.CLIP(**CLIP_CONFIGS[name], quick_gelu=quick)
     else:
@@ -140,11 +160,30 @@ def resize_pos_embed(pos: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
     return torch.cat([pos[:1], patches.permute(0, 2, 3, 1).reshape(-1, W).to(pos.dtype)])
 
 
+def patch_padding(size: tuple[int, int], patch: int | tuple[int, int]) -> tuple[int, int, int, int]:
+    "TCL's zeros `(left, right, top, bottom)` making a window `size=(H, W)` whole patches (odd one last)."
+    ph, pw = (patch, patch) if isinstance(patch, int) else patch
+    dh, dw = -size[0] % ph, -size[1] % pw
+    return dw // 2, dw - dw // 2, dh // 2, dh - dh // 2
+
+
+def resize_to_window(
+    maps: torch.Tensor, size: tuple[int, int], patch: int | tuple[int, int] | None, mode: str = 'bilinear'
+) -> torch.Tensor:
+    "Maps `[B,C,h,w]` of the window padded to `patch`, resized to the padded size and cropped to `size`."
+    H, W = size
+    l, r, t, b = patch_padding(size, patch) if patch is not None else (0, 0, 0, 0)  # None: no padding
+    corners = dict(align_corners=False) if mode in ('bilinear', 'bicubic') else {}
+    maps = F.interpolate(maps, size=(H + t + b, W + l + r), mode=mode, **corners)
+    return maps[..., t : t + H, l : l + W]
+
+
 def clip_tokens(
     visual: nn.Module, images: torch.Tensor, blocks: int | None = None
 ) -> tuple[torch.Tensor, tuple]:
     "Tokens `[B,1+h*w,W]` after the first `blocks` blocks (None: all but the last) and the patch grid `(h, w)`."
-    x = visual.conv1(images)  # [B,W,h,w]
+    pad = patch_padding(images.shape[-2:], visual.conv1.stride)  # TCL's zero padding to whole patches
+    x = visual.conv1(F.pad(images, pad) if any(pad) else images)  # [B,W,h,w]
     B, W, h, w = x.shape
     x = x.flatten(2).transpose(1, 2)  # [B,h*w,W]
     cls = visual.class_embedding.to(x.dtype).expand(B, 1, W)
@@ -174,6 +213,12 @@ def dense_embedding(clip: FrozenCLIP | nn.Module, images: torch.Tensor, raw: boo
     z = z.transpose(1, 2).reshape(z.shape[0], -1, h, w)
     return z if raw else F.normalize(z, dim=1)
 
+
+def patch_size(model: nn.Module) -> tuple[int, int] | None:
+    "The patch size of a CLIP (or `FrozenCLIP`) `model`'s image tower; None without a patch convolution."
+    conv = getattr(getattr(model, 'visual', None), 'conv1', None)
+    return tuple(conv.stride) if isinstance(conv, nn.Conv2d) else None
+
 # %% ../nbs/12_clip.ipynb #c12a0022
 class MaskCLIPSegmenter(Segmenter):
     "Training-free segmentation from a frozen CLIP: sigmoid(w cos + b) of dense patch embeddings and class embeddings."
@@ -201,7 +246,7 @@ class MaskCLIPSegmenter(Segmenter):
         with torch.autocast(images.device.type, enabled=False):  # the scores and the threshold in fp32
             cos = torch.einsum('bdhw,cd->bchw', dense.float(), class_emb.float())
             fg = torch.sigmoid(self.w * cos + self.b)
-            fg = F.interpolate(fg, size=images.shape[-2:], mode='bilinear', align_corners=False)
+            fg = resize_to_window(fg, images.shape[-2:], patch_size(self.model))
         return fg, torch.full((images.shape[0],), float('inf'), device=images.device)
 
     def forward(self, images: torch.Tensor, class_emb: torch.Tensor, with_bg: bool) -> torch.Tensor:

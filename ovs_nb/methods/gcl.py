@@ -4,7 +4,7 @@
 
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0002
 from __future__ import annotations
-import copy, math, re
+import copy, math, re, warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Sequence
@@ -15,8 +15,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 from fastcore.basics import patch
-from ..core import register_method, get_rank, get_world_size, model_image_size
-from ..clip import FrozenCLIP, clip_tokens, self_only_block
+from ..core import register_method, get_rank, get_world_size, model_image_size, load_weights
+from ..clip import FrozenCLIP, clip_tokens, self_only_block, patch_size, patch_padding, resize_to_window
 from ..clip_family import CLIPFamily, CLIP_RECIPES
 from ..losses import contrastive_loss, gather_with_grad, unwrap_model
 from ..segment import Segmenter, PAMR
@@ -24,11 +24,12 @@ from ..train import CheckpointMismatchError
 from ..widgets import figure_array, training_pairs, denormalize, finish_figure, run_pairs
 
 # %% auto #0
-__all__ = ['GCL_PRESETS', 'TCL_PREFIXES', 'GCL_RECIPES', 'GCL_METHOD', 'LayerNorm2d', 'GatedConv', 'ResConv', 'GatedDecoder',
-           'ProjHead', 'Sim2Mask', 'logistic_noise', 'gumbel_sigmoid_st', 'masked_pool', 'extended_info_nce',
-           'extended_info_nce_code', 'area_terms', 'tv_loss', 'GCLConfig', 'gcl_config', 'GCL', 'create_gcl',
-           'gcl_loss', 'GCLSegmenter', 'tcl_key', 'official_tcl_key', 'load_tcl_checkpoint', 'GCLMethod',
-           'caption_words', 'word_mask_snapshot', 'plot_word_masks', 'WordMaskViewer', 'word_mask_viewer', 'gcl_views']
+__all__ = ['GCL_PRESETS', 'TCL_PREFIXES', 'TCL_TOWER_PREFIXES', 'TCL_TOWERS', 'GCL_RECIPES', 'GCL_METHOD', 'LayerNorm2d',
+           'GatedConv', 'ResConv', 'GatedDecoder', 'ProjHead', 'Sim2Mask', 'logistic_noise', 'gumbel_sigmoid_st',
+           'masked_pool', 'extended_info_nce', 'extended_info_nce_code', 'area_terms', 'tv_loss', 'GCLConfig',
+           'gcl_config', 'GCL', 'create_gcl', 'gcl_loss', 'GCLSegmenter', 'tcl_key', 'official_tcl_key',
+           'tcl_tower_key', 'tcl_tower_mismatches', 'load_tcl_checkpoint', 'GCLMethod', 'caption_words',
+           'word_mask_snapshot', 'plot_word_masks', 'WordMaskViewer', 'word_mask_viewer', 'gcl_views']
 
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0006
 class LayerNorm2d(nn.LayerNorm):
@@ -328,7 +329,8 @@ def forward(self: GCL, images: torch.Tensor, text: torch.Tensor) -> dict[str, to
         pos_logits = logits[torch.arange(b, device=dev), pos][:, None]  # [b,1,H',W']
     if cfg.gcl_v:
         src = pos_logits if cfg.gumbel_on == 'logits' else torch.sigmoid(pos_logits)
-        keep = F.interpolate(gumbel_sigmoid_st(src, cfg.gumbel_tau), size=images.shape[-2:], mode='nearest')
+        keep = gumbel_sigmoid_st(src, cfg.gumbel_tau)  # [b,1,H',W'] over the window padded to whole patches
+        keep = resize_to_window(keep, images.shape[-2:], patch_size(self.clip), mode='nearest')
         v_g = _reencode(self, images * keep.to(images.dtype))  # [b,D], gradients reach the mask
         out['loss_gcl_v'] = cfg.w_gcl * contrastive_loss(
             F.normalize(v_g.float(), dim=-1), t_hat, self.scale('v')
@@ -342,8 +344,11 @@ def forward(self: GCL, images: torch.Tensor, text: torch.Tensor) -> dict[str, to
 
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0045
 def gcl_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-    "GCL's terms for `batch` (`GCL.forward`, through any wrapper); in training, advance the phase counter."
+    "GCL's terms for `batch` (`GCL.forward`, through any wrapper); in training, the phase counter advances."
     m = unwrap_model(model)
+    p = batch.get('progress')  # the engine's optimiser step: accumulated micro-batches must not move the phase
+    if p is not None and m.training:
+        m.step.fill_(p.step)
     out = model(batch['image'], batch['text'])
     if m.training:
         m.step += 1
@@ -390,7 +395,9 @@ class GCLSegmenter(Segmenter):
             t = class_emb.float()
             masks = torch.sigmoid(self.model.sim2mask(torch.einsum('bdhw,cd->bchw', vs, t)))
             if self.pamr is not None:
-                im = F.interpolate(images.float(), size=masks.shape[-2:], mode='bilinear', align_corners=True)
+                # PAMR sees TCL's padded window, resized to the masks
+                im = F.pad(images.float(), patch_padding(images.shape[-2:], patch_size(self.model.clip)))
+                im = F.interpolate(im, size=masks.shape[-2:], mode='bilinear', align_corners=True)
                 masks = self.pamr(im, masks)
             if self.kp_w:
                 kp = torch.sigmoid(10.0 * (torch.einsum('bdhw,cd->bchw', e, t) - 0.25))
@@ -403,7 +410,7 @@ class GCLSegmenter(Segmenter):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         "Foreground scores `[B,C,H,W]` at the window's size and, for the shared background rule, no cap."
         fg = self.grounded_masks(images, class_emb)
-        fg = F.interpolate(fg, size=images.shape[-2:], mode='bilinear', align_corners=False)
+        fg = resize_to_window(fg, images.shape[-2:], patch_size(self.model.clip))  # padded window, cropped
         return fg, torch.full((images.shape[0],), float('inf'), device=images.device)
 
     def forward(self, images: torch.Tensor, class_emb: torch.Tensor, with_bg: bool) -> torch.Tensor:
@@ -414,55 +421,85 @@ class GCLSegmenter(Segmenter):
         return f"GCLSegmenter(bg_thresh={self.bg_thresh}, kp_w={self.kp_w}, pamr={self.pamr})"
 
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0062
-TCL_PREFIXES = (  # official key prefix -> ours
-    ('masker.image_encoder.backbone.transformer.resblocks.0.', 'block.'),
+TCL_PREFIXES = (  # official key prefix -> ours; `{last}`: the tower's last block index (11 on ViT-B/16)
+    ('masker.image_encoder.backbone.transformer.resblocks.{last}.', 'block.'),  # `resblocks[last:]`
     ('masker.image_encoder.decoder.decoder.', 'decoder.'),
     ('masker.image_encoder.decoder.image_proj.', 'head.'),
     ('masker.sim2mask.', 'sim2mask.'),
     ('tcli_loss.logit_scale', 'logit_scale_v'),
     ('tclf_loss.logit_scale', 'logit_scale_f'),
 )
+TCL_TOWER_PREFIXES = (  # a full training checkpoint's frozen towers -> our FrozenCLIP's names
+    ('clip_image_encoder.clip_proj.ln.', 'clip.clip.visual.ln_post.'),
+    ('clip_image_encoder.clip_proj.proj', 'clip.clip.visual.proj'),
+    ('clip_image_encoder.clip_visual.', 'clip.clip.visual.'),
+    ('clip_text_encoder.', 'clip.clip.'),
+)
 
 
-def tcl_key(key: str) -> str | None:
-    "Our name of an official TCL parameter name, or None where no rule maps it."
-    for theirs, ours in TCL_PREFIXES:
-        if key.startswith(theirs):
-            k = ours + key[len(theirs) :]
-            return re.sub(r'\.gate\.gate$', '.gate', k) if ours == 'decoder.' else k
+def _swap_prefix(key: str, table) -> str | None:
+    "`key` with the first matching prefix `a` of the `(a, b)` pairs of `table` replaced by `b`, or None."
+    for a, b in table:
+        if key.startswith(a):
+            return b + key[len(a) :]
     return None
 
 
-def official_tcl_key(key: str) -> str | None:
+def tcl_key(key: str, last: int = 11) -> str | None:
+    "Our name of an official learned TCL parameter (`last`: the tower's last block index), or None."
+    k = _swap_prefix(key, [(a.format(last=last), b) for a, b in TCL_PREFIXES])
+    return re.sub(r'\.gate\.gate$', '.gate', k) if k and k.startswith('decoder.') else k
+
+
+def official_tcl_key(key: str, last: int = 11) -> str | None:
     "The official name of one of our learned parameters (the inverse of `tcl_key`), or None."
-    for theirs, ours in TCL_PREFIXES:
-        if key.startswith(ours):
-            k = theirs + key[len(ours) :]
-            return re.sub(r'\.gate$', '.gate.gate', k) if ours == 'decoder.' else k
-    return None
+    k = _swap_prefix(key, [(b, a.format(last=last)) for a, b in TCL_PREFIXES])
+    return re.sub(r'\.gate$', '.gate.gate', k) if k and key.startswith('decoder.') else k
+
+
+def tcl_tower_key(key: str) -> str | None:
+    "Our name of an official frozen-tower entry (`clip_image_encoder.*`, `clip_text_encoder.*`), or None."
+    return _swap_prefix(key, TCL_TOWER_PREFIXES)
 
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0064
 _MAY_MISS = re.compile(r'clip\..+|logit_scale_.+|step')  # frozen towers, loss temperatures, our phase counter
+TCL_TOWERS = ('clip_image_encoder.', 'clip_text_encoder.')  # frozen towers in a full training checkpoint
+
+
+def tcl_tower_mismatches(model: GCL, towers: dict) -> list[str]:
+    "The official frozen-tower entries of `towers` unlike `model`'s tower (no counterpart, shape or values)."
+    own = model.state_dict()
+
+    def same(k, v):
+        o = own.get(tcl_tower_key(k))
+        return o is not None and torch.is_tensor(v) and v.shape == o.shape and torch.equal(v.to(o.dtype), o)
+
+    return [k for k, v in towers.items() if not same(k, v)]
 
 
 def load_tcl_checkpoint(model: GCL, path_or_dict) -> GCL:
-    "Load the official `tcl.pth` (a path or its dict) into `model`; unexpected, wrong-shape, missing learned keys refused."
+    "Load the official `tcl.pth` or a full TCL training checkpoint (a path or its dict) into `model`."
     from ovs_nb.train import check_state_dict
 
-    ck = path_or_dict
-    if not isinstance(ck, dict):
-        ck = torch.load(Path(path_or_dict).expanduser(), map_location='cpu', weights_only=True)
-    if not isinstance(ck.get('model'), dict):
-        raise CheckpointMismatchError(
-            f"not a TCL checkpoint: no 'model' dict among its keys {sorted(ck)[:10]}"
-        )
+    ck = load_weights(path_or_dict)
+    if not isinstance(ck, dict) or not isinstance(ck.get('model'), dict):
+        keys = sorted(map(str, ck))[:10] if isinstance(ck, dict) else type(ck).__name__
+        raise CheckpointMismatchError(f"not a TCL checkpoint: no 'model' dict among its keys {keys}")
     m = unwrap_model(model)
-    own = m.state_dict()
-    names = {k: tcl_key(k) for k in ck['model']}  # official -> ours (None: no rule)
+    own, last = m.state_dict(), len(m.clip.visual.transformer.resblocks) - 1
+    towers = {k: v for k, v in ck['model'].items() if k.startswith(TCL_TOWERS)}
+    names = {k: tcl_key(k, last) for k in ck['model'] if k not in towers}  # official -> ours (None: no rule)
     bad = [k for k, ours in names.items() if ours not in own]
     if bad:
         raise CheckpointMismatchError(f"the TCL checkpoint has {len(bad)} unexpected key(s): {bad[:20]}")
-    mapped = {names[k]: v for k, v in ck['model'].items()}
+    differ = tcl_tower_mismatches(m, towers)
+    if differ:
+        warnings.warn(
+            f"the TCL checkpoint's frozen towers differ from the given CLIP at {len(differ)} of "
+            f"{len(towers)} entries (e.g. {differ[:3]}): ignored, the given CLIP kept; pass the CLIP TCL "
+            "was trained on"
+        )
+    mapped = {names[k]: v for k, v in ck['model'].items() if k in names}
     sd = {k: mapped.get(k, v) for k, v in own.items() if k in mapped or _MAY_MISS.fullmatch(k)}
     sd['step'] = torch.tensor(max(int(m.step), m.cfg.ust_steps))  # a released model is past the first phase
     check_state_dict(m, sd, 'TCL checkpoint (official names mapped onto ours)')

@@ -16,7 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 from ..core import get_rank, model_image_size, register_method, seed_everything
-from ..clip import FrozenCLIP, dense_embedding
+from ..clip import FrozenCLIP, dense_embedding, patch_size, resize_to_window
 from ..clip_family import CLIPFamily, CLIP_RECIPES
 from ..losses import gather_with_grad, unwrap_model
 from ..segment import Segmenter, GROUPVIT_BG_THRESH, slide_windows
@@ -399,7 +399,8 @@ class MGCASegmenter(Segmenter):
     def scores(self, images: torch.Tensor, class_emb: torch.Tensor, probs: bool) -> torch.Tensor:
         "Unit logits, or with `probs` softmax(logit_scale logits), `[B,N,H,W]` at the input's size."
         act = (lambda lg: (self.logit_scale * lg).softmax(1)) if probs else (lambda lg: lg)
-        up = lambda t, size: F.interpolate(t, size=size, mode='bilinear', align_corners=False)
+        patch = patch_size(self.model.clip)  # the dense map covers the window zero-padded to whole patches
+        up = lambda t, size: resize_to_window(t, size, patch)
         if self.unit_scope == 'window':
             return up(act(self.logits(images, class_emb)), images.shape[-2:])
         lg, wins = self.image_logits(images, class_emb)  # [B,n,N,h',w']
