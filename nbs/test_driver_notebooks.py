@@ -245,3 +245,51 @@ def test_train_simcon_pgseg(tmp_path, monkeypatch, method, preset):
     assert res['train']['method'] == method and res['step'] == 2, res['train']
     assert 'train-run-view.png' in {p.name for p in (tmp_path/'figures').glob('*.png')}
     assert 'has no views of its own' not in _text(nb)
+
+
+def _release_files(tmp_path) -> dict:
+    """Synthetic released checkpoints in the official layouts, tiny: NVlabs' GroupViT file (its config pickled from a
+    package that is not installed) and TCL's tcl.pth (the copied last block under the tower's last index)."""
+    import sys, types, torch
+    from ovs_nb.groupvit import official_key_shapes
+    from ovs_nb.methods.gcl import GCL_METHOD, official_tcl_key
+    g = torch.Generator().manual_seed(0)
+    gv = {k: torch.randn(s, generator=g) if len(s) else torch.tensor(2.0)
+          for k, s in official_key_shapes('groupvit-tiny').items()}
+    gv = {k: v.long() if 'num_batches' in k else v.abs() if 'running_var' in k else v for k, v in gv.items()}
+    cfg = types.ModuleType('absent_omegaconf_for_drivers')
+    exec("class DictConfig:\n    def __init__(self, d): self._content = d\n", cfg.__dict__)
+    sys.modules[cfg.__name__] = cfg
+    try:
+        torch.save({'model': {'module.' + k: v for k, v in gv.items()}, 'epoch': 29,
+                    'config': cfg.DictConfig({'model': 'MultiLabelContrastive'})}, tmp_path/'group_vit_release.pth')
+    finally:
+        del sys.modules[cfg.__name__]
+    torch.manual_seed(0)
+    gcl = GCL_METHOD.build('paper', clip_name='tiny-test', clip_weights='random')
+    last = len(gcl.clip.visual.transformer.resblocks) - 1
+    sd = {official_tcl_key(k, last): v for k, v in gcl.state_dict().items() if official_tcl_key(k, last)}
+    assert any(f'.resblocks.{last}.' in k for k in sd), sorted(sd)[:5]
+    torch.save({'model': sd}, tmp_path/'tcl.pth')
+    return dict(groupvit=tmp_path/'group_vit_release.pth', gcl=tmp_path/'tcl.pth')
+
+
+@pytest.mark.parametrize('method,protocol,model_kw', [
+    ('groupvit', 'groupvit', dict(preset='groupvit-tiny')),
+    ('gcl', 'tcl', dict(clip_name='tiny-test', clip_weights='random'))])
+def test_eval_official(tmp_path, monkeypatch, method, protocol, model_kw):
+    "The README's `-p checkpoint official:<file>` commands on synthetic released files (tiny models), paper protocols."
+    pm = pytest.importorskip('papermill')
+    from ovs_nb.segdata import write_voc_fixture
+    sandbox(tmp_path, monkeypatch)
+    files = _release_files(tmp_path)
+    voc = write_voc_fixture(tmp_path/'voc', n=2, size=(48, 64))
+    pm.execute_notebook(
+        str(NBS/'eval.ipynb'), str(tmp_path/'eval-out.ipynb'), kernel_name='python3', cwd=str(NBS), progress_bar=False,
+        parameters=dict(method=method, checkpoint=f'official:{files[method]}', model_kw=model_kw, dataset='voc',
+                        data_root=str(voc), protocol=protocol, limit=2, device='cpu', n_show=1, show_widget=False,
+                        results=str(tmp_path/'results')))
+    import pandas as pd
+    table = pd.read_csv(tmp_path/'results.csv', index_col=0)
+    row = f'{method}-official-{files[method].stem}'
+    assert row in table.index and 0 <= table.loc[row, 'voc'] <= 100 and (table.protocol == protocol).all(), table
