@@ -11,13 +11,13 @@ import torch
 import torch.nn as nn
 from fastcore.script import call_parse, Param
 from .core import Method, MethodDefaults, atomic_write, data_dir
-from .clip import FrozenCLIP, MaskCLIPSegmenter, create_clip
+from .dense_clip import FrozenCLIP, MaskCLIPSegmenter, create_clip
 from .losses import unwrap_model
 from .train import SCENES_CPU_RECIPE, PROVING_RECIPE
 
 # %% auto #0
-__all__ = ['CLIP_RECIPES', 'CLIPDefaults', 'scenes_clip_path', 'scenes_clip', 'resolve_clip', 'clip_tower', 'scenes_clip_cli',
-           'CLIPFamily']
+__all__ = ['CLIP_HEAD_RECIPES', 'CLIPDefaults', 'scenes_clip_path', 'scenes_clip', 'resolve_clip', 'clip_tower',
+           'scenes_clip_cli', 'CLIPFamily']
 
 # %% ../nbs/18_clip_family.ipynb #c18a0007
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def scenes_clip(level: str = 'easy', recipe: str = 'demo', progress: bool = True
         'clip', f'clip-scenes-vit-{level}'
     )  # figures/train-clip-scenes-vit-<level>.png: its loss curve
     cfg = TrainConfig.from_recipe(
-        'clip', recipe, scenes_level=level, out_dir=str(run), overwrite=True, progress=progress, **changes
+        'clip_pretrain', recipe, scenes_level=level, out_dir=str(run), overwrite=True, progress=progress, **changes
     )
     print(f"training the project's CLIP on the {level!r} scenes (first use; cached afterwards at {path})")
     t0 = time.time()
@@ -105,7 +105,7 @@ def scenes_clip_cli(
     )
 
 # %% ../nbs/18_clip_family.ipynb #c18a0017
-CLIP_RECIPES = {
+CLIP_HEAD_RECIPES = {
     'demo': dict(SCENES_CPU_RECIPE, preset='scenes', epochs=3.2, warmup_epochs=0.12, max_minutes=6.5),
     'proving': dict(PROVING_RECIPE, preset='scenes'),  # the proving ground's shared budget (ovs_nb.train)
 }
@@ -115,7 +115,7 @@ class CLIPFamily(Method):
     "The CLIP family's base: frozen tower, defaults, recipes, and the training-free reference row."
 
     defaults: CLIPDefaults = CLIPDefaults()
-    recipes: dict[str, dict] = CLIP_RECIPES
+    recipes: dict[str, dict] = CLIP_HEAD_RECIPES
     create = None  # the member's factory: create(tower: FrozenCLIP, preset: str, **overrides) -> nn.Module
 
     def build(

@@ -16,8 +16,8 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 from fastcore.basics import patch
 from ..core import register_method, get_rank, get_world_size, model_image_size, load_weights
-from ..clip import FrozenCLIP, clip_tokens, self_only_block, patch_size, patch_padding, resize_to_window
-from ..clip_family import CLIPFamily, CLIP_RECIPES
+from ..dense_clip import FrozenCLIP, clip_tokens, self_only_block, patch_size, patch_padding, resize_to_window
+from ..clip_family import CLIPFamily, CLIP_HEAD_RECIPES
 from ..losses import contrastive_loss, gather_with_grad, unwrap_model
 from ..segment import Segmenter, PAMR
 from ..train import CheckpointMismatchError
@@ -509,7 +509,7 @@ def load_tcl_checkpoint(model: GCL, path_or_dict) -> GCL:
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0068
 GCL_RECIPES = {
     'demo': dict(
-        CLIP_RECIPES['demo'],
+        CLIP_HEAD_RECIPES['demo'],
         preset='scenes',
         epochs=1.6,
         warmup_epochs=0.12,
@@ -517,7 +517,7 @@ GCL_RECIPES = {
         find_unused_parameters=True,
         max_minutes=6.5,
     ),
-    'proving': dict(CLIP_RECIPES['proving'], eps=1e-6, find_unused_parameters=True),
+    'proving': dict(CLIP_HEAD_RECIPES['proving'], eps=1e-6, find_unused_parameters=True),
     'paper': dict(
         preset='paper',
         train_set='gcc3m+gcc12m',

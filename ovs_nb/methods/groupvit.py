@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 from fastcore.basics import patch
 from ..core import register_method
-from ..family import GroupViTFamily
+from ..groupvit_family import GroupViTFamily
 from ..groupvit import load_official_groupvit
 from ..losses import contrastive_loss, multi_label_loss, unwrap_model
 

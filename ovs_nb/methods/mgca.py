@@ -16,8 +16,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 from ..core import get_rank, model_image_size, register_method, seed_everything
-from ..clip import FrozenCLIP, dense_embedding, patch_size, resize_to_window
-from ..clip_family import CLIPFamily, CLIP_RECIPES
+from ..dense_clip import FrozenCLIP, dense_embedding, patch_size, resize_to_window
+from ..clip_family import CLIPFamily, CLIP_HEAD_RECIPES
 from ..losses import gather_with_grad, unwrap_model
 from ..segment import Segmenter, GROUPVIT_BG_THRESH, slide_windows
 from ..widgets import figure_array, training_pairs, denormalize, finish_figure, run_snapshots
@@ -124,7 +124,7 @@ class MGCA(nn.Module):
     def __init__(self, clip: FrozenCLIP, cfg: MGCAConfig = MGCAConfig()):
         super().__init__()
         if not isinstance(clip, FrozenCLIP):
-            raise TypeError(f"MGCA needs a FrozenCLIP tower (ovs_nb.clip), got {type(clip).__name__}")
+            raise TypeError(f"MGCA needs a FrozenCLIP tower (ovs_nb.dense_clip), got {type(clip).__name__}")
         width = cfg.width or clip.dim
         if width != clip.dim:
             raise ValueError(
@@ -479,9 +479,9 @@ class MGCAMethod(CLIPFamily):
     create = staticmethod(create_mgca)
     recipes = {
         # the family's CPU demo on the 'scenes' preset, with checkpoints for the grounding viewer's slider
-        'demo': {**CLIP_RECIPES['demo'], 'preset': 'scenes', 'ckpt_every': 200, 'keep_ckpts': 4},
+        'demo': {**CLIP_HEAD_RECIPES['demo'], 'preset': 'scenes', 'ckpt_every': 200, 'keep_ckpts': 4},
         # the proving ground's budget every method shares (ovs_nb.train.PROVING_RECIPE)
-        'proving': {**CLIP_RECIPES['proving'], 'preset': 'scenes'},
+        'proving': {**CLIP_HEAD_RECIPES['proving'], 'preset': 'scenes'},
         # spec §6: CC3M (2.56M pairs downloaded), batch 1024, 15 epochs, 2 warm-up, lr 1e-4, end lr 0 [D]
         'paper': dict(
             preset='paper',

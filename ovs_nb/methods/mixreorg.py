@@ -26,7 +26,7 @@ from ovs_nb.groupvit import (
     compose_assignments,
     encoder_kwargs,
 )
-from ..family import GroupViTFamily, caption_batch
+from ..groupvit_family import GroupViTFamily, caption_batch
 from ..losses import contrastive_loss, multi_label_loss, gather_with_grad, unwrap_model
 from ovs_nb.widgets import (
     training_pairs,

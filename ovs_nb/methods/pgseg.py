@@ -24,7 +24,7 @@ from ovs_nb.groupvit import (
     encoder_kwargs,
     from_official_state_dict,
 )
-from ..family import GroupViTFamily, caption_batch
+from ..groupvit_family import GroupViTFamily, caption_batch
 from ..losses import contrastive_loss, multi_label_loss, unwrap_model
 from ovs_nb.widgets import (
     group_palette,

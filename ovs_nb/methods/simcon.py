@@ -16,7 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from ..core import register_method, seed_everything, get_rank
 from ..groupvit import GroupViT, GroupViTConfig, GROUPVIT_CONFIGS, ProjectMLP
-from ..family import GroupViTFamily, GROUPVIT_RECIPES
+from ..groupvit_family import GroupViTFamily, GROUPVIT_RECIPES
 from ..losses import gather_with_grad, unwrap_model
 from ..train import TRAIN_SETS, Progress
 from ovs_nb.widgets import (
