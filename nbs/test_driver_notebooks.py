@@ -1,10 +1,13 @@
-"""The driver notebooks, nbs/train.ipynb, nbs/eval.ipynb and nbs/bench.ipynb, run end to end through papermill as users run them, on the
-CPU with tiny settings: a 2-step run on tiny shards, scored on a tiny VOC-layout tree, all in a temporary folder (figures
-and generated data included). The notebooks' own cells are not run by the numbered-notebook tests (see conftest.py)."""
-import json, os, time
+"""The driver notebooks, nbs/train.ipynb, nbs/eval.ipynb, nbs/bench.ipynb, nbs/proving_ground.ipynb and
+nbs/gpu_figures.ipynb, run end to end through papermill as users run them, on the CPU with tiny settings: a 2-step run on
+tiny shards, scored on a tiny VOC-layout tree, all in a temporary folder (figures and generated data included). The
+notebooks' own cells are not run by the numbered-notebook tests (see conftest.py). The drivers stay thin: parameters, calls
+into `ovs_nb.experiment` and display (`test_drivers_are_thin`)."""
+import ast, json, os, time
 from pathlib import Path
 import nbformat
 import pytest
+import yaml
 
 NBS = Path(__file__).resolve().parent
 DRIVERS = ('train.ipynb', 'eval.ipynb', 'bench.ipynb', 'proving_ground.ipynb', 'gpu_figures.ipynb')
@@ -17,6 +20,27 @@ def test_parameters_cell(name):
     assert len(tagged) == 1, (f"{name}: {len(tagged)} cells tagged 'parameters' (nbdev_clean keeps cell tags only when "
                               "settings.ini has `allowed_cell_metadata_keys = tags`)")
     assert not any(c.get('outputs') for c in nb.cells if c.cell_type == 'code'), f"{name} is committed with outputs"
+
+# the most non-blank code lines (all code cells, the parameters cell included) a driver notebook may hold
+MAX_CODE_LINES = 80
+
+
+def code_lines(nb) -> int:
+    "Non-blank lines in the code cells of a notebook."
+    return sum(1 for c in nb.cells if c.cell_type == 'code' for line in c.source.splitlines() if line.strip())
+
+
+@pytest.mark.parametrize('name', DRIVERS)
+def test_drivers_are_thin(name):
+    "A driver is its parameters, calls and display: logic belongs in a module with a test under it (ovs_nb.experiment)."
+    nb = nbformat.read(NBS/name, as_version=4)
+    assert code_lines(nb) <= MAX_CODE_LINES, f"{name}: {code_lines(nb)} code lines (at most {MAX_CODE_LINES})"
+    for c in nb.cells:
+        if c.cell_type != 'code':
+            continue
+        defs = [n.name for n in ast.walk(ast.parse(c.source)) if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+        assert not defs, f"{name} defines {defs}: move them into ovs_nb.experiment (or the module they belong to)"
+
 
 def _text(nb) -> str:
     "All stream and text/plain outputs of an executed notebook."
@@ -109,6 +133,9 @@ def test_bench(tmp_path, monkeypatch):
     assert list(t.source) == ['random', 'shards'] and (t.img_s > 0).all() and (t.batch == 4).all(), t
     assert t.command[0].startswith('papermill nbs/bench.ipynb out.ipynb -p method groupvit -p preset groupvit-tiny'), t.command[0]
     assert (t.precision == 'fp32').all() and t.device_name[0].startswith('cpu')
+    res = yaml.safe_load((tmp_path/'figures'/'results'/'bench-train.yaml').read_text())    # the same rows, as data
+    assert [r['source'] for r in res['Results']] == ['random', 'shards'] and res['Command'] == t.command[1], res
+    assert all(r['commit'] and r['machine'] and r['date'] for r in res['Results'])
 
 
 def test_train_mixreorg(tmp_path, monkeypatch):
@@ -173,7 +200,14 @@ def test_proving_ground(tmp_path, monkeypatch):
     assert 'MixReorg - GroupViT (seeds pooled per image)' in text and 'over 1 seeds' in text, text[-2000:]
     assert (tmp_path/'figures'/'proving-ground.png').exists() and (tmp_path/'figures'/'proving-ground-bars.png').exists()
     md = (tmp_path/'pg.md').read_text()                                   # the table the README quotes
-    assert '| **MixReorg** (1 seeds) |' in md and '+5.0: VOC' in md and '| all background |' in md, md
+    from ovs_nb.experiment import paper_claims
+    gain, words = paper_claims()['mixreorg']                            # figures/results/paper-claims.yaml
+    assert '| **MixReorg** (1 seeds) |' in md and f'{gain:+.1f}: {words}' in md and '| all background |' in md, md
+    runs = yaml.safe_load((tmp_path/'figures'/'results'/'proving-ground.yaml').read_text())   # the rows, as data
+    assert [r['method'] for r in runs['Results']] == ['groupvit', 'mixreorg'] and runs['Command'].startswith(
+        'papermill nbs/proving_ground.ipynb out.ipynb -p methods groupvit,mixreorg'), runs['Command']
+    summary = yaml.safe_load((tmp_path/'figures'/'results'/'proving-ground-summary.yaml').read_text())
+    assert summary['Results'][1]['method'] == 'mixreorg' and 'minus_groupvit_low' in summary['Results'][1], summary
     assert (tmp_path/'pg'/'figures'/'train-groupvit-s0-groups.png').exists()      # run figures stay in the run folder
     assert 'proving-ground-mixreorg-view.png' in {p.name for p in (tmp_path/'figures').glob('*.png')}
     # a second call reuses the finished runs instead of training again
@@ -196,7 +230,7 @@ def test_gpu_figures(tmp_path, monkeypatch):
     t0 = time.time()
     pm.execute_notebook(
         str(NBS/'gpu_figures.ipynb'), str(tmp_path/'gpu-out.ipynb'), kernel_name='python3', cwd=str(NBS), progress_bar=False,
-        parameters=dict(device='cpu', presets='groupvit-tiny,mixreorg-tiny', clip_presets='gcl:scenes', clip_batch=2,
+        parameters=dict(device='cpu', presets='groupvit-tiny,mixreorg-tiny', clip_presets='gcl:gcl-cpu', clip_batch=2,
                         clip_tower='tiny-test', batch=2, size=32, steps=1, warmup=1,
                         modes='eager', workers=1, data=shards, eval_model='random:groupvit-tiny', eval_protocol='quick',
                         eval_images=2, eval_size='96x72', eval_batch=1, eval_window_batch=4, eval_workers=0,
@@ -209,10 +243,10 @@ def test_gpu_figures(tmp_path, monkeypatch):
     # 2 presets x 2 sources x 4 figures, and GCL's head from random input only, each from one bench.ipynb run whose
     # command reproduces it
     assert len(train) == 20 and set(zip(train.preset, train.source)) == {
-        (p, s) for p in ('groupvit-tiny', 'mixreorg-tiny') for s in ('random', 'shards')} | {('scenes', 'random')}, train
+        (p, s) for p in ('groupvit-tiny', 'mixreorg-tiny') for s in ('random', 'shards')} | {('gcl-cpu', 'random')}, train
     assert train.command.str.startswith('papermill nbs/bench.ipynb out.ipynb -p method ').all()
     assert (~train.compile.astype(bool)).all() and (train.batch == 2).all() and (train.precision == 'fp32').all()
-    assert (train[train.preset == 'scenes'].method == 'gcl').all()
+    assert (train[train.preset == 'gcl-cpu'].method == 'gcl').all()
     timed = train[train.figure.isin(['train_images_per_s', 'train_step_ms'])]
     assert timed.value.gt(0).all() and train[train.figure == 'train_data_wait'].value.between(0, 100).all(), train
     mem = t[t.figure.isin(['train_peak_memory', 'eval_peak_memory'])]
@@ -223,8 +257,10 @@ def test_gpu_figures(tmp_path, monkeypatch):
         assert 0 <= ev['eval_pixel_agreement', prec] <= 100
     assert (t[t.figure.str.startswith('eval_')].n_images == 2).all() and (t[t.figure == 'eval_miou']['size'] == '96x72').all()
     assert t[t.figure == 'driver_wall_time'].value.gt(0).all()
+    res = yaml.safe_load((tmp_path/'figures'/'results'/'gpu-figures.yaml').read_text())   # the same rows, as data
+    assert len(res['Results']) == len(t) and res['Command'] == t.driver_command[0], res['Command']
     assert sorted(p.name for p in (tmp_path/'runs').glob('*.ipynb')) == [
-        'bench-gcl-scenes-eager.ipynb', 'bench-groupvit-tiny-eager.ipynb', 'bench-mixreorg-tiny-eager.ipynb']
+        'bench-gcl-cpu-eager.ipynb', 'bench-groupvit-tiny-eager.ipynb', 'bench-mixreorg-tiny-eager.ipynb']
     print(f"papermill gpu_figures.ipynb {time.time() - t0:.1f}s")
 
 
@@ -274,11 +310,11 @@ def _release_files(tmp_path) -> dict:
     return dict(groupvit=tmp_path/'group_vit_release.pth', gcl=tmp_path/'tcl.pth')
 
 
-@pytest.mark.parametrize('method,protocol,model_kw', [
-    ('groupvit', 'groupvit', dict(preset='groupvit-tiny')),
-    ('gcl', 'tcl', dict(clip_name='tiny-test', clip_weights='random'))])
-def test_eval_official(tmp_path, monkeypatch, method, protocol, model_kw):
-    "The README's `-p checkpoint official:<file>` commands on synthetic released files (tiny models), paper protocols."
+@pytest.mark.parametrize('method,protocol,model_kw,spec', [
+    ('groupvit', 'groupvit', dict(preset='groupvit-tiny'), 'official:{path}'),
+    ('gcl', 'tcl', dict(clip_name='tiny-test', clip_weights='random'), 'official:gcl:{path}')])
+def test_eval_official(tmp_path, monkeypatch, method, protocol, model_kw, spec):
+    "The README's `-p checkpoint official:[<method>:]<file>` commands on synthetic released files (tiny models)."
     pm = pytest.importorskip('papermill')
     from ovs_nb.segdata import write_voc_fixture
     sandbox(tmp_path, monkeypatch)
@@ -286,7 +322,8 @@ def test_eval_official(tmp_path, monkeypatch, method, protocol, model_kw):
     voc = write_voc_fixture(tmp_path/'voc', n=2, size=(48, 64))
     pm.execute_notebook(
         str(NBS/'eval.ipynb'), str(tmp_path/'eval-out.ipynb'), kernel_name='python3', cwd=str(NBS), progress_bar=False,
-        parameters=dict(method=method, checkpoint=f'official:{files[method]}', model_kw=model_kw, dataset='voc',
+        parameters=dict(method=None if spec.startswith('official:gcl') else method,
+                        checkpoint=spec.format(path=files[method]), model_kw=model_kw, dataset='voc',
                         data_root=str(voc), protocol=protocol, limit=2, device='cpu', n_show=1, show_widget=False,
                         results=str(tmp_path/'results')))
     import pandas as pd

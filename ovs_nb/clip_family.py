@@ -4,35 +4,32 @@
 
 # %% ../nbs/18_clip_family.ipynb #c18a0003
 from __future__ import annotations
-import time
+import argparse, time
 from dataclasses import dataclass
 from pathlib import Path
 import torch
 import torch.nn as nn
-from fastcore.script import call_parse, Param
-from .core import Method, MethodDefaults, atomic_write, data_dir
+from .core import Method, MethodDefaults, atomic_write, data_dir, get_world_size, unwrap_model
+from .checkpoint import find_checkpoint, load_checkpoint
 from .dense_clip import FrozenCLIP, MaskCLIPSegmenter, create_clip
-from .losses import unwrap_model
-from .train import SCENES_CPU_RECIPE, PROVING_RECIPE
+from .segment import BG_THRESHOLDS
+from .train import PROVING_RECIPE, SCENES_CPU_RECIPE, TrainConfig, train
 
 # %% auto #0
-__all__ = ['CLIP_HEAD_RECIPES', 'CLIPDefaults', 'scenes_clip_path', 'scenes_clip', 'resolve_clip', 'clip_tower',
+__all__ = ['SCENES_CLIP', 'CLIP_HEAD_RECIPES', 'CLIPDefaults', 'scenes_clip_path', 'scenes_clip', 'resolve_clip', 'clip_tower',
            'scenes_clip_cli', 'CLIPFamily']
 
 # %% ../nbs/18_clip_family.ipynb #c18a0007
 @dataclass(frozen=True)
 class CLIPDefaults(MethodDefaults):
-    "A CLIP-family method's defaults: the data and model settings, the frozen tower, the segmenter's threshold."
+    "A CLIP-family method's defaults: data and model settings, the frozen tower, the segmenter's threshold."
 
-    preset: str | None = 'scenes'  # the head preset; 'paper' is the published head on ViT-B/16
+    preset: str | None = None  # the head preset: none here, each member sets its own (a `preset_table` name)
     transform: str = 'flip'  # training augmentation: the scenes' CPU recipe's
-    clip_name: str | None = (
-        None  # the tower's configuration; None: 'scenes-vit' for the scenes CLIP, else 'ViT-B-16'
-    )
-    clip_weights: str = (
-        'scenes'  # a local weights file; 'scenes' / 'scenes:<level>': the project's CLIP; 'random'
-    )
-    bg_thresh: float = 0.5  # the segmenter's background threshold (TCL's, without PAMR)
+    clip_name: str | None = None  # the tower's configuration; None: 'scenes-vit' (ours) or 'ViT-B-16'
+    clip_weights: str = 'scenes-clip'  # a local file; 'scenes-clip' / 'scenes-clip:<level>': ours; 'random'
+    # TCL's constant background without PAMR: the heads' masks are on TCL's mask scale
+    bg_thresh: float = BG_THRESHOLDS['tcl-nopamr']
 
 # %% ../nbs/18_clip_family.ipynb #c18a0010
 def scenes_clip_path(level: str = 'easy') -> Path:
@@ -41,13 +38,10 @@ def scenes_clip_path(level: str = 'easy') -> Path:
 
 
 def scenes_clip(level: str = 'easy', recipe: str = 'demo', progress: bool = True, **changes) -> Path:
-    "The cached CLIP trained on the `level` scenes (the `clip` method's `recipe`), trained by the engine if missing."
+    "The cached CLIP trained on the `level` scenes (`clip_pretrain`'s `recipe`), trained by the engine if missing."
     path = scenes_clip_path(level)
     if path.exists():
         return path
-    from ovs_nb.core import get_world_size
-    from ovs_nb.train import TrainConfig, find_checkpoint, load_checkpoint, train
-
     if get_world_size() > 1:
         raise RuntimeError(
             f"no scenes CLIP at {path}: make it once before a multi-process run: ovs_nb_scenes_clip"
@@ -56,7 +50,13 @@ def scenes_clip(level: str = 'easy', recipe: str = 'demo', progress: bool = True
         'clip', f'clip-scenes-vit-{level}'
     )  # figures/train-clip-scenes-vit-<level>.png: its loss curve
     cfg = TrainConfig.from_recipe(
-        'clip_pretrain', recipe, scenes_level=level, out_dir=str(run), overwrite=True, progress=progress, **changes
+        'clip_pretrain',
+        recipe,
+        scenes_level=level,
+        out_dir=str(run),
+        overwrite=True,
+        progress=progress,
+        **changes,
     )
     print(f"training the project's CLIP on the {level!r} scenes (first use; cached afterwards at {path})")
     t0 = time.time()
@@ -77,37 +77,47 @@ def scenes_clip(level: str = 'easy', recipe: str = 'demo', progress: bool = True
     return path
 
 # %% ../nbs/18_clip_family.ipynb #c18a0012
+# the `clip_weights` source of the project's CLIP ('scenes-clip:<level>': that level's)
+SCENES_CLIP = 'scenes-clip'
+
+
 def resolve_clip(clip_name: str | None, clip_weights: str) -> tuple[str, str]:
     "The configuration name and the weights file (or 'random') a `(clip_name, clip_weights)` pair means."
     w = str(clip_weights)
-    if w == 'scenes' or w.startswith('scenes:'):
-        level = w.partition(':')[2] or 'easy'
-        return clip_name or 'scenes-vit', str(scenes_clip(level))
+    source, _, level = w.partition(':')
+    if source == 'scenes':
+        new = SCENES_CLIP + w[len(source) :]
+        raise ValueError(f"clip_weights={w!r} is now {new!r}: the project's CLIP, trained on the scenes")
+    if source == SCENES_CLIP:
+        return clip_name or 'scenes-vit', str(scenes_clip(level or 'easy'))
     return clip_name or 'ViT-B-16', w
 
 
-def clip_tower(clip_name: str | None = None, clip_weights: str = 'scenes') -> FrozenCLIP:
+def clip_tower(clip_name: str | None = None, clip_weights: str = SCENES_CLIP) -> FrozenCLIP:
     "The frozen CLIP a CLIP-family model sits on."
     name, weights = resolve_clip(clip_name, clip_weights)
     return FrozenCLIP(create_clip(name, weights))
 
 # %% ../nbs/18_clip_family.ipynb #c18a0015
-@call_parse
-def scenes_clip_cli(
-    level: Param('level of the embedded scenes it trains on', str) = 'easy',
-    recipe: Param("the clip method's recipe", str) = 'demo',
-):
-    "Train (or find) the project's small CLIP on the embedded scenes and print where it is."
-    path = scenes_clip(level, recipe)
-    ck = torch.load(path, map_location='cpu', weights_only=True)
-    print(
-        f"{path}: {ck.get('step')} steps, {ck.get('train_minutes')} min of training, level {ck.get('level')!r}"
+def scenes_clip_cli(argv: list[str] | None = None) -> Path:
+    "`ovs_nb_scenes_clip [--level easy] [--recipe demo]`: train (or find) the project's CLIP; print where."
+    p = argparse.ArgumentParser(
+        prog='ovs_nb_scenes_clip',
+        description="Train (or find) the project's small CLIP on the embedded scenes.",
     )
+    p.add_argument('--level', default='easy', help='the scenes level it trains on (default: easy)')
+    p.add_argument('--recipe', default='demo', help="clip_pretrain's training recipe (default: demo)")
+    a = p.parse_args(argv)
+    path = scenes_clip(a.level, a.recipe)
+    ck = torch.load(path, map_location='cpu', weights_only=True)
+    minutes, level = ck.get('train_minutes'), ck.get('level')
+    print(f"{path}: {ck.get('step')} steps, {minutes} min of training, level {level!r}")
+    return path
 
 # %% ../nbs/18_clip_family.ipynb #c18a0017
 CLIP_HEAD_RECIPES = {
-    'demo': dict(SCENES_CPU_RECIPE, preset='scenes', epochs=3.2, warmup_epochs=0.12, max_minutes=6.5),
-    'proving': dict(PROVING_RECIPE, preset='scenes'),  # the proving ground's shared budget (ovs_nb.train)
+    'demo': dict(SCENES_CPU_RECIPE, epochs=3.2, warmup_epochs=0.12, max_minutes=6.5),
+    'proving': dict(PROVING_RECIPE),  # the proving ground's shared budget (ovs_nb.train)
 }
 
 # %% ../nbs/18_clip_family.ipynb #c18a0019
@@ -117,6 +127,12 @@ class CLIPFamily(Method):
     defaults: CLIPDefaults = CLIPDefaults()
     recipes: dict[str, dict] = CLIP_HEAD_RECIPES
     create = None  # the member's factory: create(tower: FrozenCLIP, preset: str, **overrides) -> nn.Module
+    preset_table: dict[str, dict] = {}  # the member's head presets (name -> config values) `create` reads
+
+    @property
+    def presets(self) -> tuple[str, ...]:
+        "The member's head preset names: its `preset_table`'s."
+        return tuple(self.preset_table)
 
     def build(
         self,
@@ -129,8 +145,14 @@ class CLIPFamily(Method):
         if self.create is None:
             raise NotImplementedError(f"method {self.name!r} does not define its model factory `create`")
         d = self.defaults
+        preset = preset or d.preset
+        if preset is None:
+            raise ValueError(
+                f"method {self.name!r} names no head preset: pass one of {list(self.presets)}, or set its "
+                "defaults.preset (the CLIP family leaves it to each member)"
+            )
         tower = clip_tower(clip_name or d.clip_name, clip_weights or d.clip_weights)
-        return self.create(tower, preset or d.preset, **overrides)
+        return self.create(tower, preset, **overrides)
 
     def reference_segmenters(self, model: nn.Module) -> dict:
         "The frozen tower's training-free MaskCLIP segmenter, at the family's threshold (a member's may differ)."

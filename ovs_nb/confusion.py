@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+import matplotlib.pyplot as plt
+from matplotlib import colormaps
+from matplotlib.patches import Patch
 import ipywidgets as widgets
 from .metrics import miou_from_confusion, normalize_confusion
 from ovs_nb.widgets import (
@@ -219,8 +222,6 @@ def confusion_heatmap(
     font_size: int = 11,
 ) -> np.ndarray:
     "`[H,W,3]` uint8 heat map of `cm` normalised by `normalize` (values of the full matrix), rows/columns `classes`, `marks` boxed red."
-    from matplotlib import colormaps
-
     how, cm = _norm_name(normalize), _check_cm(cm)
     idx = np.arange(len(cm)) if classes is None else np.asarray(classes, dtype=int)
     sub = normalize_cm(cm, how)[np.ix_(idx, idx)]  # [n,n]
@@ -249,7 +250,7 @@ def confusion_heatmap(
         lines.append(f'{n} of {len(cm)} classes: the top confusions, then the most frequent')
     if marks:
         lines.append(
-            f'red boxes: the cells of the cell menu'
+            'red boxes: the cells of the cell menu'
             + (f' ({len(boxed)} of {len(marks)} shown)' if len(boxed) < len(marks) else '')
         )
     lh = font_size + 5
@@ -526,9 +527,6 @@ def plot_confusion_cell(
     entry: dict, i: int, j: int, path=None, n_examples: int = 3, max_side: int | None = 320, dpi: int = 90
 ):
     "Figure of cell (true `i`, predicted `j`) of an explorer entry: per example, image | ground truth | prediction; saved to `path`."
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
-
     e = _check_entry(entry)
     names, exs = e['class_names'], e['examples'].get((int(i), int(j)), [])[:n_examples]
     title = f"{e['label']}: {confusion_label(e['cm'], names, i, j)}"

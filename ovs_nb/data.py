@@ -12,7 +12,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 from torch.utils.data import IterableDataset, DataLoader, get_worker_info
-from PIL import Image
+from PIL import Image, ImageOps
 import braceexpand
 import webdataset as wds
 from webdataset.gopen import gopen, gopen_schemes
@@ -21,11 +21,11 @@ from .core import derive_seed, rng_scope, get_rank, get_world_size, atomic_write
 from .text import tokenize, NounPrompts, caption_nouns
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'TEXT_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'TRANSFORMS', 'expand_urls',
-           'check_shards', 'write_shards', 'tar_samples', 'BadSample', 'DataWarning', 'decode_sample', 'to_rgb',
-           'posterize_compat', 'deit_transform', 'clip_transform', 'eval_transform', 'light_transform',
-           'flip_transform', 'get_transform', 'SampleProcessor', 'collate', 'check_split', 'shards_for_worker',
-           'ImageTextPipeline', 'make_loader']
+__all__ = ['IMAGE_EXTS', 'TEXT_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGENET_MEAN_255', 'IMAGENET_STD_255', 'CLIP_MEAN',
+           'CLIP_STD', 'TRANSFORMS', 'expand_urls', 'check_shards', 'write_shards', 'tar_samples', 'BadSample',
+           'DataWarning', 'decode_sample', 'to_rgb', 'posterize_compat', 'deit_transform', 'clip_transform',
+           'eval_transform', 'light_transform', 'flip_transform', 'get_transform', 'SampleProcessor', 'collate',
+           'check_split', 'shards_for_worker', 'ImageTextPipeline', 'make_loader']
 
 # %% ../nbs/02_data.ipynb #d4ba0436
 def expand_urls(urls) -> list[str]:
@@ -213,9 +213,14 @@ def decode_sample(raw: dict) -> tuple[Image.Image, str, dict | None]:
             meta = None
     return img, caption, meta
 
-# %% ../nbs/02_data.ipynb #0ac0cd49
+# %% ../nbs/02_data.ipynb #c02a0002
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+# the same on the 0-255 scale mmseg's Normalize works on (the evaluation protocols')
+IMAGENET_MEAN_255 = tuple(round(255 * m, 3) for m in IMAGENET_MEAN)
+IMAGENET_STD_255 = tuple(round(255 * s, 3) for s in IMAGENET_STD)
 CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
+
+# %% ../nbs/02_data.ipynb #0ac0cd49
 _STATS = {'imagenet': (IMAGENET_MEAN, IMAGENET_STD), 'clip': (CLIP_MEAN, CLIP_STD)}
 
 
@@ -230,13 +235,12 @@ def posterize_compat(img: Image.Image, bits_to_keep: int, **_) -> Image.Image:
         return img
     if bits_to_keep <= 0:
         return Image.new(img.mode, img.size)
-    from PIL import ImageOps
-
     return ImageOps.posterize(img, bits_to_keep)
 
 
 def deit_transform(size: int = 224):
     "GroupViT's DeiT-style training transform: RRC(0.08-1, bilinear), flip, RandAugment m9, ImageNet norm, RandomErasing 0.25."
+    # here, not at the top: timm takes about 2 s to import, and only this recipe uses it
     from timm.data import create_transform
 
     t = create_transform(
@@ -260,6 +264,7 @@ def deit_transform(size: int = 224):
 
 def clip_transform(size: int = 224):
     "open_clip's training transform: RandomResizedCrop(scale 0.9-1, bicubic), RGB, ToTensor, CLIP mean/std."
+    # here, not at the top: torchvision takes about 2 s to import, and only the transforms use it
     from torchvision import transforms as T
 
     return T.Compose(
@@ -274,6 +279,7 @@ def clip_transform(size: int = 224):
 
 def eval_transform(size: int = 224, stats: str = 'imagenet', crop_pct: float = 0.875):
     "Deterministic evaluation transform: bicubic resize of the short side to `size/crop_pct`, centre crop, normalise."
+    # here, not at the top: torchvision takes about 2 s to import, and only the transforms use it
     from torchvision import transforms as T
 
     mean, std = _STATS[stats]
@@ -290,6 +296,7 @@ def eval_transform(size: int = 224, stats: str = 'imagenet', crop_pct: float = 0
 
 def light_transform(size: int = 224, scale: tuple = (0.5, 1.0)):
     "A light recipe for short CPU runs: RandomResizedCrop(scale 0.5-1, bilinear), flip, ImageNet mean/std (no RandAugment/erasing)."
+    # here, not at the top: torchvision takes about 2 s to import, and only the transforms use it
     from torchvision import transforms as T
 
     return T.Compose(
@@ -305,6 +312,7 @@ def light_transform(size: int = 224, scale: tuple = (0.5, 1.0)):
 
 def flip_transform(size: int = 224):
     "The lightest: resize to `size`×`size` (a no-op on shards made at that size), flip, ImageNet mean/std; no crops."
+    # here, not at the top: torchvision takes about 2 s to import, and only the transforms use it
     from torchvision import transforms as T
 
     return T.Compose(

@@ -11,7 +11,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 import open_clip
 from .core import load_weights
-from .segment import Segmenter, groupvit_background
+from .checkpoint import check_state_dict
+from .segment import BG_THRESHOLDS, Segmenter, groupvit_background
 
 # %% auto #0
 __all__ = ['CLIP_CONFIGS', 'read_clip_weights', 'clip_activation', 'create_clip', 'FrozenCLIP', 'resize_pos_embed',
@@ -99,8 +100,6 @@ def create_clip(name: str = 'ViT-B-16', weights=None, quick_gelu: bool | None = 
     else:
         model = open_clip.create_model(name, pretrained=None, force_quick_gelu=quick, pretrained_text=False)
     if sd is not None:
-        from ovs_nb.train import check_state_dict
-
         check_state_dict(model, sd, f'CLIP weights {weights}')
         model.load_state_dict(sd)
     return model.eval()
@@ -228,7 +227,12 @@ class MaskCLIPSegmenter(Segmenter):
     )
 
     def __init__(
-        self, model: nn.Module, bg_thresh: float = 0.5, w: float = 10.0, b: float = -2.5, text_chunk=256
+        self,
+        model: nn.Module,
+        bg_thresh: float = BG_THRESHOLDS['tcl-nopamr'],  # TCL's constant without PAMR: its masks' scale
+        w: float = 10.0,
+        b: float = -2.5,
+        text_chunk=256,
     ):
         super().__init__(model, text_chunk)
         self.bg_thresh, self.w, self.b = bg_thresh, w, b

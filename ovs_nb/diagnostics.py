@@ -7,12 +7,12 @@ from __future__ import annotations
 import inspect, json, re, time
 from pathlib import Path
 from typing import Sequence
-import numpy as np
 import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import model_image_size
+from .core import model_image_size, unwrap_model, get_method
+from .scenes import plural
 from .text import tokenize
 from ovs_nb.segment import (
     Segmenter,
@@ -72,12 +72,6 @@ def _model_size(model: nn.Module, size: int | None) -> int:
     return int(size or model_image_size(model))
 
 
-def _unwrap(model: nn.Module) -> nn.Module:
-    from ovs_nb.losses import unwrap_model
-
-    return unwrap_model(model)
-
-
 @torch.no_grad()
 def encode_images(
     model: nn.Module,
@@ -90,7 +84,7 @@ def encode_images(
     "Normalised image embeddings `image_feat [N,D]`, groups used `groups [N,n_stages]`, `n_groups` per stage (none: no stages)."
     if crop not in ('full', 'center'):
         raise ValueError(f"crop must be 'full' or 'center', got {crop!r}")
-    model = _unwrap(model)
+    model = unwrap_model(model)
     grouping = 'groups' in inspect.signature(model.encode_image).parameters  # GroupViT's: groups per stage
     dev, size = next(model.parameters()).device, _model_size(model, size)
     raw = [as_chw(im) for im in images]  # [3,H_i,W_i] views
@@ -151,7 +145,7 @@ def zero_shot_classification(
     present = torch.stack(
         [classes_present(_label(dataset, i), len(names), with_bg) for i in range(n)]
     )  # [n, n_fg]
-    E = (segmenter if segmenter is not None else Segmenter(_unwrap(model))).embed_classes(
+    E = (segmenter if segmenter is not None else Segmenter(unwrap_model(model))).embed_classes(
         fg, templates
     )  # [n_fg, D]
     z = image_feat
@@ -167,8 +161,6 @@ def zero_shot_classification(
 # %% ../nbs/33_diagnostics.ipynb #33dg0016
 def mask_words(caption: str, words: Sequence[str], replacement: str = 'thing') -> str:
     "`caption` with each of `words` (and its plural) replaced by `replacement` (plural: its plural), whole words, any case."
-    from ovs_nb.scenes import plural
-
     forms = {}
     for w in words:
         if w.strip():
@@ -187,7 +179,7 @@ def mask_words(caption: str, words: Sequence[str], replacement: str = 'thing') -
 @torch.no_grad()
 def embed_texts(model: nn.Module, texts: Sequence[str], chunk: int = 256) -> torch.Tensor:
     "Normalised text embeddings `[N, D]` of `texts` (the model's text tower, in eval mode)."
-    model = _unwrap(model)
+    model = unwrap_model(model)
     ids, dev = tokenize(list(texts)), next(model.parameters()).device
     with eval_mode(model):
         return torch.cat(
@@ -413,7 +405,7 @@ def calibrate_threshold(
     "The background threshold with the best mIoU on `calib_dataset` (never the scored images), the `table`, and the `rule`."
     seg = model_or_segmenter
     if isinstance(seg, nn.Module):
-        seg = GroupViTSegmenter(_unwrap(seg))
+        seg = GroupViTSegmenter(unwrap_model(seg))
     s = protocol_settings(protocol, **overrides)
     param = (
         'bg_thresh' if background_rule(seg, s) == 'native' else 'bg_score'
@@ -491,8 +483,6 @@ def learning_diagnostics(
     **overrides,
 ) -> dict:
     "Cheap learning diagnostics of `model` on the first `limit` images of `dataset`, as a flat dict of numbers."
-    from ovs_nb.core import get_method
-
     t0 = time.perf_counter()
     m = get_method(method) if isinstance(method, str) else method
     names, with_bg, fg = _setup(dataset, class_names, None)
@@ -553,6 +543,7 @@ _PANELS = (  # (title, [(column, label)], dashed reference column or None)
 
 def plot_diagnostics(history: pd.DataFrame, path=None, floor: float | None = None, title: str | None = None):
     "Loss and the logged diagnostics against the step, chance levels dashed; saved to `path` if given."
+    # here, not at the top: matplotlib is slow to import and picks a backend; only a figure needs it
     import matplotlib.pyplot as plt
 
     df = history.sort_values('step')

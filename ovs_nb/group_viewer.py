@@ -12,8 +12,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
+import matplotlib.pyplot as plt
 import ipywidgets as widgets
+from .core import data_dir
 from .groupvit import compose_assignments
+from .scenes import ensure_scenes, scenes_config, config_key
 
 # class names are embedded by `ovs_nb.segment.class_embeddings`, the function evaluation uses, so a
 # viewer shows what the score measured; models run under its `eval_mode` (every submodule's flag restored)
@@ -152,6 +155,15 @@ def analyse_groups(
             )
     return out
 
+
+def _given_analyses(model, images, class_names, analyses, **kw) -> list[GroupAnalysis]:
+    "`analyses` as a list, else those of `model` on `images` with `class_names` (`analyse_groups` with `kw`)."
+    if analyses is None:
+        if model is None or images is None or class_names is None:
+            raise ValueError("give model, images and class_names, or analyses")
+        analyses = analyse_groups(model, images, class_names, **kw)
+    return list(analyses)
+
 # %% ../nbs/41_group_viewer.ipynb #5e0a11d9
 def draw_group_numbers(
     image: np.ndarray, labels: np.ndarray, groups: Sequence[int], font_size: int = 11
@@ -284,13 +296,9 @@ def group_viewer(
     analyses: Sequence[GroupAnalysis] | None = None,
 ) -> GroupViewer:
     "Widget: pick an image, a stage and a group; see the groups as overlays and each group's best-matching classes."
-    if analyses is None:
-        if model is None or images is None or class_names is None:
-            raise ValueError("give model, images and class_names, or analyses")
-        analyses = analyse_groups(
-            model, images, class_names, templates=templates, short_side=short_side, names=names
-        )
-    analyses = list(analyses)
+    analyses = _given_analyses(
+        model, images, class_names, analyses, templates=templates, short_side=short_side, names=names
+    )
     if not analyses:
         raise ValueError("no images to show")
     n_st = len(analyses[0].stages)
@@ -318,7 +326,8 @@ def group_viewer(
     links += L.links
     head = widgets.HTML(
         '<b>GroupViT groups</b>: left, the image; right, each pixel coloured by its group (argmax of the '
-        'soft assignment, spec §7). Pick a group to see it alone and the classes it matches best.'
+        'soft assignment, as GroupViT segments). Pick a group to see it alone and the classes it matches '
+        'best.'
     )
     v = GroupViewer([head, widgets.HBox([L.selector, stage_sel]), L.stack])
     v.analyses, v.view_keys, v.links = analyses, keys, links
@@ -346,15 +355,9 @@ def plot_groups(
     dpi: int = 80,
 ):
     "Figure: per image, the image and each stage's groups (final groups labelled with their best class); saved to `path`."
-    import matplotlib.pyplot as plt
-
-    if analyses is None:
-        if model is None or images is None or class_names is None:
-            raise ValueError("give model, images and class_names, or analyses")
-        analyses = analyse_groups(
-            model, images, class_names, templates=templates, short_side=short_side, names=names
-        )
-    analyses = list(analyses)
+    analyses = _given_analyses(
+        model, images, class_names, analyses, templates=templates, short_side=short_side, names=names
+    )
     n_st = len(analyses[0].stages)
     fig, axs = plt.subplots(
         len(analyses),
@@ -416,9 +419,6 @@ def show_groups(model, dataset, n: int = 4, path=None, short_side: int = 448, te
 def val_images(n: int = 8, val_root=None, ids: Sequence[str] | None = None) -> tuple[list, list]:
     "`(images, ids)`: `n` uint8 RGB images (or those named `ids`) of a VOC-layout folder, default the embedded val set."
     if val_root is None:
-        from ovs_nb.core import data_dir
-        from ovs_nb.scenes import ensure_scenes, scenes_config, config_key
-
         lst = (
             data_dir('scenes')
             / config_key(scenes_config())

@@ -436,7 +436,7 @@ class GroupViTImageEncoder(nn.Module):
         return self.embed_dim
 
     def init_weights(self):
-        "Spec §3.1: Linear trunc-normal(.02)/bias 0, LayerNorm (1, 0), pos embed trunc-normal(.02); conv untouched. `init_std='fan'`: Linear std fan_in^-1/2."
+        "As the official `_init_weights`: Linear trunc-normal(.02)/bias 0, LayerNorm (1, 0), pos embed trunc-normal(.02); conv untouched. `init_std='fan'`: Linear std fan_in^-1/2."
         for m in self.modules():
             if isinstance(m, nn.Linear):
                 if self.init_std == 'fan':
@@ -628,7 +628,7 @@ class GroupViTConfig:
     gumbel_tau: float = 1.0
     assign_eps: float = 1.0
     init_std: float | str = (
-        0.02  # image-encoder Linear init: the spec's 0.02, or 'fan' (fan_in^-1/2; the CPU demo)
+        0.02  # image-encoder Linear init: the official 0.02, or 'fan' (fan_in^-1/2; the CPU demo)
     )
     patch_stem: str = (
         'linear'  # 'linear' (one p×p conv, the paper) or 'conv' (stride-2 3×3 convs; CPU presets)

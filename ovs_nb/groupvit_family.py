@@ -4,14 +4,13 @@
 
 # %% ../nbs/19_groupvit_family.ipynb #c19a0003
 from __future__ import annotations
-import dataclasses, warnings
+import warnings
 from dataclasses import dataclass
 import torch
 import torch.nn as nn
-from .core import Method, MethodDefaults
-from .groupvit import create_groupvit
-from .losses import unwrap_model
-from .segment import GROUPVIT_BG_THRESH
+from .core import Method, MethodDefaults, unwrap_model
+from .groupvit import GROUPVIT_CONFIGS, create_groupvit
+from .segment import GROUPVIT_BG_THRESH, GroupViTSegmenter, TTASegmenter
 from .train import SCENES_CPU_RECIPE, PROVING_RECIPE
 
 # %% auto #0
@@ -23,8 +22,8 @@ class GroupViTDefaults(MethodDefaults):
     "A GroupViT-family method's defaults: the data and model settings, and its segmenter's."
 
     preset: str | None = 'groupvit-tiny'  # the CPU-sized preset; 'groupvit-s' is the published model
-    k_prompts: int = 3  # noun prompts per caption for the multi-label loss (spec §5)
-    bg_thresh: float = GROUPVIT_BG_THRESH  # the segmenter's background threshold (spec §7)
+    k_prompts: int = 3  # noun prompts per caption for the multi-label loss (GroupViT configs: multi_label 3)
+    bg_thresh: float = GROUPVIT_BG_THRESH  # the segmenter's background threshold: GroupViT's VOC value
     topk: int = 5  # classes kept per image before the groups are labelled
 
 # %% ../nbs/19_groupvit_family.ipynb #c19a0010
@@ -76,7 +75,13 @@ class GroupViTFamily(Method):
     defaults: GroupViTDefaults = GroupViTDefaults()
     recipes: dict[str, dict] = GROUPVIT_RECIPES
     create = staticmethod(create_groupvit)  # the model factory: create(preset, **overrides) -> nn.Module
+    preset_table: dict = GROUPVIT_CONFIGS  # the config table `create` reads (a member: its own)
     segmenter_cls = None  # the segmenter class `segmenter` builds; None: `ovs_nb.segment.GroupViTSegmenter`
+
+    @property
+    def presets(self) -> tuple[str, ...]:
+        "The model preset names: `preset_table`'s."
+        return tuple(self.preset_table)
 
     def build(self, preset: str | None = None, **overrides) -> nn.Module:
         "A fresh model: `create(preset or defaults.preset, **overrides)`."
@@ -88,8 +93,6 @@ class GroupViTFamily(Method):
 
     def segmenter(self, model: nn.Module, tta: bool | dict | None = None, **options):
         "A `segmenter_cls` of the unwrapped `model` (`options`: `bg_thresh`, `topk`, ...); `tta`: True or `TTASegmenter` kwargs."
-        from ovs_nb.segment import GroupViTSegmenter, TTASegmenter
-
         d, cls = self.defaults, self.segmenter_cls or GroupViTSegmenter
         seg = cls(unwrap_model(model), **(dict(bg_thresh=d.bg_thresh, topk=d.topk) | options))
         if not tta:

@@ -5,13 +5,15 @@
 # %% ../nbs/11_losses.ipynb #c1a0e003
 from __future__ import annotations
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 import torch.distributed as dist
 from .core import get_rank, get_world_size
 
+# unwrap_model lives in ovs_nb.core; re-exported here until the other notebooks import it from there
+from .core import unwrap_model as unwrap_model
+
 # %% auto #0
-__all__ = ['gather_with_grad', 'all_reduce_with_grad', 'contrastive_loss', 'multi_label_loss', 'unwrap_model']
+__all__ = ['gather_with_grad', 'all_reduce_with_grad', 'contrastive_loss', 'multi_label_loss']
 
 # %% ../nbs/11_losses.ipynb #c1a0e007
 class _GatherWithGrad(torch.autograd.Function):
@@ -65,7 +67,7 @@ def _reduce_directions(a: torch.Tensor, b: torch.Tensor, reduction: str) -> torc
 def contrastive_loss(
     z_img: torch.Tensor, z_txt: torch.Tensor, scale: torch.Tensor | float, reduction: str = 'mean'
 ) -> torch.Tensor:
-    "Symmetric InfoNCE of normalised `z_img [b,D]` and `z_txt [b,D]` against the embeddings of all ranks (GroupViT §5.1); the two directions averaged ('mean') or summed ('sum')."
+    "Symmetric InfoNCE of normalised `z_img [b,D]` and `z_txt [b,D]` against the embeddings of all ranks (GroupViT Sec. 3.2); the two directions averaged ('mean') or summed ('sum')."
     if z_img.shape != z_txt.shape or z_img.ndim != 2:
         raise ValueError(
             f"z_img and z_txt must both be [b, D]; got {tuple(z_img.shape)} and {tuple(z_txt.shape)}"
@@ -108,14 +110,3 @@ def multi_label_loss(
     logits_p = scale * u @ gather_with_grad(zi).T  # [b·K, W·b]
     loss_p = F.cross_entropy(logits_p, own.repeat_interleave(K))
     return _reduce_directions(loss_i, loss_p, reduction)
-
-# %% ../nbs/11_losses.ipynb #c1a0e024
-def unwrap_model(model: nn.Module) -> nn.Module:
-    "The module inside any DDP (`.module`) / `torch.compile` (`._orig_mod`) wrappers."
-    while True:
-        if isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
-            model = model.module
-        elif hasattr(model, '_orig_mod') and isinstance(model._orig_mod, nn.Module):
-            model = model._orig_mod
-        else:
-            return model

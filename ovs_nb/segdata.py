@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_segdata.ipynb #c6a54f1b
 from __future__ import annotations
-import os
+import argparse, os, sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Sequence
@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 from PIL import Image
-from fastcore.script import call_parse, Param
-from .core import atomic_write
+from .core import atomic_write, add_flag
+from .scenes import encode_jpeg, encode_label_png
 
 # %% auto #0
 __all__ = ['VOC_CLASSES', 'VOC_CLASSES_GROUPVIT', 'VOC_NAMES', 'CONTEXT60_CLASSES', 'CONTEXT59_CLASSES',
@@ -188,7 +188,7 @@ class SegFolderDataset(Dataset):
 
     @property
     def has_background(self) -> bool:
-        "Whether class 0 is 'background' (then it is not queried with text, spec §7)."
+        "Whether class 0 is 'background' (then it is not queried with text, as in GroupViT's `segmentation/evaluation/group_vit_seg.py`)."
         return bool(self.classes) and self.classes[0] == 'background'
 
     def __len__(self) -> int:
@@ -316,8 +316,6 @@ def write_voc_fixture(
     root, n: int = 3, size: tuple[int, int] = (32, 48), split: str = 'val', n_classes: int = 21, seed: int = 0
 ) -> Path:
     "Write a tiny PASCAL-VOC-layout tree (`n` images of `size`=(H, W), rectangles of random classes) under `root`."
-    from ovs_nb.scenes import encode_jpeg, encode_label_png
-
     root, rng = Path(root), np.random.default_rng(seed)
     for d in ('JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation'):
         (root / d).mkdir(parents=True, exist_ok=True)
@@ -695,6 +693,7 @@ def convert_coco_object(
     workers: int | None = None,
 ) -> int:
     "Write `<id>_instanceTrainIds.png` (COCO-Object labels) next to each COCO-Stuff164k stuffthingmap `annotations/<split>/<id>.png`."
+    # here, not at the top: in a notebook tqdm.auto imports ipywidgets, which only a progress bar needs
     from tqdm.auto import tqdm
 
     splits = (splits,) if isinstance(splits, str) else tuple(splits)
@@ -735,21 +734,27 @@ def convert_coco_object(
     return len(todo)
 
 
-@call_parse
-def coco_object_cli(
-    root: Param(
-        'the coco_stuff164k folder (holding annotations/<split>/<id>.png) or the folder above it', str
-    ),
-    splits: Param('comma-separated splits to convert', str) = 'val2017',
-    overwrite: Param('rewrite labels that already exist', bool) = False,
-    workers: Param('threads (default: up to 8)', int) = None,
-    quiet: Param('no progress bar', bool) = False,
-):
-    "Write COCO-Object labels (`<id>_instanceTrainIds.png`: 80 things -> 1..80, stuff and unlabeled -> 0) next to COCO-Stuff164k's stuffthingmaps."
-    splits = tuple(s.strip() for s in splits.split(',') if s.strip())
-    n = convert_coco_object(root, splits, progress=not quiet, overwrite=overwrite, workers=workers)
+def coco_object_cli(argv: list[str] | None = None):
+    "`ovs_nb_coco_object ROOT [--splits val2017,train2017] [--overwrite] [--workers N] [--quiet]` (`argv`; None: the process's)."
+    p = argparse.ArgumentParser(
+        prog='ovs_nb_coco_object',
+        description="Write COCO-Object labels (<id>_instanceTrainIds.png: 80 things -> 1..80, stuff and unlabeled "
+        "-> 0) next to COCO-Stuff164k's stuffthingmaps.",
+    )
+    p.add_argument(
+        'root', help='the coco_stuff164k folder (holding annotations/<split>/<id>.png) or the folder above it'
+    )
+    p.add_argument(
+        '--splits', default='val2017', help='comma-separated splits to convert (default: %(default)s)'
+    )
+    add_flag(p, 'overwrite', help='rewrite labels that already exist')
+    p.add_argument('--workers', type=int, default=None, help='threads (default: up to 8)')
+    add_flag(p, 'quiet', help='no progress bar')
+    a = p.parse_args(sys.argv[1:] if argv is None else argv)
+    splits = tuple(s.strip() for s in a.splits.split(',') if s.strip())
+    n = convert_coco_object(a.root, splits, progress=not a.quiet, overwrite=a.overwrite, workers=a.workers)
     print(
-        f"COCO-Object labels ({', '.join(splits)}): {n} written{'' if overwrite else ' (existing ones kept)'}"
+        f"COCO-Object labels ({', '.join(splits)}): {n} written{'' if a.overwrite else ' (existing ones kept)'}"
     )
 
 # %% ../nbs/04_segdata.ipynb #5f4b0d93
@@ -998,8 +1003,6 @@ def write_benchmark_fixture(
     name: str, root, n: int = 3, size: tuple[int, int] = (32, 48), seed: int = 0
 ) -> Path:
     "Write a tiny tree of `n` images of `size`=(H, W) in benchmark `name`'s layout under `root` (as mmseg's `data/`); return its folder."
-    from ovs_nb.scenes import encode_jpeg
-
     if name not in BENCHMARKS:
         raise KeyError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
     if min(size) < 8:

@@ -19,6 +19,7 @@ SOT, EOT, CONTEXT_LENGTH = 49406, 49407, 77
 @lru_cache(maxsize=None)
 def clip_bpe():
     "The CLIP `SimpleTokenizer` bundled with open_clip (loaded once per process)."
+    # here, not at the top: importing open_clip takes about 2 s, and only this needs it
     from open_clip.tokenizer import SimpleTokenizer
 
     return SimpleTokenizer()
@@ -44,6 +45,7 @@ def detokenize(ids: torch.Tensor) -> list[str]:
 
 # %% ../nbs/01_text.ipynb #c18ab394
 def _full_templates():
+    # here, not at the top: importing open_clip takes about 2 s, and only this needs it
     from open_clip.zero_shot_metadata import OPENAI_IMAGENET_TEMPLATES
 
     return [t('{}') for t in OPENAI_IMAGENET_TEMPLATES]
@@ -129,6 +131,7 @@ shirt dress hat shoes bag ball game sport match stage concert wedding party stre
 @lru_cache(maxsize=None)
 def noun_lexicon() -> frozenset:
     "Known nouns: words of the ImageNet class names (bundled with open_clip) plus everyday nouns."
+    # here, not at the top: importing open_clip takes about 2 s, and only this needs it
     from open_clip.zero_shot_metadata import IMAGENET_CLASSNAMES
 
     words = {w for name in IMAGENET_CLASSNAMES for w in re.findall(r"[a-z]+", name.lower()) if len(w) > 2}

@@ -4,12 +4,14 @@
 
 # %% ../nbs/32_train.ipynb #c32a0003
 from __future__ import annotations
-import copy, csv, math, os, random, re, time, warnings, contextlib, dataclasses
+import argparse, ast, contextlib, copy, csv, dataclasses, inspect, json, math, os, random, re, sys, time
+import warnings
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn as nn
 import torch.distributed as dist
@@ -17,25 +19,41 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader
 from fastcore.basics import patch
 from ovs_nb.core import (
-    project_root,
     figures_dir,
     derive_seed,
     seed_everything,
     atomic_write,
     get_method,
     model_image_size,
+    parse_bool,
+    add_flag,
 )
-from .losses import unwrap_model, all_reduce_with_grad
+from .losses import all_reduce_with_grad
 from .data import ImageTextPipeline, check_split, expand_urls, tar_samples
+from .scenes import ensure_scenes, scene_level
+from ovs_nb.checkpoint import (
+    CKPT_FORMAT,
+    CheckpointMismatchError,
+    checkpoint_path,
+    list_checkpoints,
+    latest_checkpoint,
+    check_state_dict,
+    upgrade_state_dict,
+    read_checkpoint,
+    default_run_dir,
+)
+
+# the checkpoint format and helpers live in ovs_nb.checkpoint. Importing them here keeps
+# `from ovs_nb.train import load_checkpoint` (and the names above) working until the other notebooks import
+# them from ovs_nb.checkpoint; the engine does not use these two, so they are marked as re-exports (`as`)
+from .checkpoint import load_checkpoint as load_checkpoint, find_checkpoint as find_checkpoint
 
 # %% auto #0
-__all__ = ['SCENES_CPU_RECIPE', 'PROVING_RECIPE', 'TRAIN_SETS', 'CKPT_FORMAT', 'TrainConfig', 'config_dict',
-           'default_train_samples', 'estimate_epoch_samples', 'resolve_config', 'recipe_changes', 'recipe_values',
-           'with_changes', 'WarmupCosine', 'scaled_lrs', 'param_groups', 'init_distributed', 'resolve_device',
-           'DistBatchNorm', 'convert_batchnorm', 'CheckpointMismatchError', 'rng_state', 'set_rng_state',
-           'checkpoint_path', 'latest_checkpoint', 'check_state_dict', 'upgrade_state_dict', 'read_checkpoint',
-           'load_checkpoint', 'MetricsLog', 'Progress', 'run_epoch_samples', 'NonFiniteLossError', 'Trainer', 'train',
-           'plot_history', 'find_checkpoint', 'cli']
+__all__ = ['SCENES_CPU_RECIPE', 'PROVING_RECIPE', 'TRAIN_SETS', 'TrainConfig', 'config_dict', 'default_train_samples',
+           'estimate_epoch_samples', 'resolve_config', 'recipe_changes', 'recipe_values', 'with_changes',
+           'WarmupCosine', 'scaled_lrs', 'param_groups', 'init_distributed', 'resolve_device', 'DistBatchNorm',
+           'convert_batchnorm', 'rng_state', 'set_rng_state', 'MetricsLog', 'Progress', 'run_epoch_samples',
+           'NonFiniteLossError', 'Trainer', 'train', 'plot_history', 'cli_parser', 'cli_config', 'cli']
 
 # %% ../nbs/32_train.ipynb #c32a0007
 @dataclass
@@ -43,7 +61,7 @@ class TrainConfig:
     "A training run: method and model, data, optimisation, precision, distribution and bookkeeping (see `train`)."
 
     # model
-    method: str = 'groupvit'
+    method: str = 'groupvit'  # the registered method to train (`ovs_nb.core.get_method`)
     recipe: str | None = None  # the method's named recipe these values start from (`from_recipe`)
     preset: str | None = None  # None: the method's default preset
     overrides: dict = field(default_factory=dict)  # model config overrides passed to method.build
@@ -56,26 +74,24 @@ class TrainConfig:
     transform: str | None = None  # None: method default ('deit' for GroupViT)
     k_prompts: int | None = None  # None: method default (3)
     templates: str | None = None  # None: method default ('full')
-    n_views: int | None = None  # train-transform draws per sample (`batch['views']` if > 1); None: method's (1)
-    image_size: int | None = (
-        None  # None: method default, else the model's cfg.img_size or CLIP tower size, else 224
-    )
-    shuffle_buffer: int = 1000
+    n_views: int | None = None  # transform draws per sample (`batch['views']` if > 1); None: the method's (1)
+    image_size: int | None = None  # None: method default, else the model's cfg.img_size or CLIP tower size
+    shuffle_buffer: int = 1000  # samples each DataLoader worker shuffles among (0: no shuffling)
     num_workers: int | None = None  # DataLoader workers per rank; None: min(6, cores per rank - 1)
     # optimisation: the length is `steps` or `epochs` (passes over the data actually used), never both
     steps: int | None = None  # optimiser steps; None: from `epochs`, else 1000
     epochs: float | None = None  # training length in epochs: steps = epochs x (epoch_samples // batch_size)
     batch_size: int = 256  # global batch per optimiser step
-    accum_steps: int = 1
-    lr: float = 1.6e-3
-    warmup_lr: float = 4e-6
-    min_lr: float = 4e-5
+    accum_steps: int = 1  # micro-batches per optimiser step (gradient accumulation)
+    lr: float = 1.6e-3  # peak learning rate, after the warm-up
+    warmup_lr: float = 4e-6  # learning rate the warm-up starts from
+    min_lr: float = 4e-5  # learning rate the cosine decays to
     scale_lr: bool = True  # multiply lr, warmup_lr, min_lr by batch_size / 4096
     warmup_steps: int | None = None  # None: from `warmup_epochs`, else round(steps / 15) (2 of 30 epochs)
     warmup_epochs: float | None = None  # warm-up length in epochs (the papers' unit)
-    weight_decay: float = 0.05
-    betas: tuple = (0.9, 0.999)
-    eps: float = 1e-8
+    weight_decay: float = 0.05  # AdamW's, on all but 1-d parameters and biases (`param_groups`)
+    betas: tuple = (0.9, 0.999)  # AdamW's betas
+    eps: float = 1e-8  # AdamW's epsilon
     clip_grad: float | None = 5.0  # max global grad norm; None: no clipping (the norm is still logged)
     # hardware
     precision: str = 'auto'  # 'auto' (bf16 on CUDA, fp32 on CPU) | 'bf16' | 'fp16' | 'fp32'
@@ -88,8 +104,8 @@ class TrainConfig:
     keep_ckpts: int = 2  # most recent checkpoints kept
     resume: bool | str = False  # False | True (latest in out_dir, if any) | a checkpoint path
     overwrite: bool = False  # allow a fresh run in an out_dir that holds one
-    seed: int = 0
-    log_every: int = 10
+    seed: int = 0  # seed of the weights, the data order and the augmentations; ranks add their rank
+    log_every: int = 10  # steps between rows of metrics.csv
     eval_every: int = 0  # steps between eval_fn calls (0: never; the last step always)
     eval_fn: Callable | None = None  # eval_fn(model) -> dict of metrics, run on rank 0
     max_minutes: float | None = None  # wall-clock budget of this call; checkpoint and stop when spent
@@ -199,8 +215,6 @@ def _default_workers(world_size: int) -> int:
 
 def resolve_config(cfg: TrainConfig, world_size: int = 1) -> TrainConfig:
     "`cfg` with every `None` default filled in from its method, its data and the machine."
-    from ovs_nb.scenes import scene_level
-
     scene_level(cfg.scenes_level)  # an unknown level fails here, naming the known ones
     d = get_method(cfg.method).defaults
     pick = lambda v, k, fallback=None: v if v is not None else (getattr(d, k, None) or fallback)
@@ -236,7 +250,7 @@ def resolve_config(cfg: TrainConfig, world_size: int = 1) -> TrainConfig:
         epoch_samples=n_epoch,
         steps=steps,
         warmup_steps=warmup,
-        out_dir=str(cfg.out_dir or project_root() / 'runs' / f'{cfg.method}-{preset}'),
+        out_dir=str(cfg.out_dir or default_run_dir(cfg.method, preset)),
         overrides=dict(cfg.overrides),
     )
 
@@ -335,7 +349,8 @@ SCENES_CPU_RECIPE = dict(
 # (1,000 steps of 64), 30 of them warm-up
 PROVING_RECIPE = dict(SCENES_CPU_RECIPE, epochs=1, warmup_epochs=0.03, max_train_samples=64_000)
 
-# the training sets the recipes name, in samples (GroupViT's config lengths, spec §7); 'scenes' is the embedded data
+# the training sets the recipes name, in samples (the dataset lengths in `NVlabs/GroupViT`
+# `configs/default.yml`); 'scenes' is the embedded data
 TRAIN_SETS = {
     'scenes': None,
     'gcc3m': 2_891_445,
@@ -473,13 +488,6 @@ def convert_batchnorm(module: nn.Module, device: torch.device) -> nn.Module:
     return module
 
 # %% ../nbs/32_train.ipynb #c32a0020
-CKPT_FORMAT = 'ovs_nb.train/1'
-
-
-class CheckpointMismatchError(RuntimeError):
-    "A checkpoint that does not fit the requested method, preset or model (the message lists the differences)."
-
-
 def rng_state() -> dict:
     "This process's RNG states: Python, NumPy, torch CPU and all CUDA devices (plain data and tensors)."
     npk, keys, pos, has_gauss, cached = np.random.get_state()
@@ -507,82 +515,6 @@ def set_rng_state(state: dict):
     torch.set_rng_state(state['torch'])
     if state['cuda'] and torch.cuda.is_available() and len(state['cuda']) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all(state['cuda'])
-
-
-def checkpoint_path(out_dir, step: int) -> Path:
-    return Path(out_dir) / f'ckpt-{step:07d}.pt'
-
-
-def latest_checkpoint(out_dir) -> Path | None:
-    "The checkpoint with the highest step in `out_dir`, or None."
-    ck = sorted(Path(out_dir).glob('ckpt-[0-9]*.pt')) if Path(out_dir).is_dir() else []
-    return ck[-1] if ck else None
-
-
-def check_state_dict(model: nn.Module, sd: dict, source: str = 'checkpoint'):
-    "Raise `CheckpointMismatchError` listing every missing, unexpected and wrong-shape key of `sd` for `model`."
-    own = model.state_dict()
-    missing = [k for k in own if k not in sd]
-    unexpected = [k for k in sd if k not in own]
-    shapes = [
-        (k, tuple(sd[k].shape), tuple(own[k].shape)) for k in own if k in sd and sd[k].shape != own[k].shape
-    ]
-    if missing or unexpected or shapes:
-        show = lambda xs: (
-            ''.join(f'\n    {x}' for x in xs[:20])
-            + (f'\n    ... ({len(xs) - 20} more)' if len(xs) > 20 else '')
-        )
-        raise CheckpointMismatchError(
-            f"the {source} does not fit the model: {len(missing)} missing, {len(unexpected)} unexpected, {len(shapes)} "
-            f"wrong-shape key(s)"
-            + (f"\n  missing:{show(missing)}" if missing else '')
-            + (f"\n  unexpected:{show(unexpected)}" if unexpected else '')
-            + (
-                f"\n  wrong shape (checkpoint vs model):{show([f'{k}: {a} vs {b}' for k, a, b in shapes])}"
-                if shapes
-                else ''
-            )
-        )
-
-
-def upgrade_state_dict(model: nn.Module, sd: dict) -> dict:
-    "`sd` as `model` reads it now: through the model's `upgrade_state_dict(sd)` (its older keys), if it has one."
-    up = getattr(unwrap_model(model), 'upgrade_state_dict', None)
-    return up(dict(sd)) if callable(up) else sd
-
-
-def read_checkpoint(path) -> dict:
-    "Load a training checkpoint (CPU tensors, `weights_only=True`) and check that it is one."
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    ck = torch.load(path, map_location='cpu', weights_only=True)
-    if not isinstance(ck, dict) or ck.get('format') != CKPT_FORMAT:
-        keys = sorted(ck)[:10] if isinstance(ck, dict) else type(ck).__name__
-        raise CheckpointMismatchError(
-            f"{path} is not an ovs_nb training checkpoint (format {CKPT_FORMAT!r}); it holds {keys}"
-        )
-    return ck
-
-
-def load_checkpoint(
-    path, device='cpu', method: str | None = None, preset: str | None = None, model: nn.Module | None = None
-) -> tuple[nn.Module, dict]:
-    "The trained model of checkpoint `path` (rebuilt by its method, or loaded into `model`) in eval mode, and the checkpoint's info."
-    ck = read_checkpoint(path)
-    for what, want in (('method', method), ('preset', preset)):
-        if want is not None and want != ck[what]:
-            raise CheckpointMismatchError(
-                f"{path} holds a {ck['method']!r} model with preset {ck['preset']!r} "
-                f"(overrides {ck['overrides']}), not {what} {want!r}"
-            )
-    if model is None:
-        model = get_method(ck['method']).build(ck['preset'], **ck['overrides'])
-    sd = upgrade_state_dict(model, ck['model'])
-    check_state_dict(unwrap_model(model), sd, f'checkpoint {path}')
-    unwrap_model(model).load_state_dict(sd)
-    info = {k: v for k, v in ck.items() if k not in ('model', 'optimizer', 'scheduler', 'scaler', 'rng')}
-    return model.to(device).eval(), info
 
 # %% ../nbs/32_train.ipynb #c32a0023
 class MetricsLog:
@@ -624,8 +556,6 @@ class MetricsLog:
 
     def frame(self):
         "The log as a DataFrame."
-        import pandas as pd
-
         return pd.read_csv(self.path) if self.path.exists() else pd.DataFrame(columns=self.columns)
 
 # %% ../nbs/32_train.ipynb #c32a0091
@@ -860,7 +790,7 @@ class Trainer:
         if self.is_main:
             with atomic_write(path) as f:
                 torch.save(ck, f)
-            for old in sorted(Path(self.cfg.out_dir).glob('ckpt-[0-9]*.pt'))[: -max(self.cfg.keep_ckpts, 1)]:
+            for old in list_checkpoints(self.cfg.out_dir)[: -max(self.cfg.keep_ckpts, 1)]:
                 old.unlink()
         if self.world > 1:
             dist.barrier()
@@ -905,8 +835,6 @@ class Trainer:
         "This rank's DataLoader over the run's data (generating the embedded scenes if needed); sets `steps_per_epoch`."
         cfg = self.cfg
         if cfg.data is None:
-            from ovs_nb.scenes import ensure_scenes
-
             n = default_train_samples(
                 cfg.steps, cfg.batch_size, self.world, cfg.num_workers, cfg.max_train_samples
             )
@@ -965,7 +893,7 @@ class Trainer:
         if self.world > 1:
             dist.barrier()  # every rank has looked before rank 0 deletes
         if self.is_main and last:
-            for p in out.glob('ckpt-[0-9]*.pt'):
+            for p in list_checkpoints(out):
                 p.unlink()
         return None
 
@@ -1094,8 +1022,6 @@ def evaluate(self: Trainer, done: bool = False) -> dict:
 @patch
 def finish(self: Trainer):
     "The run's history as a DataFrame (rank 0: the whole run's, from `metrics.csv`) and its loss-curve figure."
-    import pandas as pd
-
     cfg = self.cfg
     if self.step < cfg.steps and self.is_main:
         print(f"stopped at step {self.step} of {cfg.steps}: time budget max_minutes={cfg.max_minutes} spent")
@@ -1114,6 +1040,7 @@ def finish(self: Trainer):
 @patch
 def fit(self: Trainer):
     "Train until `cfg.steps` (or the time budget); returns the metrics history as a DataFrame."
+    # here, not at the top: in a notebook tqdm.auto imports ipywidgets, which only a progress bar needs
     from tqdm.auto import tqdm
 
     cfg = self.cfg
@@ -1149,7 +1076,7 @@ def train(cfg: TrainConfig | None = None, **changes):
 # %% ../nbs/32_train.ipynb #c32a0031
 def plot_history(df, path=None):
     "Loss terms, total loss and learning rate against the step, from a `train` history; saved to `path` (one or a list)."
-    import matplotlib
+    # here, not at the top: matplotlib is slow to import and picks a backend; only a figure needs it
     import matplotlib.pyplot as plt
 
     losses = [c for c in df.columns if 'loss' in c and df[c].notna().any()]
@@ -1173,67 +1100,139 @@ def plot_history(df, path=None):
     plt.close(fig)
     return fig
 
-# %% ../nbs/32_train.ipynb #c32a0065
-def find_checkpoint(checkpoint=None, method: str = 'groupvit', recipe: str | None = 'demo') -> Path:
-    "A checkpoint file: `checkpoint` itself, the latest in a run folder, or (None) the latest of `method`'s default run folder for `recipe` (if it has one)."
-    if checkpoint is None:
-        use = recipe if recipe in get_method(method).recipes else None
-        folder = Path(resolve_config(TrainConfig.from_recipe(method, use)).out_dir)
-        how = f"the default run folder of method {method!r}" + (f" with recipe {use!r}" if use else '')
-    else:
-        folder = Path(checkpoint).expanduser()
-        if folder.is_file():
-            return folder
-        if not folder.is_dir():
-            raise FileNotFoundError(f"no checkpoint file or run folder at {folder}")
-        how = 'the given run folder'
-    ck = latest_checkpoint(folder)
-    if ck is None:
-        raise FileNotFoundError(
-            f"no checkpoint (ckpt-*.pt) in {folder}, {how}: train one first (e.g. `papermill nbs/train.ipynb "
-            f"out.ipynb -p method {method}`) or give the path of a checkpoint or run folder"
-        )
-    return ck
-
 # %% ../nbs/32_train.ipynb #c32a0050
-def _parse_value(text: str, kind):
-    import ast
-
-    if text in ('None', 'none'):
-        return None
-    if kind in (int, 'int', 'int | None'):
-        return int(text)
-    if kind in (float, 'float', 'float | None'):
-        return float(text)
-    if 'bool' in str(kind) and text.lower() in ('true', 'false', '1', '0', 'yes', 'no'):
-        return text.lower() in ('true', '1', 'yes')
+def _literal(text: str):
+    "`text` as data: a Python literal, a `dict(key=literal, ...)` call or JSON; nothing in it runs (else ValueError)."
+    with contextlib.suppress(ValueError, SyntaxError):
+        return ast.literal_eval(text)
+    with contextlib.suppress(SyntaxError, ValueError):
+        call = ast.parse(text, mode='eval').body
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id == 'dict'
+            and not call.args
+            and all(k.arg for k in call.keywords)
+        ):
+            return {k.arg: ast.literal_eval(k.value) for k in call.keywords}
     try:
-        return (
-            ast.literal_eval(text)
-            if not text.startswith('dict(')
-            else eval(text, {'__builtins__': {}, 'dict': dict})
-        )
-    except (ValueError, SyntaxError):
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise ValueError(f"{text!r} is not a Python literal, dict(key=literal, ...) or JSON") from None
+
+
+_CONTAINERS = dict(dict=dict, tuple=tuple, list=list)
+# what each kind of value looks like on a command line, for the error that says what a field takes
+_EXAMPLES = {
+    'int': 'a whole number',
+    'float': 'a number',
+    'bool': 'true or false',
+    'None': 'None',
+    'str': 'text',
+    'dict': "a dict ({'drop_path_rate': 0.1}, dict(drop_path_rate=0.1) or JSON)",
+    'tuple': 'a tuple ((0.9, 0.98))',
+    'list': "a list (['a.tar', 'b.tar'])",
+}
+
+
+def _parse_value(text: str, kind):
+    "A command-line value read as a `TrainConfig` field annotated `kind` (`'int | None'`, ...); a ValueError says why not."
+    kinds = [k.strip() for k in getattr(kind, '__name__', str(kind)).split('|')]
+    word = text.strip().lower()
+    if 'None' in kinds and word in ('none', 'null'):
+        return None
+    yes_no = word in ('true', 'false', 'yes', 'no', 'on', 'off', '1', '0')
+    if 'bool' in kinds and (yes_no or kinds == ['bool']):
+        return parse_bool(text)
+    for name, convert in (('int', int), ('float', float)):
+        if name in kinds:
+            with contextlib.suppress(ValueError):
+                return convert(text)
+    wanted = [_CONTAINERS[k] for k in kinds if k in _CONTAINERS]
+    if wanted:
+        with contextlib.suppress(ValueError):
+            value = _literal(text)
+            if tuple in wanted and isinstance(value, list):
+                value = tuple(value)  # JSON has no tuples
+            if isinstance(value, tuple(wanted)):
+                return value
+    if 'str' in kinds:
         return text
+    how = ' or '.join(_EXAMPLES.get(k, f'a {k}') for k in kinds)
+    raise ValueError(f"cannot read {text!r} as {kind}: give {how}")
+
+# %% ../nbs/32_train.ipynb #c32a0095
+_CLI_SKIP = dict(eval_fn='a Python callable', explicit='what `TrainConfig.from_recipe` records')
+
+
+def _field_type(f) -> Callable:
+    "The argparse `type` of `TrainConfig` field `f`: `_parse_value`, its error a usage error naming the option."
+
+    def read(text: str):
+        try:
+            return _parse_value(text, f.type)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    read.__name__ = f.name
+    return read
+
+
+def _field_notes(cls) -> dict[str, str]:
+    "The comment after each field of dataclass `cls` in its source; {} where there is no source (a notebook cell)."
+    try:
+        src = inspect.getsource(cls)
+    except (OSError, TypeError):
+        return {}
+    return dict(re.findall(r'^    (\w+): [^#\n]*#\s*(.+)$', src, re.M))
+
+
+def cli_parser() -> argparse.ArgumentParser:
+    "The parser of `python -m ovs_nb.train`: one `--field value` option per `TrainConfig` field, with its type and default."
+    notes = _field_notes(TrainConfig)
+    p = argparse.ArgumentParser(
+        prog='python -m ovs_nb.train',
+        usage='%(prog)s [--recipe NAME] [--field VALUE ...]  (or under torchrun)',
+        description='Train an ovs_nb method: any TrainConfig field as --field value, over the recipe given.',
+        epilog='Not command-line options: '
+        + '; '.join(f'{k} ({why})' for k, why in _CLI_SKIP.items())
+        + '. A dict or tuple is a Python literal, dict(key=literal, ...) or JSON.',
+    )
+    for f in fields(TrainConfig):
+        if f.name in _CLI_SKIP:
+            continue
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        help = f"{notes.get(f.name, '')} [{f.type}; default {default!r}]".strip()
+        if f.type == 'bool':  # a flag pair: --compile / --no-compile
+            add_flag(p, f.name, default=argparse.SUPPRESS, help=help)
+            continue
+        # a yes/no or a value (`--resume`, `--figure`): alone it means yes
+        yes_or_value = dict(nargs='?', const=True) if 'bool' in str(f.type) else {}
+        p.add_argument(
+            f'--{f.name}',
+            type=_field_type(f),
+            default=argparse.SUPPRESS,
+            metavar='VALUE',
+            help=help.replace('%', '%%'),
+            **yes_or_value,
+        )
+    return p
+
+
+def cli_config(argv: list[str] | None = None) -> TrainConfig:
+    "The `TrainConfig` a command line describes (`argv`; None: the process's): `--recipe`'s values under the fields given."
+    p = cli_parser()
+    kw = vars(p.parse_args(sys.argv[1:] if argv is None else argv))
+    try:
+        return TrainConfig.from_recipe(kw.pop('method', 'groupvit'), kw.pop('recipe', None), **kw)
+    # an unknown method or recipe, or a length given twice: said as a usage error
+    except (KeyError, ValueError) as e:
+        p.error(e.args[0] if e.args else str(e))
 
 
 def cli(argv: list[str] | None = None):
     "`python -m ovs_nb.train --field value ...`: run `train` with those `TrainConfig` fields."
-    import argparse, sys
-
-    p = argparse.ArgumentParser(
-        description='Train an ovs_nb method (any TrainConfig field as --field value).'
-    )
-    for f in fields(TrainConfig):
-        if f.name not in ('eval_fn', 'explicit'):
-            p.add_argument(f'--{f.name}', default=None, help=f'({f.type})')
-    args = p.parse_args(sys.argv[1:] if argv is None else argv)
-    kw = {
-        f.name: _parse_value(getattr(args, f.name), f.type)
-        for f in fields(TrainConfig)
-        if f.name not in ('eval_fn', 'explicit') and getattr(args, f.name) is not None
-    }
-    return train(TrainConfig.from_recipe(kw.pop('method', 'groupvit'), kw.pop('recipe', None), **kw))
+    return train(cli_config(argv))
 
 # %% ../nbs/32_train.ipynb #c32a0054
 #| eval: false

@@ -10,14 +10,22 @@ from typing import NamedTuple, Sequence
 import numpy as np
 import torch
 from PIL import Image
+import matplotlib.pyplot as plt
+from matplotlib.colors import hsv_to_rgb
 import ipywidgets as widgets
+from ipywidgets.embed import dependency_state, embed_minimal_html
+from .core import get_method, model_image_size, seed_everything
+from .data import ImageTextPipeline, eval_transform
 from .data import IMAGENET_MEAN, IMAGENET_STD  # 0-1 scale: the viewers normalise 0-1 pixels
+from .losses import unwrap_model
+from .scenes import ensure_scenes
+from .train import latest_checkpoint, load_checkpoint, read_checkpoint
 
 # %% auto #0
 __all__ = ['WIDGET_STATE_MIME', 'group_palette', 'label_edges', 'overlay', 'image_bytes', 'image_widget', 'fit', 'Linked',
            'link_index', 'selector_stack', 'widget_state', 'save_widget_html', 'html_widget_state', 'state_models',
            'model_input', 'figure_array', 'training_pairs', 'finish_figure', 'denormalize', 'run_pairs',
-           'run_snapshots']
+           'run_snapshots', 'FigureSlider', 'figure_slider']
 
 # %% ../nbs/40_widgets.ipynb #5e0a11c6
 if not hasattr(widgets, 'Stack'):
@@ -28,8 +36,6 @@ if not hasattr(widgets, 'Stack'):
 # %% ../nbs/40_widgets.ipynb #5e0a11c8
 def group_palette(n: int) -> np.ndarray:
     "`[n,3]` uint8 distinct colours: golden-ratio hue steps, alternating saturation and brightness (stable for a given `n`)."
-    from matplotlib.colors import hsv_to_rgb
-
     i = np.arange(n)
     hsv = np.stack(
         [(i * 0.6180339887) % 1.0, np.where(i % 2 == 0, 0.85, 0.55), np.where((i // 2) % 2 == 0, 0.95, 0.72)],
@@ -166,8 +172,6 @@ def selector_stack(
 
 def widget_state(*roots: widgets.Widget, links: Sequence = ()) -> dict:
     "The ipywidgets state (`{'version_major', 'version_minor', 'state'}`) of `roots`, the `links` and everything they contain."
-    from ipywidgets.embed import dependency_state
-
     state = dependency_state(list(roots) + list(links), drop_defaults=True)
     return dict(version_major=2, version_minor=0, state=state)
 
@@ -176,8 +180,6 @@ def save_widget_html(
     path, *roots: widgets.Widget, links: Sequence = (), title: str = 'ovs_nb widget'
 ) -> Path:
     "Write a standalone HTML page showing `roots` (state embedded, links included); it needs no kernel."
-    from ipywidgets.embed import embed_minimal_html
-
     path = Path(path)
     embed_minimal_html(
         str(path), views=list(roots), title=title, state=widget_state(*roots, links=links)['state']
@@ -246,8 +248,6 @@ def model_input(image: np.ndarray, short_side: int = 448, patch_size: int = 16) 
 # %% ../nbs/40_widgets.ipynb #40fa0002
 def figure_array(fig) -> np.ndarray:
     "The rendered matplotlib `fig` as a uint8 `[H,W,3]` array (the figure is closed)."
-    import matplotlib.pyplot as plt
-
     fig.canvas.draw()
     a = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
     plt.close(fig)
@@ -256,13 +256,9 @@ def figure_array(fig) -> np.ndarray:
 
 def training_pairs(config: dict | None = None, n: int = 4, size: int = 96) -> dict:
     "The first `n` training pairs of a run (its `config`: its shards, else its scenes; None: the standard scenes)."
-    from ovs_nb.data import ImageTextPipeline, eval_transform
-
     config = config or {}
     data = config.get('data')
     if data is None:  # the run trained on the embedded scenes: their first shard, as the engine made it
-        from ovs_nb.scenes import ensure_scenes
-
         level, train_size = config.get('scenes_level', 'standard'), config.get('image_size') or size
         data = ensure_scenes(
             n_train=1000, n_val=0, level=level, train_size=train_size, progress=False
@@ -283,8 +279,6 @@ def training_pairs(config: dict | None = None, n: int = 4, size: int = 96) -> di
 # %% ../nbs/40_widgets.ipynb #40fa0005
 def finish_figure(fig, path=None, dpi: int = 110):
     "Lay `fig` out; with `path`, save it there (tight, `dpi`) and close it. Returns `fig`, as the viewers' plots do."
-    import matplotlib.pyplot as plt
-
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=dpi, bbox_inches='tight')
@@ -301,13 +295,8 @@ def denormalize(images: torch.Tensor) -> np.ndarray:
 
 def run_pairs(model: torch.nn.Module, run_dir=None, n: int = 4, size: int | None = None) -> dict:
     "The first `n` training pairs of the run in `run_dir` (its latest checkpoint's config; None: the scenes)."
-    from ovs_nb.core import model_image_size
-    from ovs_nb.losses import unwrap_model
-
     config = None
     if run_dir is not None:
-        from ovs_nb.train import latest_checkpoint, read_checkpoint
-
         ck = latest_checkpoint(run_dir)
         config = read_checkpoint(ck)['config'] if ck else None
     return training_pairs(config, n, size or model_image_size(unwrap_model(model)))
@@ -317,10 +306,6 @@ def run_snapshots(
     model: torch.nn.Module, snapshot, run_dir=None, n: int = 4, size: int | None = None, max_ckpts: int = 4
 ) -> list:
     "`snapshot(model, batch, label)` on `n` training pairs: of `model`; with `run_dir`, of its init and kept checkpoints."
-    from ovs_nb.core import get_method, model_image_size, seed_everything
-    from ovs_nb.losses import unwrap_model
-    from ovs_nb.train import load_checkpoint
-
     m = unwrap_model(model)
     ckpts = sorted(Path(run_dir).glob('ckpt-[0-9]*.pt'))[-max_ckpts:] if run_dir is not None else []
     loaded = [load_checkpoint(ck) for ck in ckpts]  # [(model, info)], oldest first
@@ -334,3 +319,38 @@ def run_snapshots(
     return [snapshot(init, batch, 'step 0 (init)')] + [
         snapshot(mk, batch, f"step {i['step']}") for mk, i in loaded
     ]
+
+# %% ../nbs/40_widgets.ipynb #c40fs002
+class FigureSlider(widgets.VBox):
+    "A slider over precomputed figures (a `VBox`): `snapshots`, `links`, `selector`, `nbytes`, `save_figure`."
+
+    def save_figure(self, path, index: int | None = None) -> Path:
+        "Snapshot `index` (default: the one the slider starts on) drawn as a static figure at `path`."
+        self.draw(self.snapshots[self.start if index is None else index], path)
+        return Path(path)
+
+
+def figure_slider(
+    snapshots: Sequence,
+    draw,
+    head: str,
+    labels: Sequence[str],
+    description: str = 'image',
+    index: int = 0,
+    fmt: str = 'png',
+    notes=None,
+    cls: type = FigureSlider,
+) -> FigureSlider:
+    "A `cls` viewer: `head` (HTML), a slider labelled `labels` over the figures `draw(s)` of `snapshots`."
+    snapshots = list(snapshots)
+    if not snapshots:
+        raise ValueError("no snapshots to show")
+    views = [image_widget(figure_array(draw(s)), fmt) for s in snapshots]
+    if notes is not None:
+        views = [widgets.VBox([v, widgets.HTML(notes(s))]) for v, s in zip(views, snapshots)]
+    layout = widgets.Layout(width='480px')
+    L = selector_stack(labels, views, kind='slider', description=description, index=index, layout=layout)
+    v = cls([widgets.HTML(head), L.selector, L.stack])
+    v.snapshots, v.links, v.selector, v.draw, v.start = snapshots, L.links, L.selector, draw, index
+    v.nbytes = sum(len(w.value) for w in _walk(v) if isinstance(w, widgets.Image))
+    return v

@@ -4,55 +4,27 @@
 
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0002
 from __future__ import annotations
-import copy, math, re, warnings
+import copy, dataclasses, math, re, warnings
 from dataclasses import dataclass, fields
-from pathlib import Path
-from typing import Sequence
-import ipywidgets as widgets
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 from fastcore.basics import patch
-from ..core import register_method, get_rank, get_world_size, model_image_size, load_weights
+from ..core import register_method, get_rank, get_world_size, load_weights
 from ..dense_clip import FrozenCLIP, clip_tokens, self_only_block, patch_size, patch_padding, resize_to_window
 from ..clip_family import CLIPFamily, CLIP_HEAD_RECIPES
+from ..layers import GatedConv
 from ..losses import contrastive_loss, gather_with_grad, unwrap_model
-from ..segment import Segmenter, PAMR
-from ..train import CheckpointMismatchError
-from ..widgets import figure_array, training_pairs, denormalize, finish_figure, run_pairs
+from ..segment import Segmenter, PAMR, BG_THRESHOLDS
+from ..train import CheckpointMismatchError, check_state_dict
 
 # %% auto #0
-__all__ = ['GCL_PRESETS', 'TCL_PREFIXES', 'TCL_TOWER_PREFIXES', 'TCL_TOWERS', 'GCL_RECIPES', 'GCL_METHOD', 'LayerNorm2d',
-           'GatedConv', 'ResConv', 'GatedDecoder', 'ProjHead', 'Sim2Mask', 'logistic_noise', 'gumbel_sigmoid_st',
-           'masked_pool', 'extended_info_nce', 'extended_info_nce_code', 'area_terms', 'tv_loss', 'GCLConfig',
-           'gcl_config', 'GCL', 'create_gcl', 'gcl_loss', 'GCLSegmenter', 'tcl_key', 'official_tcl_key',
-           'tcl_tower_key', 'tcl_tower_mismatches', 'load_tcl_checkpoint', 'GCLMethod', 'caption_words',
-           'word_mask_snapshot', 'plot_word_masks', 'WordMaskViewer', 'word_mask_viewer', 'gcl_views']
-
-# %% ../../nbs/23_methods_gcl.ipynb #c23a0006
-class LayerNorm2d(nn.LayerNorm):
-    "A LayerNorm over the channels of a `[B,C,H,W]` map, at every pixel (affine, eps 1e-5)."
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias, self.eps)
-        return y.permute(0, 3, 1, 2)
-
-# %% ../../nbs/23_methods_gcl.ipynb #c23a0008
-class GatedConv(nn.Module):
-    "Pre-activation gated convolution `tanh(g)·Conv(GELU(LN2d(x)))`, the scalar gate `g` starting at 0 (Eq. 13)."
-
-    def __init__(self, C: int, kernel_size: int = 3):
-        super().__init__()
-        if kernel_size % 2 != 1:
-            raise ValueError(f"the gated conv needs an odd kernel size (same-size output), got {kernel_size}")
-        self.norm = LayerNorm2d(C)
-        self.conv = nn.Conv2d(C, C, kernel_size, padding=kernel_size // 2)
-        self.gate = nn.Parameter(torch.zeros(()))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.gate) * self.conv(F.gelu(self.norm(x)))
+__all__ = ['GCL_PRESETS', 'GCL_RENAMED', 'TCL_PREFIXES', 'TCL_TOWER_PREFIXES', 'TCL_TOWERS', 'GCL_RECIPES', 'GCL_METHOD',
+           'ResConv', 'GatedDecoder', 'ProjHead', 'Sim2Mask', 'logistic_noise', 'gumbel_sigmoid_st', 'masked_pool',
+           'extended_info_nce', 'extended_info_nce_code', 'area_terms', 'tv_loss', 'GCLConfig', 'gcl_config', 'GCL',
+           'create_gcl', 'gcl_loss', 'GCLSegmenter', 'tcl_key', 'official_tcl_key', 'tcl_tower_key',
+           'tcl_tower_mismatches', 'load_tcl_checkpoint', 'GCLMethod']
 
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0010
 class ResConv(nn.Module):
@@ -144,7 +116,7 @@ def extended_info_nce(S: torch.Tensor, scale: torch.Tensor | float) -> torch.Ten
 def extended_info_nce_code(
     vf: torch.Tensor, t_local: torch.Tensor, scale: torch.Tensor | float
 ) -> torch.Tensor:
-    "The release's DDP form of Eq. 9 from normalised pooled `vf [b,W·b,C]` and local texts `t_local [b,C]` (§3)."
+    "The release's DDP form of Eq. 9 [T] from normalised pooled `vf [b,W·b,C]` and local texts `t_local [b,C]`."
     b, world, rank = vf.shape[0], get_world_size(group_only=True), get_rank(group_only=True)
     labels = torch.arange(b, device=vf.device) + b * rank
     rows = F.cross_entropy(scale * torch.einsum('bnc,nc->bn', vf, gather_with_grad(t_local)), labels)
@@ -215,13 +187,17 @@ class GCLConfig:
 
 
 GCL_PRESETS = {
-    'paper': {},  # the release: 2 ResConv blocks, 30k decoder-only steps of 50k, on ViT-B/16
-    'scenes': dict(decoder_layers=1, ust_steps=240),  # 2x: 4-px mask cells, as the paper's; 60% of the demo
+    'gcl-b16': {},  # the release: 2 ResConv blocks, 30k decoder-only steps of 50k, on ViT-B/16
+    # the scenes CLIP: one ResConv (2x), 4-px mask cells as the paper's; the block trains after 60% of the demo
+    'gcl-cpu': dict(decoder_layers=1, ust_steps=240),
 }
+GCL_RENAMED = {'paper': 'gcl-b16', 'scenes': 'gcl-cpu'}  # former preset names -> '<method>-<size>' names
 
 
-def gcl_config(preset: str = 'paper', **overrides) -> GCLConfig:
+def gcl_config(preset: str = 'gcl-b16', **overrides) -> GCLConfig:
     "The `GCLConfig` of a named preset with `overrides`."
+    if preset in GCL_RENAMED:
+        raise KeyError(f"the GCL preset {preset!r} is now called {GCL_RENAMED[preset]!r}")
     if preset not in GCL_PRESETS:
         raise KeyError(f"unknown GCL preset {preset!r}; known: {', '.join(GCL_PRESETS)}")
     bad = sorted(set(overrides) - {f.name for f in fields(GCLConfig)})
@@ -281,7 +257,7 @@ class GCL(nn.Module):
         return F.normalize(self.spatial(images).float(), dim=1)
 
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0038
-def create_gcl(tower: FrozenCLIP, preset: str = 'scenes', **overrides) -> GCL:
+def create_gcl(tower: FrozenCLIP, preset: str = 'gcl-cpu', **overrides) -> GCL:
     "A fresh `GCL` on the frozen `tower` from a preset name (`GCL_PRESETS`) with config `overrides`."
     return GCL(tower, gcl_config(preset, **overrides))
 
@@ -378,7 +354,7 @@ class GCLSegmenter(Segmenter):
     def __init__(
         self,
         model: GCL,
-        bg_thresh: float = 0.5,
+        bg_thresh: float = BG_THRESHOLDS['tcl-nopamr'],  # TCL's constant background without PAMR
         kp_w: float | None = None,
         pamr: PAMR | bool | None = None,
         text_chunk: int = 256,
@@ -389,7 +365,7 @@ class GCLSegmenter(Segmenter):
         self.pamr = PAMR() if pamr is True else (pamr or None)
 
     def grounded_masks(self, images: torch.Tensor, class_emb: torch.Tensor) -> torch.Tensor:
-        "Masks `[B,C,4h,4w]`: σ(w cos + b), PAMR if set, then `(1-kp_w)·M + kp_w·M_KP` (§4)."
+        "Masks `[B,C,4h,4w]`: σ(w cos + b), PAMR if set, then `(1-kp_w)·M + kp_w·M_KP` (TCL's order)."
         vs, e = self.model.inference_embeddings(images)
         with torch.autocast(images.device.type, enabled=False):
             t = class_emb.float()
@@ -479,8 +455,6 @@ def tcl_tower_mismatches(model: GCL, towers: dict) -> list[str]:
 
 def load_tcl_checkpoint(model: GCL, path_or_dict) -> GCL:
     "Load the official `tcl.pth` or a full TCL training checkpoint (a path or its dict) into `model`."
-    from ovs_nb.train import check_state_dict
-
     ck = load_weights(path_or_dict)
     if not isinstance(ck, dict) or not isinstance(ck.get('model'), dict):
         keys = sorted(map(str, ck))[:10] if isinstance(ck, dict) else type(ck).__name__
@@ -510,7 +484,6 @@ def load_tcl_checkpoint(model: GCL, path_or_dict) -> GCL:
 GCL_RECIPES = {
     'demo': dict(
         CLIP_HEAD_RECIPES['demo'],
-        preset='scenes',
         epochs=1.6,
         warmup_epochs=0.12,
         eps=1e-6,
@@ -519,7 +492,7 @@ GCL_RECIPES = {
     ),
     'proving': dict(CLIP_HEAD_RECIPES['proving'], eps=1e-6, find_unused_parameters=True),
     'paper': dict(
-        preset='paper',
+        preset='gcl-b16',
         train_set='gcc3m+gcc12m',
         image_size=224,
         transform='deit',
@@ -548,7 +521,8 @@ class GCLMethod(CLIPFamily):
         'GCL / TCL (Cha, Mun, Roh, CVPR 2023): a learned text-grounded mask generator on a frozen CLIP, '
         'trained by contrasting masked images and mask-pooled features with captions, with area and TV priors.'
     )
-    defaults = CLIPFamily.defaults
+    defaults = dataclasses.replace(CLIPFamily.defaults, preset='gcl-cpu')  # the scenes CLIP's head by default
+    preset_table = GCL_PRESETS  # the model presets (`presets`)
     recipes = GCL_RECIPES
     create = staticmethod(create_gcl)
 
@@ -560,103 +534,16 @@ class GCLMethod(CLIPFamily):
         "A `GCLSegmenter` of the unwrapped `model`; `options` override `bg_thresh`, `kp_w`, `pamr`."
         return GCLSegmenter(unwrap_model(model), **(dict(bg_thresh=self.defaults.bg_thresh) | options))
 
-    def load_official(self, path, preset: str = 'paper', **build_kw) -> GCL:
+    def load_official(self, path, preset: str = 'gcl-b16', **build_kw) -> GCL:
         "The released `tcl.pth` on the frozen tower `build_kw` names (e.g. `clip_weights='/w/ViT-B-16.pt'`)."
         return load_tcl_checkpoint(self.build(preset, **build_kw), path)
 
     def views(self, model: nn.Module, run_dir=None, dataset=None):
-        "The per-word text-grounded mask viewer (`gcl_views`, below)."
+        "The per-word text-grounded mask viewer (`ovs_nb.views.gcl.gcl_views`)."
+        # the viewer needs ipywidgets, an optional dependency: loaded only when a viewer is asked for
+        from ovs_nb.views.gcl import gcl_views
+
         return gcl_views(model, run_dir, dataset)
 
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0070
 GCL_METHOD = register_method(GCLMethod())  # also found as 'tcl' (`aliases`)
-
-# %% ../../nbs/23_methods_gcl.ipynb #c23a0074
-def caption_words(caption: str, max_words: int = 6) -> list[str]:
-    "The words a viewer grounds: the caption's nouns (`extract_nouns`), else its 3+ letter words; `max_words` at most."
-    from ovs_nb.text import extract_nouns
-
-    words = extract_nouns(caption) or [w for w in re.findall(r'[a-z]+', caption.lower()) if len(w) > 2]
-    return list(dict.fromkeys(words))[:max_words]
-
-
-@torch.no_grad()
-def word_mask_snapshot(
-    model: nn.Module, image: torch.Tensor, caption: str, words: Sequence[str] | None = None, label: str = ''
-) -> dict:
-    "One view: the image (uint8), the caption, its `words`, masks `[1+n,H,W]` (the caption's, then each word's)."
-    from ovs_nb.segment import eval_mode
-    from ovs_nb.text import tokenize
-
-    m = unwrap_model(model)
-    words = list(words) if words is not None else caption_words(caption)
-    seg = GCLSegmenter(m, kp_w=0.0)
-    dev = seg.device
-    with eval_mode(m):
-        cap = F.normalize(m.encode_text(tokenize([caption]).to(dev), normalize=False).float(), dim=-1)
-        emb = torch.cat([cap, seg.embed_classes(words, 'simple')]) if words else cap
-        masks = seg.threshold_parts(image[None].to(dev), emb)[0][0]  # [1+n,H,W]
-    return dict(
-        label=label,
-        image=denormalize(image[None])[0],
-        caption=caption,
-        words=words,
-        masks=masks.cpu().numpy(),
-    )
-
-# %% ../../nbs/23_methods_gcl.ipynb #c23a0076
-def plot_word_masks(snap: dict, path=None, cmap: str = 'magma'):
-    "The image, then the caption's and each word's mask over it (0-1 colour scale); saved to `path` if given."
-    import matplotlib.pyplot as plt
-
-    names = ['caption', *snap['words']]
-    n = len(names) + 1
-    fig, axes = plt.subplots(1, n, figsize=(2.1 * n, 2.6), squeeze=False)
-    axes = axes[0]
-    axes[0].imshow(snap['image'])
-    axes[0].set_title('image', fontsize=9)
-    for ax, name, m in zip(axes[1:], names, snap['masks']):
-        ax.imshow(snap['image'])
-        ax.imshow(m, cmap=cmap, vmin=0, vmax=1, alpha=0.6)
-        ax.set_title(f"{name} ({100 * m.mean():.0f}%)", fontsize=9)
-    for ax in axes:
-        ax.axis('off')
-    cap = snap['caption'] if len(snap['caption']) < 90 else snap['caption'][:87] + '...'
-    fig.suptitle(f"{snap['label']}: \"{cap}\"" if snap['label'] else f'"{cap}"', fontsize=9)
-    return finish_figure(fig, path)
-
-# %% ../../nbs/23_methods_gcl.ipynb #c23a0077
-class WordMaskViewer(widgets.VBox):
-    "The per-word text-grounded mask viewer (a `VBox`); `snapshots`, `links`, `selector`, `save_figure`."
-
-    def save_figure(self, path, index: int = 0) -> Path:
-        "View `index` as a static figure (`plot_word_masks`) at `path`."
-        plot_word_masks(self.snapshots[index], path)
-        return Path(path)
-
-
-def word_mask_viewer(snapshots: Sequence[dict], fmt: str = 'png') -> WordMaskViewer:
-    "Widget: a slider over `snapshots` (`word_mask_snapshot`), each view its `plot_word_masks` figure."
-    from ovs_nb.widgets import image_widget, selector_stack
-
-    snapshots = list(snapshots)
-    if not snapshots:
-        raise ValueError("no snapshots to show")
-    views = [image_widget(figure_array(plot_word_masks(s)), fmt) for s in snapshots]
-    labels = [s['label'] or f'image {i + 1}' for i, s in enumerate(snapshots)]
-    L = selector_stack(
-        labels, views, kind='slider', description='image', layout=widgets.Layout(width='480px')
-    )
-    head = widgets.HTML(
-        '<b>Text-grounded masks</b>: for each image, the mask of its whole caption and of each of its nouns, '
-        'σ(w cos + b) of the grounder (no KP mix), the share of the image it covers in brackets.'
-    )
-    v = WordMaskViewer([head, L.selector, L.stack])
-    v.snapshots, v.links, v.selector = snapshots, L.links, L.selector
-    return v
-
-# %% ../../nbs/23_methods_gcl.ipynb #c23a0080
-def gcl_views(model: nn.Module, run_dir=None, dataset=None, n: int = 6) -> WordMaskViewer:
-    "The per-word mask viewer of `model` on the first `n` training pairs of the run in `run_dir` (or the scenes)."
-    m, b = unwrap_model(model), run_pairs(model, run_dir, n)
-    return word_mask_viewer([word_mask_snapshot(m, b['image'][i], b['caption'][i]) for i in range(n)])

@@ -7,10 +7,10 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 from fastcore.basics import patch
-from ..core import register_method
+from ..core import register_method, unwrap_model
 from ..groupvit_family import GroupViTFamily
 from ..groupvit import load_official_groupvit
-from ..losses import contrastive_loss, multi_label_loss, unwrap_model
+from ..losses import contrastive_loss, multi_label_loss
 
 # %% auto #0
 __all__ = ['GROUPVIT', 'GroupViTMethod', 'groupvit_loss']

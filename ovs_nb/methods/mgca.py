@@ -4,30 +4,26 @@
 
 # %% ../../nbs/24_methods_mgca.ipynb #c24a0003
 from __future__ import annotations
-import dataclasses, html, math
+import dataclasses, math
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Sequence
-import ipywidgets as widgets
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
-from ..core import get_rank, model_image_size, register_method, seed_everything
+from ..core import get_rank, register_method
 from ..dense_clip import FrozenCLIP, dense_embedding, patch_size, resize_to_window
 from ..clip_family import CLIPFamily, CLIP_HEAD_RECIPES
+from ..layers import GatedConv
 from ..losses import gather_with_grad, unwrap_model
-from ..segment import Segmenter, GROUPVIT_BG_THRESH, slide_windows
-from ..widgets import figure_array, training_pairs, denormalize, finish_figure, run_snapshots
+from ..segment import Segmenter, BG_THRESHOLDS, slide_windows
 
 # %% auto #0
-__all__ = ['MGCA_PRESETS', 'GROUNDING_VIEWS', 'MGCA_METHOD', 'MGCAConfig', 'LayerNorm2d', 'GatedConv', 'MGCADecoder', 'MGCA',
-           'create_mgca', 'area_counts', 'pixel_rank', 'correspondences', 'pixel_scale', 'chunk_logits', 'mgca_logits',
-           'symmetric_ce', 'mgca_loss_terms', 'correspondence_bytes', 'meta_points', 'semantic_units', 'unit_scores',
-           'unit_logits', 'image_meta_points', 'MGCASegmenter', 'training_text', 'mgca_loss', 'MGCAMethod',
-           'grounding_snapshot', 'plot_grounding', 'GroundingViewer', 'grounding_viewer', 'mgca_views']
+__all__ = ['MGCA_PRESETS', 'MGCA_RENAMED', 'MGCA_METHOD', 'MGCAConfig', 'MGCADecoder', 'MGCA', 'create_mgca', 'area_counts',
+           'pixel_rank', 'correspondences', 'pixel_scale', 'chunk_logits', 'mgca_logits', 'symmetric_ce',
+           'mgca_loss_terms', 'correspondence_bytes', 'meta_points', 'semantic_units', 'unit_scores', 'unit_logits',
+           'image_meta_points', 'MGCASegmenter', 'training_text', 'mgca_loss', 'MGCAMethod']
 
 # %% ../../nbs/24_methods_mgca.ipynb #c24a0007
 _CHOICES = dict(
@@ -37,7 +33,7 @@ _CHOICES = dict(
 
 @dataclass(frozen=True)
 class MGCAConfig:
-    "MGCA's decoder, correspondence, loss and inference settings (spec §2.2, §2.3, §5; see the table)."
+    "MGCA's decoder, correspondence, loss and inference settings (Sec. 3.2, 3.3, 4.1; see the table)."
 
     width: int | None = None  # decoder width C; None: the tower's joint dim (512 for ViT-B/16) [P]
     n_blocks: int = 2  # gated residual conv blocks after the 2x upsample: one TCL ResConv(double=True) [T]
@@ -78,38 +74,21 @@ class MGCAConfig:
 
 
 MGCA_PRESETS = {
-    'paper': dict(),  # the spec: CLIP ViT-B/16, 36 meta-points per 448-px window
-    'scenes': dict(n_points=9),  # the project's small CLIP on 96-px windows: 3 x 3 meta-points [D]
+    'mgca-b16': dict(),  # the paper's: CLIP ViT-B/16, 36 meta-points per 448-px window
+    'mgca-cpu': dict(n_points=9),  # the project's small CLIP on 96-px windows: 3 x 3 meta-points [D]
 }
+MGCA_RENAMED = {'paper': 'mgca-b16', 'scenes': 'mgca-cpu'}  # former preset names -> '<method>-<size>' names
 
 # %% ../../nbs/24_methods_mgca.ipynb #c24a0010
-class LayerNorm2d(nn.LayerNorm):
-    "LayerNorm over the channels of a `[B,C,H,W]` map, at each position."
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias, self.eps)
-        return y.permute(0, 3, 1, 2)
-
-
-class GatedConv(nn.Module):
-    "`x -> tanh(g) * Conv3x3(GELU(LN(x)))` with the scalar gate `g` initialised at 0 (TCL's gated ConvBlock)."
-
-    def __init__(self, width: int):
-        super().__init__()
-        self.norm = LayerNorm2d(width)
-        self.conv = nn.Conv2d(width, width, 3, padding=1)  # PyTorch's default init [D]
-        self.gate = nn.Parameter(torch.zeros(1))  # 1 element: no weight decay under the engine's rule
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.gate) * self.conv(F.gelu(self.norm(x)))
-
-
 class MGCADecoder(nn.Module):
     "D_v: a nearest 2x upsample, then `n_blocks` residual gated convs `x + tanh(g) conv(gelu(ln(x)))`."
 
     def __init__(self, width: int = 512, n_blocks: int = 2):
         super().__init__()
         self.blocks = nn.ModuleList(GatedConv(width) for _ in range(n_blocks))
+        # 1-element gates (TCL's are 0-d): the engine's AdamW groups exempt 1-d parameters from weight decay
+        for blk in self.blocks:
+            blk.gate = nn.Parameter(torch.zeros(1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.interpolate(x, scale_factor=2, mode='nearest')  # [B,C,2h,2w]
@@ -162,8 +141,10 @@ class MGCA(nn.Module):
         return F.normalize(v, dim=-1) if normalize else v
 
 
-def create_mgca(tower: FrozenCLIP, preset: str = 'scenes', **overrides) -> MGCA:
+def create_mgca(tower: FrozenCLIP, preset: str = 'mgca-cpu', **overrides) -> MGCA:
     "An `MGCA` on the frozen `tower` with the `MGCA_PRESETS[preset]` config and `overrides`."
+    if preset in MGCA_RENAMED:
+        raise KeyError(f"the MGCA preset {preset!r} is now called {MGCA_RENAMED[preset]!r}")
     if preset not in MGCA_PRESETS:
         raise KeyError(f"unknown MGCA preset {preset!r}; known: {', '.join(MGCA_PRESETS)}")
     return MGCA(tower, MGCAConfig(**MGCA_PRESETS[preset] | overrides))
@@ -350,7 +331,7 @@ class MGCASegmenter(Segmenter):
     def __init__(
         self,
         model: nn.Module,
-        bg_thresh: float = GROUPVIT_BG_THRESH,
+        bg_thresh: float = BG_THRESHOLDS['groupvit']['voc'],  # GroupViT's (VOC, COCO-Object), as MGCA's paper
         n_points: int | None = None,
         unit: str | None = None,
         logit_scale: float | None = None,
@@ -475,16 +456,20 @@ class MGCAMethod(CLIPFamily):
         'MGCA (Liu, Ge, Liu, Huang): a frozen CLIP and a gated conv decoder trained with pseudo '
         'object-, region- and pixel-level correspondences; adaptive semantic units at inference.'
     )
-    defaults = dataclasses.replace(CLIPFamily.defaults, bg_thresh=GROUPVIT_BG_THRESH)
+    # the scenes CLIP's head; GroupViT's threshold of VOC and COCO-Object (MGCA follows GroupViT, Sec. 4.2)
+    defaults = dataclasses.replace(
+        CLIPFamily.defaults, preset='mgca-cpu', bg_thresh=BG_THRESHOLDS['groupvit']['voc']
+    )
+    preset_table = MGCA_PRESETS  # the model presets (`presets`)
     create = staticmethod(create_mgca)
     recipes = {
-        # the family's CPU demo on the 'scenes' preset, with checkpoints for the grounding viewer's slider
-        'demo': {**CLIP_HEAD_RECIPES['demo'], 'preset': 'scenes', 'ckpt_every': 200, 'keep_ckpts': 4},
+        # the family's CPU demo (on defaults.preset), with checkpoints for the grounding viewer's slider
+        'demo': {**CLIP_HEAD_RECIPES['demo'], 'ckpt_every': 200, 'keep_ckpts': 4},
         # the proving ground's budget every method shares (ovs_nb.train.PROVING_RECIPE)
-        'proving': {**CLIP_HEAD_RECIPES['proving'], 'preset': 'scenes'},
-        # spec §6: CC3M (2.56M pairs downloaded), batch 1024, 15 epochs, 2 warm-up, lr 1e-4, end lr 0 [D]
+        'proving': CLIP_HEAD_RECIPES['proving'],
+        # Sec. 4.1: CC3M (2.56M pairs downloaded), batch 1024, 15 epochs, 2 warm-up, lr 1e-4, end lr 0 [D]
         'paper': dict(
-            preset='paper',
+            preset='mgca-b16',
             train_set='gcc3m',
             epoch_samples=2_560_000,
             image_size=224,
@@ -514,186 +499,11 @@ class MGCAMethod(CLIPFamily):
         return MGCASegmenter(unwrap_model(model), **(dict(bg_thresh=self.defaults.bg_thresh) | options))
 
     def views(self, model: nn.Module, run_dir=None, dataset=None):
-        "The pixel-text grounding viewer (`mgca_views`, below)."
+        "The pixel-text grounding viewer (`ovs_nb.views.mgca.mgca_views`)."
+        # the viewer needs ipywidgets, an optional dependency: loaded only when a viewer is asked for
+        from ovs_nb.views.mgca import mgca_views
+
         return mgca_views(model, run_dir, dataset)
-
-# %% ../../nbs/24_methods_mgca.ipynb #c24a0049
-@torch.no_grad()
-def grounding_snapshot(model: nn.Module, batch: dict, n: int = 4, label: str = '') -> dict:
-    "What the grounding viewer draws of the first `n` pairs of `batch`: maps `[n,h,w]`, pixels, accuracies."
-    m = unwrap_model(model)
-    cfg, was = m.cfg, m.training
-    m.eval()
-    try:
-        dev = next(m.parameters()).device
-        images, text = batch['image'][:n].to(dev), batch['text'][:n].to(dev)
-        V = m.pixel_embeddings(images).float()  # [n,C,h,w]
-        T = m.encode_text(text, normalize=False).float()
-        h, w = V.shape[-2:]
-        X = V.flatten(2).transpose(1, 2)  # [n,L,C]
-        O, R, Z = mgca_logits(X, T, cfg)
-        Xs, Ts = (X, T) if cfg.raw_similarity else (F.normalize(X, dim=-1), F.normalize(T, dim=-1))
-        S = torch.einsum('ipc,jc->ijp', Xs, Ts)  # [n,n,L]
-        K, Kn = area_counts(S.shape[-1], cfg.k, cfg.k_n)
-        i = torch.arange(len(S), device=dev)
-        Sd = S[i, i]  # [n,L]
-        prob = (Sd / m.f if cfg.prob_scale == 'f' else Sd).softmax(-1)
-        order = Sd.argsort(-1, descending=True)
-        obj = torch.zeros_like(Sd).scatter_(1, order[:, :K], prob.gather(1, order[:, :K]))  # Prob * M
-        j_star = R.masked_fill(torch.eye(len(S), dtype=torch.bool, device=dev), float('-inf')).argmax(1)
-        Sj = S[i, j_star]  # [n,L] image i against its most confusing other caption
-        region = Sj >= Sj.topk(Kn, dim=-1).values[:, -1:]
-        assign, _ = semantic_units(X, meta_points(h, w, math.isqrt(cfg.n_points), dev))
-    finally:
-        m.train(was)
-    grid = lambda t: t.reshape(-1, h, w).cpu().numpy()
-    yx = lambda idx: np.stack([idx.cpu().numpy() // w, idx.cpu().numpy() % w], -1)  # [n,2] (row, col)
-    top1 = lambda A: float((A.argmax(1) == i).float().mean()) if len(S) > 1 else 1.0
-    return dict(
-        label=label,
-        images=denormalize(images),
-        captions=list(batch.get('caption', [''] * len(images)))[:n],
-        object=grid(obj / obj.amax(-1, keepdim=True)),
-        region=grid(region),
-        other=j_star.cpu().numpy(),
-        similarity=grid(Sd),
-        positive=yx(order[:, pixel_rank(K if cfg.k_pix_of == 'K' else S.shape[-1], cfg.k_pix)]),
-        negative=yx(Sj.argmax(-1)),
-        units=grid(assign),
-        accuracy=dict(object=top1(O), region=top1(R), pixel=top1(Z)),
-    )
-
-# %% ../../nbs/24_methods_mgca.ipynb #c24a0051
-GROUNDING_VIEWS = {
-    'image': 'image and caption',
-    'object': 'object (top k·L, Prob-weighted)',
-    'region': 'hardest region for another caption',
-    'pixel': 'S_ii: semi-hard positive / hardest negative',
-    'units': 'semantic units',
-}
-
-
-def plot_grounding(snap: dict, path=None, views: Sequence[str] = tuple(GROUNDING_VIEWS)):
-    "A figure of `snap`: a row per image, a column per view (`GROUNDING_VIEWS`); saved to `path` if given."
-    import matplotlib.pyplot as plt
-    from ovs_nb.widgets import group_palette, overlay
-
-    bad = [v for v in views if v not in GROUNDING_VIEWS]
-    if bad:
-        raise ValueError(f"unknown views {bad}; known: {list(GROUNDING_VIEWS)}")
-    n, H, W = snap['images'].shape[:3]
-    h, w = snap['object'].shape[1:]
-    up = lambda a: a[np.arange(H) * h // H][:, np.arange(W) * w // W]  # nearest, to the image size
-    ext = (-0.5, W - 0.5, H - 0.5, -0.5)
-    to_px = lambda yx: (
-        (yx[1] + 0.5) * W / w - 0.5,
-        (yx[0] + 0.5) * H / h - 0.5,
-    )  # pixel-embedding cell -> image
-    fig, axes = plt.subplots(n, len(views), figsize=(2.1 * len(views), 2.25 * n), squeeze=False)
-    cut = lambda s: s if len(s) <= 34 else s[:32] + '…'
-    for r in range(n):
-        img, j = snap['images'][r], int(snap['other'][r])
-        for c, v in enumerate(views):
-            ax = axes[r, c]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.imshow(img)
-            if v == 'image':
-                ax.set_title(cut(snap['captions'][r]), fontsize=7)
-            elif v == 'object':
-                wt = snap['object'][
-                    r
-                ]  # Prob * M / max: the mask lit, its weights brighter (a raw softmax is peaky)
-                ax.imshow(
-                    np.where(wt > 0, 0.35 + 0.65 * np.sqrt(wt), 0),
-                    cmap='magma',
-                    alpha=0.6,
-                    extent=ext,
-                    vmin=0,
-                    vmax=1,
-                )
-                ax.set_title('object: own caption', fontsize=7)
-            elif v == 'region':
-                ax.imshow(
-                    np.ma.masked_where(~snap['region'][r], snap['region'][r]),
-                    cmap='autumn',
-                    alpha=0.6,
-                    extent=ext,
-                )
-                ax.set_title(cut(f"region: {snap['captions'][j]}"), fontsize=7)
-            elif v == 'pixel':
-                ax.imshow(snap['similarity'][r], cmap='viridis', alpha=0.6, extent=ext)
-                ax.plot(*to_px(snap['positive'][r]), 'o', color='lime', ms=7, mec='k')
-                ax.plot(*to_px(snap['negative'][r]), 'x', color='red', ms=8, mew=2.5)
-                ax.set_title('pixel: + own / x other', fontsize=7)
-            else:
-                units = up(snap['units'][r])
-                pal = group_palette(int(snap['units'].max()) + 1)
-                ax.imshow(overlay(img, units, pal, 0.5))
-                ax.set_title(f"{len(np.unique(units))} units", fontsize=7)
-    acc = snap['accuracy']
-    fig.suptitle(
-        f"{snap['label']}: image→text top-1, object {acc['object']:.2f} · region {acc['region']:.2f} · "
-        f"pixel {acc['pixel']:.2f}",
-        fontsize=9,
-    )
-    return finish_figure(fig, path)
-
-# %% ../../nbs/24_methods_mgca.ipynb #c24a0053
-class GroundingViewer(widgets.VBox):
-    "The pixel–text grounding viewer (a `VBox`): `snapshots`, `links`, `ckpt_selector`, `nbytes`."
-
-    def save_figure(self, path, index: int = -1) -> Path:
-        "Snapshot `index` (default: the last) as a static figure (`plot_grounding`) at `path`."
-        plot_grounding(self.snapshots[index], path)
-        return Path(path)
-
-
-def grounding_viewer(snapshots: Sequence[dict], fmt: str = 'png') -> GroundingViewer:
-    "Widget: a slider over checkpoints (a snapshot each); each view the `plot_grounding` figure and captions."
-    from ovs_nb.widgets import image_widget, selector_stack, _walk
-
-    snapshots = list(snapshots)
-    if not snapshots:
-        raise ValueError("no snapshots to show")
-    views = [
-        widgets.VBox(
-            [
-                image_widget(figure_array(plot_grounding(s)), fmt),
-                widgets.HTML(
-                    '<br>'.join(
-                        f"{k + 1}. {html.escape(str(c))} <i>(hardest other caption: "
-                        f"{html.escape(str(s['captions'][int(s['other'][k])]))})</i>"
-                        for k, c in enumerate(s['captions'])
-                    )
-                ),
-            ]
-        )
-        for s in snapshots
-    ]
-    L = selector_stack(
-        [s['label'] for s in snapshots],
-        views,
-        kind='slider',
-        description='checkpoint',
-        index=len(snapshots) - 1,
-        layout=widgets.Layout(width='480px'),
-    )
-    head = widgets.HTML(
-        '<b>MGCA pixel–text grounding</b>: per image, the object-level weights for its own caption, '
-        'the hardest region for the most confusing other caption, the pixel-level positive (●) and '
-        'hardest negative (✕) on the similarity map, and the semantic units of inference.'
-    )
-    v = GroundingViewer([head, L.selector, L.stack])
-    v.snapshots, v.links, v.ckpt_selector = snapshots, L.links, L.selector
-    v.nbytes = sum(len(w.value) for w in _walk(v) if isinstance(w, widgets.Image))
-    return v
-
-# %% ../../nbs/24_methods_mgca.ipynb #c24a0056
-def mgca_views(model: nn.Module, run_dir=None, dataset=None, n: int = 4, max_ckpts: int = 4):
-    "The grounding viewer of `model` (with `run_dir`: of its initialisation and its kept checkpoints)."
-    snap = lambda mod, batch, label: grounding_snapshot(mod, batch, n, label=label)  # noqa: E731
-    return grounding_viewer(run_snapshots(model, snap, run_dir, n, max_ckpts=max_ckpts))
 
 # %% ../../nbs/24_methods_mgca.ipynb #c24a0046
 MGCA_METHOD = register_method(MGCAMethod())

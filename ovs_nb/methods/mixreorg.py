@@ -4,22 +4,18 @@
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0003
 from __future__ import annotations
-import dataclasses, html, math
-from dataclasses import dataclass, fields
-from pathlib import Path
-from typing import NamedTuple, Sequence
-import ipywidgets as widgets
-import numpy as np
+import dataclasses
+from dataclasses import dataclass
+from typing import NamedTuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from timm.layers import DropPath
-from ..core import register_method, seed_everything, get_rank
+from ..core import register_method, get_rank
 from ovs_nb.groupvit import (
     GroupViT,
     GroupViTConfig,
     GroupViTImageEncoder,
-    GroupViTOutput,
     AttnBlock,
     ProjectMLP,
     GROUPVIT_CONFIGS,
@@ -27,29 +23,13 @@ from ovs_nb.groupvit import (
     encoder_kwargs,
 )
 from ..groupvit_family import GroupViTFamily, caption_batch
+from ..layers import check_choices, derive_config, member_config
 from ..losses import contrastive_loss, multi_label_loss, gather_with_grad, unwrap_model
-from ovs_nb.widgets import (
-    training_pairs,
-    denormalize,
-    finish_figure,
-    run_snapshots,
-    group_palette,
-    overlay,
-    image_widget,
-    link_index,
-    selector_stack,
-    _swatch,
-    _table,
-    _walk,
-)
-from ..segment import eval_mode
 
 # %% auto #0
-__all__ = ['MIXREORG_CONFIGS', 'MIX_ROWS', 'MIXREORG', 'sample_mixing', 'mix_tokens', 'invert_mixing', 'unmix_tokens',
-           'mix_pixels', 'MixReorgConfig', 'mixreorg_config', 'MixReorgImageEncoder', 'project_batch_stats',
-           'MixReorgOutput', 'MixReorg', 'create_mixreorg', 'mixed_segment_loss', 'mixreorg_loss', 'MixReorgMethod',
-           'mixing_snapshot', 'mixing_tiles', 'mixing_panel', 'plot_mixing', 'MixViewer', 'mix_viewer',
-           'mixreorg_views']
+__all__ = ['MIXREORG_CONFIGS', 'MIXREORG', 'sample_mixing', 'mix_tokens', 'invert_mixing', 'unmix_tokens', 'mix_pixels',
+           'MixReorgConfig', 'mixreorg_config', 'MixReorgImageEncoder', 'project_batch_stats', 'MixReorgOutput',
+           'MixReorg', 'create_mixreorg', 'mixed_segment_loss', 'mixreorg_loss', 'MixReorgMethod']
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0007
 def sample_mixing(
@@ -138,9 +118,7 @@ class MixReorgConfig(GroupViTConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        for k, allowed in _CHOICES.items():
-            if getattr(self, k) not in allowed:
-                raise ValueError(f"{k} must be one of {allowed}, got {getattr(self, k)!r}")
+        check_choices(self, _CHOICES)
         if self.seg_assign == 'hard' and not self.hard_assignment:
             # the one-hot L_seg reads each patch's argmax segment: on soft assignments it is another loss
             raise ValueError(
@@ -168,19 +146,18 @@ class MixReorgConfig(GroupViTConfig):
         return tuple(i for i in idx if not (i == 0 and self.pm_start == 'skip'))
 
 
-def _from_groupvit(base: GroupViTConfig, **changes) -> MixReorgConfig:
-    return MixReorgConfig(**{f.name: getattr(base, f.name) for f in fields(GroupViTConfig)} | changes)
-
-
 MIXREORG_CONFIGS: dict[str, MixReorgConfig] = {
-    'mixreorg-s': _from_groupvit(
+    'mixreorg-s': derive_config(
+        MixReorgConfig,
         GROUPVIT_CONFIGS['groupvit-s'], num_group_tokens=(64, 32, 0), num_output_groups=(64, 32)
     ),
-    'mixreorg-tiny': _from_groupvit(
+    'mixreorg-tiny': derive_config(
+        MixReorgConfig,
         GROUPVIT_CONFIGS['groupvit-tiny'], num_group_tokens=(16, 8, 0), num_output_groups=(16, 8), mix_group=8
     ),
     # the proving ground's: groupvit-cpu (conv stem, 96 px, one grouping stage) with twice its groups and M = 8
-    'mixreorg-cpu': _from_groupvit(
+    'mixreorg-cpu': derive_config(
+        MixReorgConfig,
         GROUPVIT_CONFIGS['groupvit-cpu'], num_group_tokens=(16, 0), num_output_groups=(16,), mix_group=8
     ),
 }
@@ -188,16 +165,7 @@ MIXREORG_CONFIGS: dict[str, MixReorgConfig] = {
 
 def mixreorg_config(name: str = 'mixreorg-s', **overrides) -> MixReorgConfig:
     "A MixReorg preset, or any GroupViT preset (its groups kept) turned into one, with `overrides`."
-    if name in MIXREORG_CONFIGS:
-        return MixReorgConfig(
-            **{f.name: getattr(MIXREORG_CONFIGS[name], f.name) for f in fields(MixReorgConfig)} | overrides
-        )
-    if name in GROUPVIT_CONFIGS:
-        return _from_groupvit(GROUPVIT_CONFIGS[name], **overrides)
-    raise KeyError(
-        f"unknown preset {name!r}; MixReorg presets: {sorted(MIXREORG_CONFIGS)}, "
-        f"GroupViT presets: {sorted(GROUPVIT_CONFIGS)}"
-    )
+    return member_config(MixReorgConfig, MIXREORG_CONFIGS, GROUPVIT_CONFIGS, name, **overrides)
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0017
 class MixReorgImageEncoder(GroupViTImageEncoder):
@@ -207,7 +175,7 @@ class MixReorgImageEncoder(GroupViTImageEncoder):
         super().__init__(**encoder_kwargs(cfg))
         self.cfg = cfg
         n = cfg.ctx_depth + sum(cfg.depths)
-        dpr = [cfg.drop_path_rate * i / max(n - 1, 1) for i in range(n)]  # one linspace over all layers (Q12)
+        dpr = [cfg.drop_path_rate * i / max(n - 1, 1) for i in range(n)]  # one linspace over all layers [D]
         self.ctx_blocks = nn.ModuleList(
             [
                 AttnBlock(
@@ -487,6 +455,7 @@ class MixReorgMethod(GroupViTFamily):
     )
     defaults = dataclasses.replace(GroupViTFamily.defaults, preset='mixreorg-tiny')
     create = staticmethod(create_mixreorg)
+    presets = tuple(MIXREORG_CONFIGS)  # the model presets `build` is for (GroupViT's names work too)
     recipes = {
         # the CPU demo: the family's, on mixreorg-cpu; a step costs ~2x GroupViT's, so 1.6 epochs (400 steps), with
         # a checkpoint every 100 for the viewer's slider; 5 minutes of training, as its viewer and its scoring take
@@ -515,226 +484,11 @@ class MixReorgMethod(GroupViTFamily):
         return mixreorg_loss(model, batch)
 
     def views(self, model: nn.Module, run_dir=None, dataset=None):
-        "The mixed-patch reorganization viewer (`mixreorg_views`, below)."
+        "The mixed-patch reorganization viewer (`ovs_nb.views.mixreorg.mixreorg_views`)."
+        # optional dependency: the viewer needs ipywidgets, loaded only when a viewer is asked for
+        from ovs_nb.views.mixreorg import mixreorg_views
+
         return mixreorg_views(model, run_dir, dataset)
-
-# %% ../../nbs/21_methods_mixreorg.ipynb #c21a0043
-@torch.no_grad()
-def mixing_snapshot(
-    model: nn.Module, batch: dict, M: int | None = None, seed: int = 0, label: str = ''
-) -> dict:
-    "What the mixed-patch viewer shows for `batch` (eval mode, source map drawn with `seed`): images, maps `[b,gh,gw]`, captions, accuracy."
-    m = unwrap_model(model)
-    with eval_mode(m):  # the snapshot sees the model as evaluation does
-        images = batch['image'].to(next(m.parameters()).device)
-        b, _, H, W = images.shape
-        p = m.cfg.patch_size
-        gh, gw = H // p, W // p
-        src = sample_mixing(
-            b, M or m.cfg.mix_group, gh * gw, generator=torch.Generator().manual_seed(seed)
-        ).to(images.device)
-        tokens, attn = m.img_encoder.forward_mixed(images, src, restored=True)
-        A = compose_assignments(attn, 'soft').argmax(-1)  # [3b,N] eval: argmax of soft
-        seg_feat = F.normalize(m.img_projector(tokens[b : 2 * b]), dim=-1)  # [b,G,D]
-        z_txt = m.encode_text(batch['text'].to(images.device))  # [b,D]
-        scores = (seg_feat @ z_txt.T).gather(1, A[b : 2 * b, :, None].expand(-1, -1, b))  # [b,N,b] per patch
-        pred = scores.argmax(-1)
-    grid = lambda t: t.reshape(-1, gh, gw).cpu().numpy()
-    return dict(
-        label=label,
-        images=denormalize(batch['image']),
-        mixed=denormalize(mix_pixels(batch['image'].cpu(), src.cpu(), p)),
-        src=grid(src),
-        segments=grid(A[b : 2 * b]),
-        predicted=grid(pred),
-        original_segments=grid(A[:b]),
-        restored_segments=grid(A[2 * b :]),
-        captions=list(batch.get('caption', [''] * b)),
-        M=int(M or m.cfg.mix_group),
-        n_groups=int(m.cfg.num_output_groups[-1]),
-        accuracy=float((pred == src).float().mean()),
-    )
-
-# %% ../../nbs/21_methods_mixreorg.ipynb #5e0a1202
-MIX_ROWS = {
-    'images': 'sources',
-    'mixed': 'mixed',
-    'src': 'true source',
-    'predicted': 'predicted source',
-    'segments': 'segments (mixed)',
-    'restored_segments': 'segments (restored)',
-    'original_segments': 'segments (original)',
-}
-_GREY = np.array([[150, 150, 150]], np.uint8)
-
-
-def _patch_up(labels: np.ndarray, H: int, W: int) -> np.ndarray:
-    "Nearest upsampling of a `[gh,gw]` patch map to `[H,W]` pixels."
-    gh, gw = labels.shape
-    return labels[np.arange(H) * gh // H][:, np.arange(W) * gw // W]
-
-
-def _framed(image: np.ndarray, colour, width: int = 3) -> np.ndarray:
-    out = image.copy()
-    out[:width], out[-width:], out[:, :width], out[:, -width:] = colour, colour, colour, colour
-    return out
-
-
-def mixing_tiles(
-    snap: dict, group: int, rows: Sequence[str] = tuple(MIX_ROWS)[:6], alpha: float = 0.5
-) -> list[list[np.ndarray]]:
-    "The viewer's images for one mixing `group` of snapshot `snap`: `rows` x M uint8 tiles."
-    M, b = snap['M'], len(snap['images'])
-    lo, hi = group * M, min(b, (group + 1) * M)
-    if not 0 <= lo < b:
-        raise ValueError(f"group {group} out of range: the snapshot has {-(-b // M)} groups of M={M}")
-    bad = [r for r in rows if r not in MIX_ROWS]
-    if bad:
-        raise ValueError(f"unknown rows {bad}; known: {list(MIX_ROWS)}")
-    src_col = np.concatenate([group_palette(hi - lo), _GREY])  # source colours (+ grey: outside the group)
-    seg_col = group_palette(snap['n_groups'])
-    local = lambda a: np.where((a >= lo) & (a < hi), a - lo, hi - lo)  # global image index -> colour index
-    H, W = snap['images'].shape[1:3]
-    out = []
-    for r in rows:
-        tiles = []
-        for j in range(lo, hi):
-            up = lambda a: _patch_up(a, H, W)
-            if r == 'images':
-                t = _framed(snap['images'][j], src_col[j - lo])
-            elif r == 'mixed':
-                t = snap['mixed'][j]
-            elif r in ('src', 'predicted'):
-                t = overlay(snap['mixed'][j], up(local(snap[r][j])), src_col, alpha, edges=False)
-            elif r == 'segments':
-                t = overlay(snap['mixed'][j], up(snap['segments'][j]), seg_col, alpha)
-            else:
-                t = overlay(snap['images'][j], up(snap[r][j]), seg_col, alpha)
-            tiles.append(t)
-        out.append(tiles)
-    return out
-
-
-def mixing_panel(
-    snap: dict, group: int, rows: Sequence[str] = tuple(MIX_ROWS)[:6], gap: int = 3, alpha: float = 0.5
-) -> np.ndarray:
-    "The tiles of `mixing_tiles` in one uint8 image (white gaps)."
-    tiles = mixing_tiles(snap, group, rows, alpha)
-    H, W = tiles[0][0].shape[:2]
-    n_r, n_c = len(tiles), len(tiles[0])
-    out = np.full((n_r * H + (n_r - 1) * gap, n_c * W + (n_c - 1) * gap, 3), 255, np.uint8)
-    for i, row in enumerate(tiles):
-        for j, t in enumerate(row):
-            out[i * (H + gap) : i * (H + gap) + H, j * (W + gap) : j * (W + gap) + W] = t
-    return out
-
-
-def _mix_info(snap: dict, group: int) -> str:
-    M, b = snap['M'], len(snap['images'])
-    lo, hi = group * M, min(b, (group + 1) * M)
-    col = group_palette(hi - lo)
-    pred, src = snap['predicted'][lo:hi], snap['src'][lo:hi]
-    acc = float((pred == src).mean())
-    rows = [[_swatch(col[j - lo]), html.escape(str(snap['captions'][j]))[:90]] for j in range(lo, hi)]
-    return (
-        f"<b>{html.escape(snap['label'])}</b>, group {group + 1}: {(pred == src).sum()} of {pred.size} mixed patches "
-        f"classified to their own source's caption ({100 * acc:.1f}%; whole batch {100 * snap['accuracy']:.1f}%, "
-        f"chance {100 / b:.1f}%)" + _table(['source', 'caption'], rows)
-    )
-
-
-def plot_mixing(
-    snap: dict, group: int = 0, path=None, rows: Sequence[str] = tuple(MIX_ROWS)[:6], alpha: float = 0.5
-):
-    "A static figure of `mixing_panel` with row labels; saved to `path` if given. Returns the figure."
-    import matplotlib.pyplot as plt
-
-    panel = mixing_panel(snap, group, rows, alpha=alpha)
-    H, gap = snap['images'].shape[1], 3
-    fig, ax = plt.subplots(figsize=(panel.shape[1] / 110 + 1.4, panel.shape[0] / 110 + 0.5))
-    ax.imshow(panel)
-    ax.set_yticks([i * (H + gap) + H / 2 for i in range(len(rows))], [MIX_ROWS[r] for r in rows])
-    ax.set_xticks([])
-    ax.tick_params(length=0)
-    for sp in ax.spines.values():
-        sp.set_visible(False)
-    M, b = snap['M'], len(snap['images'])
-    lo, hi = group * M, min(b, (group + 1) * M)
-    acc = float((snap['predicted'][lo:hi] == snap['src'][lo:hi]).mean())
-    ax.set_title(
-        f"{snap['label']}: mixing group {group + 1}, M={M}; patches sent to their own caption: {100 * acc:.0f}% "
-        f"(chance {100 / b:.0f}%)"
-        if 'predicted' in rows
-        else f"{snap['label']}: mixing group {group + 1}, M={M}",
-        fontsize=9,
-    )
-    return finish_figure(fig, path)
-
-
-class MixViewer(widgets.VBox):
-    "The mixed-patch reorganization viewer (a `VBox`); `snapshots`, `links`, `nbytes`, `group_selector`, `ckpt_selector`."
-
-    def save_figure(self, path, group: int = 0):
-        "The last snapshot's `group` as a static figure (`plot_mixing`) at `path`."
-        plot_mixing(self.snapshots[-1], group, path)
-        return Path(path)
-
-
-def mix_viewer(
-    snapshots: Sequence[dict],
-    rows: Sequence[str] = tuple(MIX_ROWS)[:6],
-    fmt: str = 'jpeg',
-    alpha: float = 0.5,
-) -> MixViewer:
-    "Widget: sliders over checkpoints (one snapshot each) and mixing groups; each view is `mixing_panel` plus the group's captions."
-    snapshots = list(snapshots)
-    if not snapshots:
-        raise ValueError("no snapshots to show")
-    b, M = len(snapshots[0]['images']), snapshots[0]['M']
-    if any(len(s['images']) != b or s['M'] != M for s in snapshots):
-        raise ValueError("snapshots differ in batch size or M")
-    n_groups = -(-b // M)
-    group_sel = widgets.SelectionSlider(
-        options=[(f'{g + 1} of {n_groups}', g) for g in range(n_groups)], description='group'
-    )
-    links, ck_children = [], []
-    for s in snapshots:
-        views = [
-            widgets.VBox(
-                [image_widget(mixing_panel(s, g, rows, alpha=alpha), fmt), widgets.HTML(_mix_info(s, g))]
-            )
-            for g in range(n_groups)
-        ]
-        stack = widgets.Stack(children=views, selected_index=0)
-        links += link_index(group_sel, stack)
-        ck_children.append(stack)
-    L = selector_stack(
-        [s['label'] for s in snapshots],
-        ck_children,
-        kind='slider',
-        description='checkpoint',
-        index=len(snapshots) - 1,
-        layout=widgets.Layout(width='480px'),
-    )
-    links += L.links
-    legend = ', '.join(f'<i>{MIX_ROWS[r]}</i>' for r in rows)
-    head = widgets.HTML(
-        f'<b>Mixed patch reorganization</b> (M={M}): one column per image of the mixing group; rows: {legend}. '
-        'Source colours frame the sources; grey in <i>predicted source</i> is a caption outside the group.'
-    )
-    v = MixViewer([head, widgets.HBox([L.selector, group_sel]), L.stack])
-    v.snapshots, v.links, v.group_selector, v.ckpt_selector = snapshots, links, group_sel, L.selector
-    v.nbytes = sum(len(w.value) for w in _walk(v) if isinstance(w, widgets.Image))
-    return v
-
-# %% ../../nbs/21_methods_mixreorg.ipynb #c21a0046
-def mixreorg_views(
-    model: nn.Module, run_dir=None, dataset=None, n: int = 16, size: int | None = None, max_ckpts: int = 4
-):
-    "The mixed-patch reorganization viewer for `model` (and, with `run_dir`, its initialisation and kept checkpoints)."
-    M = unwrap_model(model).cfg.mix_group
-    snap = lambda mod, batch, label: mixing_snapshot(mod, batch, M, label=label)  # noqa: E731
-    return mix_viewer(run_snapshots(model, snap, run_dir, n, size, max_ckpts))
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0048
 MIXREORG = register_method(MixReorgMethod())

@@ -4,15 +4,15 @@
 
 # %% ../../nbs/26_methods_pgseg.ipynb #c26a0002
 from __future__ import annotations
-import contextlib, dataclasses, html, math, re, warnings
-from dataclasses import dataclass, fields
+import contextlib, dataclasses, math, re, warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Sequence
-import ipywidgets as widgets
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import torch.distributed as dist
 from ..core import register_method, get_world_size, load_weights
 from ovs_nb.groupvit import (
     GroupViT,
@@ -20,32 +20,20 @@ from ovs_nb.groupvit import (
     GroupViTImageEncoder,
     GROUPVIT_CONFIGS,
     ProjectMLP,
-    compose_assignments,
     encoder_kwargs,
     from_official_state_dict,
 )
 from ..groupvit_family import GroupViTFamily, caption_batch
+from ..layers import check_choices, derive_config, member_config
 from ..losses import contrastive_loss, multi_label_loss, unwrap_model
-from ovs_nb.widgets import (
-    group_palette,
-    overlay,
-    image_widget,
-    selector_stack,
-    training_pairs,
-    denormalize,
-    finish_figure,
-    run_pairs,
-    _table,
-)
-from ..segment import eval_mode, GroupViTSegmenter
+from ..segment import GroupViTSegmenter
+from ..train import CheckpointMismatchError, check_state_dict
 
 # %% auto #0
 __all__ = ['HRS_MODES', 'PGSEG_CONFIGS', 'OFFICIAL_CODE_SWITCHES', 'PGSEG_RECIPES', 'PGSEG', 'em_prototypes',
            'linear_sum_assignment', 'hungarian', 'pair_similarity', 'pg_loss', 'ema_update', 'ImageNPR', 'TextNPR',
            'PGSegConfig', 'pgseg_config', 'PGSegImageEncoder', 'PGSegOutput', 'PGSeg', 'create_pgseg', 'pgseg_loss',
-           'load_groupvit_weights', 'pgseg_key', 'load_pgseg_checkpoint', 'PGSegSegmenter', 'PGSegMethod',
-           'candidate_words', 'prototype_snapshot', 'prototype_tiles', 'plot_prototypes', 'PrototypeViewer',
-           'prototype_viewer', 'pgseg_views']
+           'load_groupvit_weights', 'pgseg_key', 'load_pgseg_checkpoint', 'PGSegSegmenter', 'PGSegMethod']
 
 # %% ../../nbs/26_methods_pgseg.ipynb #c26a0006
 @torch.no_grad()
@@ -114,6 +102,7 @@ def _lsap_min(cost: np.ndarray) -> np.ndarray:
 def linear_sum_assignment(cost, maximize: bool = False) -> tuple[np.ndarray, np.ndarray]:
     "`(rows, cols)` of an optimal assignment of `cost [nr,nc]` (scipy's when installed, else ours; same contract)."
     try:
+        # optional dependency: scipy's solver when it is installed, else ours (below)
         from scipy.optimize import linear_sum_assignment as lsa
 
         return lsa(cost, maximize=maximize)
@@ -223,9 +212,7 @@ def ema_update(buf: torch.Tensor, P: torch.Tensor, gamma: float = 0.9):
     "In place: `buf [1,q,d] <- gamma*buf + (1-gamma)*mean_b P`, the mean over the global batch (all ranks)."
     mean = P.float().mean(0, keepdim=True)
     if get_world_size() > 1:
-        import torch.distributed as dist
-
-        dist.all_reduce(mean)  # identical buffers on every rank (spec §9.11); equal per-rank batches
+        dist.all_reduce(mean)  # identical buffers on every rank; equal per-rank batches
         mean /= get_world_size()
     buf.mul_(gamma).add_(mean.to(buf.dtype), alpha=1 - gamma)
 
@@ -276,7 +263,7 @@ _CHOICES = dict(
 
 @dataclass(frozen=True)
 class PGSegConfig(GroupViTConfig):
-    "A GroupViT configuration plus PGSeg's NPR settings (spec §2.1, §3.8)."
+    "A GroupViT configuration plus PGSeg's NPR settings (the paper's and the released code's switches)."
 
     n_protos: tuple | None = None  # prototypes per grouping level; None: the level's group count [P][C]
     em_iters: int = 10  # T, EM iterations [P][C]
@@ -294,7 +281,7 @@ class PGSegConfig(GroupViTConfig):
     learnable_tau: bool = False  # fixed tau [P][D]; True: learnable log-scale, clamp 100, shared [C]
     w_inpr: float = 0.1  # lambda, each I-NPR level [P][C]
     w_tnpr: float = 0.01  # beta, T-NPR [P][C]
-    tnpr_sim: str = 'cos'  # Eq. 3's cosine (scalars: zero gradient, spec §3.4) [P][C], or 'neg_sq' (ablation)
+    tnpr_sim: str = 'cos'  # Eq. 3's cosine (scalars: zero gradient) [P][C], or 'neg_sq' (ablation)
     tnpr_levels: str = 'last'  # T-NPR at the last level [C][D] or at every level ('all', Eq. 4) [P]
     ema_gamma: float = 0.9  # momentum of the initial prototypes [P][C]
     img_ema: bool = (
@@ -307,9 +294,7 @@ class PGSegConfig(GroupViTConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        for k, allowed in _CHOICES.items():
-            if getattr(self, k) not in allowed:
-                raise ValueError(f"{k} must be one of {allowed}, got {getattr(self, k)!r}")
+        check_choices(self, _CHOICES)
         if len(self.num_output_groups) < 1:
             raise ValueError("PGSeg needs at least one grouping level (len(depths) >= 2)")
         if self.n_protos is not None:
@@ -328,29 +313,21 @@ class PGSegConfig(GroupViTConfig):
         return self.n_protos or self.num_output_groups
 
 
-def _from_groupvit(base: GroupViTConfig, **changes) -> PGSegConfig:
-    return PGSegConfig(**{f.name: getattr(base, f.name) for f in fields(GroupViTConfig)} | changes)
-
-
 PGSEG_CONFIGS: dict[str, PGSegConfig] = {
     # the released model's shapes: GroupViT-S, 64/8 groups, no noun-prompt head (multi_label 0 [C])
-    'paper': _from_groupvit(GROUPVIT_CONFIGS['groupvit-s-redcap']),
-    'pgseg-tiny': _from_groupvit(GROUPVIT_CONFIGS['groupvit-tiny'], multi_label=0, recon_hidden=64),
+    'pgseg-s': derive_config(PGSegConfig, GROUPVIT_CONFIGS['groupvit-s-redcap']),
+    'pgseg-tiny': derive_config(PGSegConfig, GROUPVIT_CONFIGS['groupvit-tiny'], multi_label=0, recon_hidden=64),
     # the proving ground's: groupvit-cpu (conv stem, 96 px, one grouping level of 8) with a narrow reconstruction MLP
-    'pgseg-cpu': _from_groupvit(GROUPVIT_CONFIGS['groupvit-cpu'], recon_hidden=256),
+    'pgseg-cpu': derive_config(PGSegConfig, GROUPVIT_CONFIGS['groupvit-cpu'], recon_hidden=256),
 }
-PGSEG_CONFIGS['pgseg-s'] = PGSEG_CONFIGS['paper']
+_RENAMED = {'paper': 'pgseg-s'}  # earlier preset names
 
 
-def pgseg_config(name: str = 'paper', **overrides) -> PGSegConfig:
+def pgseg_config(name: str = 'pgseg-s', **overrides) -> PGSegConfig:
     "A PGSeg preset, or any GroupViT preset turned into one (its groups kept), with `overrides`."
-    if name in PGSEG_CONFIGS:
-        return dataclasses.replace(PGSEG_CONFIGS[name], **overrides)
-    if name in GROUPVIT_CONFIGS:
-        return _from_groupvit(GROUPVIT_CONFIGS[name], **overrides)
-    raise KeyError(
-        f"unknown preset {name!r}; PGSeg presets: {sorted(PGSEG_CONFIGS)}, GroupViT presets: {sorted(GROUPVIT_CONFIGS)}"
-    )
+    if name in _RENAMED:
+        raise KeyError(f"PGSeg's preset {name!r} is now called {_RENAMED[name]!r}")
+    return member_config(PGSegConfig, PGSEG_CONFIGS, GROUPVIT_CONFIGS, name, **overrides)
 
 # %% ../../nbs/26_methods_pgseg.ipynb #c26a0025
 class PGSegImageEncoder(GroupViTImageEncoder):
@@ -413,7 +390,7 @@ class PGSegOutput(NamedTuple):
 class PGSeg(GroupViT):
     "GroupViT with PG Units, text prototypes and the PG temperature; `forward` also returns G, P and T."
 
-    def __init__(self, cfg: PGSegConfig = PGSEG_CONFIGS['paper']):
+    def __init__(self, cfg: PGSegConfig = PGSEG_CONFIGS['pgseg-s']):
         super().__init__(cfg)
         n = len(cfg.protos)
         self.tnpr_levels = list(range(n)) if cfg.tnpr_levels == 'all' else [n - 1]
@@ -496,7 +473,7 @@ class PGSeg(GroupViT):
         return PGSegOutput(out['image_feat'], F.normalize(z, dim=-1), z_prompts, G, P, T)
 
 
-def create_pgseg(name: str = 'paper', **overrides) -> PGSeg:
+def create_pgseg(name: str = 'pgseg-s', **overrides) -> PGSeg:
     "Build a `PGSeg` from a preset name (`PGSEG_CONFIGS`, or a GroupViT preset) with config `overrides`."
     return PGSeg(pgseg_config(name, **overrides))
 
@@ -543,8 +520,6 @@ _PGSEG_ONLY = re.compile(r'img_encoder\.npr\..+|text_npr\..+|pg_logit_scale|step
 
 def load_groupvit_weights(model: PGSeg, path_or_dict) -> PGSeg:
     "Load a GroupViT checkpoint (ours or NVlabs') into `model`'s GroupViT weights; its PGSeg parts stay as they are."
-    from ovs_nb.train import CheckpointMismatchError, check_state_dict
-
     ck = load_weights(path_or_dict)  # tensors; a pickled config comes back inert, its code never runs
     sd = ck.get('model', ck) if isinstance(ck.get('model', ck), dict) else None
     if sd is None:
@@ -587,8 +562,6 @@ def pgseg_key(key: str) -> str | None:
 
 def load_pgseg_checkpoint(model: PGSeg, path_or_dict) -> PGSeg:
     "Load the released PGSeg checkpoint into `model`; `mapping_text` dropped with a warning, anything else refused."
-    from ovs_nb.train import CheckpointMismatchError, check_state_dict
-
     ck = load_weights(path_or_dict)  # tensors; the pickled config comes back inert, its code never runs
     if not isinstance(ck.get('model'), dict):
         raise CheckpointMismatchError(
@@ -628,7 +601,7 @@ PGSEG_RECIPES = {
     'demo': {**GroupViTFamily.recipes['demo'], 'preset': 'pgseg-cpu'},
     'proving': {**GroupViTFamily.recipes['proving'], 'preset': 'pgseg-cpu'},
     'paper': dict(
-        preset='paper',
+        preset='pgseg-s',
         train_set='gcc3m+gcc12m+redcap12m',
         image_size=224,
         transform='light',  # [C] deit_aug false: RandomResizedCrop + flip (ours crops at scale 0.5-1, [C] 0.08-1)
@@ -657,6 +630,7 @@ class PGSegMethod(GroupViTFamily):
     defaults = dataclasses.replace(GroupViTFamily.defaults, preset='pgseg-tiny', k_prompts=0)
     recipes = PGSEG_RECIPES
     create = staticmethod(create_pgseg)
+    presets = tuple(PGSEG_CONFIGS)  # the model presets `build` is for (GroupViT's names work too)
     segmenter_cls = PGSegSegmenter  # embeds each class list inside `text_list`: one `mu` update per list
 
     def build(self, preset: str | None = None, init_from=None, **overrides) -> PGSeg:
@@ -676,174 +650,17 @@ class PGSegMethod(GroupViTFamily):
         "`pgseg_loss` (above)."
         return pgseg_loss(model, batch)
 
-    def load_official(self, path, preset: str = 'paper', **build_kw) -> PGSeg:
+    def load_official(self, path, preset: str = 'pgseg-s', **build_kw) -> PGSeg:
         "The released PGSeg checkpoint at `path`, on the released code's switches unless `build_kw` overrides them."
         model = self.build(preset, **(OFFICIAL_CODE_SWITCHES | build_kw))
         return load_pgseg_checkpoint(model, path)
 
     def views(self, model: nn.Module, run_dir=None, dataset=None):
-        "The prototype viewer (`pgseg_views`, below)."
+        "The prototype viewer (`ovs_nb.views.pgseg.pgseg_views`)."
+        # optional dependency: the viewer needs ipywidgets, loaded only when a viewer is asked for
+        from ovs_nb.views.pgseg import pgseg_views
+
         return pgseg_views(model, run_dir, dataset)
 
 
 PGSEG = register_method(PGSegMethod())
-
-# %% ../../nbs/26_methods_pgseg.ipynb #c26a0047
-def candidate_words(captions: Sequence[str], class_names: Sequence[str] = ()) -> list[str]:
-    "The viewer's vocabulary: the nouns of `captions` and the class names (no 'background'), in order, unique."
-    from ovs_nb.text import extract_nouns
-
-    words = [w for c in captions for w in extract_nouns(c)] + [c for c in class_names if c != 'background']
-    return list(dict.fromkeys(words))
-
-
-@torch.no_grad()
-def prototype_snapshot(
-    model: nn.Module, batch: dict, words: Sequence[str], label: str = '', top: int = 3
-) -> dict:
-    "What the viewer shows (eval mode): images, per-level prototype claims and final groups `[b,gh,gw]`, words."
-    from ovs_nb.text import tokenize
-
-    m = unwrap_model(model)
-    if not words:
-        raise ValueError("no candidate words for the text prototypes")
-    with eval_mode(m):  # the snapshot sees the model as evaluation does
-        dev = next(m.parameters()).device
-        images = batch['image'].to(dev)
-        b, _, H, W = images.shape
-        gh, gw = H // m.cfg.patch_size, W // m.cfg.patch_size
-        tokens, ad = m.img_encoder(images)
-        claims, seg = [], None  # seg: each patch's input token at the current level, [b,N]
-        for l, d in enumerate(ad):
-            lab = d['R'].argmax(-1)  # [b,m_l] the prototype claiming each source token
-            claims.append(lab if seg is None else lab.gather(1, seg))
-            seg = compose_assignments(ad[: l + 1], 'soft').argmax(-1)
-        f_w = m.text_encoder(tokenize(list(words)).to(dev))  # [n,W] the words' EOT features
-        z_w = F.normalize(m.text_projector(f_w), dim=-1)
-        z_g = F.normalize(m.img_projector(tokens), dim=-1)  # [b,G,D]
-        T = m.text_npr[-1](m.text_encoder(batch['text'].to(dev)))[
-            ..., 0
-        ]  # [b,q] the captions' text prototypes
-        Tw = m.text_npr[-1](f_w)[..., 0]  # [n,q]
-        sim = T @ Tw.T  # [b,n] (unit vectors)
-        near = sim.topk(min(top, len(words)), -1)
-    grid = lambda t: t.reshape(b, gh, gw).cpu().numpy()
-    return dict(
-        label=label,
-        images=denormalize(batch['image']),
-        claims=[grid(c) for c in claims],
-        n_protos=[int(d['P'].shape[1]) for d in ad],
-        groups=grid(seg),
-        group_words=[[words[i] for i in row] for row in (z_g @ z_w.T).argmax(-1).tolist()],
-        captions=list(batch.get('caption', [''] * b)),
-        text_protos=T.cpu().numpy(),
-        text_words=[
-            [(words[i], float(s)) for i, s in zip(ix, sv)]
-            for ix, sv in zip(near.indices.tolist(), near.values.tolist())
-        ],
-    )
-
-# %% ../../nbs/26_methods_pgseg.ipynb #c26a0048
-def _patch_up(labels: np.ndarray, H: int, W: int) -> np.ndarray:
-    gh, gw = labels.shape
-    return labels[np.arange(H) * gh // H][:, np.arange(W) * gw // W]
-
-
-def prototype_tiles(snap: dict, j: int, alpha: float = 0.55) -> list[np.ndarray]:
-    "Image `j`'s tiles: the image, each level's prototype claims, the final groups (uint8 `[H,W,3]` each)."
-    if not 0 <= j < len(snap['images']):
-        raise ValueError(f"image {j} out of range: the snapshot has {len(snap['images'])}")
-    img = snap['images'][j]
-    H, W = img.shape[:2]
-    tiles = [img]
-    for c, q in zip(snap['claims'], snap['n_protos']):
-        tiles.append(overlay(img, _patch_up(c[j], H, W), group_palette(q), alpha))
-    G = int(snap['groups'].max()) + 1
-    tiles.append(overlay(img, _patch_up(snap['groups'][j], H, W), group_palette(max(G, 1)), alpha))
-    return tiles
-
-
-def _proto_titles(snap: dict) -> list[str]:
-    return (
-        ['image']
-        + [f'level {l + 1}: {q} prototypes' for l, q in enumerate(snap['n_protos'])]
-        + ['final groups']
-    )
-
-
-def _proto_info(snap: dict, j: int) -> str:
-    words = ', '.join(f'{html.escape(w)} ({s:.2f})' for w, s in snap['text_words'][j])
-    used = sorted(set(snap['groups'][j].ravel().tolist()))
-    rows = [[str(g), html.escape(snap['group_words'][j][g])] for g in used]
-    T = ' '.join(f'{t:+.2f}' for t in snap['text_protos'][j])
-    return (
-        f"<b>{html.escape(snap['label'])}</b>, image {j + 1}: <i>{html.escape(str(snap['captions'][j]))}</i><br>"
-        f"text prototypes T = [{T}]; nearest words: {words}" + _table(['final group', 'nearest word'], rows)
-    )
-
-
-def plot_prototypes(snap: dict, path=None, n: int | None = None):
-    "A static figure: one row per image (image, each level's prototype claims, final groups); saved to `path`."
-    import matplotlib.pyplot as plt
-
-    n = min(n or len(snap['images']), len(snap['images']))
-    titles = _proto_titles(snap)
-    fig, axes = plt.subplots(n, len(titles), figsize=(2.1 * len(titles), 2.3 * n), squeeze=False)
-    for j in range(n):
-        for k, t in enumerate(prototype_tiles(snap, j)):
-            ax = axes[j, k]
-            ax.imshow(t)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if j == 0:
-                ax.set_title(titles[k], fontsize=8)
-        words = ', '.join(w for w, _ in snap['text_words'][j])
-        axes[j, 0].set_ylabel(f"T-NPR: {words}"[:40], fontsize=7)
-    fig.suptitle(
-        f"{snap['label']}: patches claimed by each prototype; text prototypes' nearest words", fontsize=9
-    )
-    return finish_figure(fig, path)
-
-
-class PrototypeViewer(widgets.VBox):
-    "The prototype viewer (a `VBox`): `snapshot`, `links`, `image_selector`; `save_figure(path)` for static output."
-
-    def save_figure(self, path, n: int | None = None):
-        "The snapshot as a static matplotlib figure (`plot_prototypes`) at `path`."
-        plot_prototypes(self.snapshot, path, n)
-        return Path(path)
-
-
-def prototype_viewer(snap: dict, fmt: str = 'png') -> PrototypeViewer:
-    "Widget: a slider over the snapshot's images; each view is the image's tiles and its words."
-    n = len(snap['images'])
-    titles = _proto_titles(snap)
-    views = []
-    for j in range(n):
-        tiles = [
-            widgets.VBox([widgets.HTML(f'<small>{t}</small>'), image_widget(x, fmt)])
-            for t, x in zip(titles, prototype_tiles(snap, j))
-        ]
-        views.append(widgets.VBox([widgets.HBox(tiles), widgets.HTML(_proto_info(snap, j))]))
-    L = selector_stack([f'{j + 1} of {n}' for j in range(n)], views, kind='slider', description='image')
-    head = widgets.HTML(
-        '<b>PGSeg prototypes</b>: each colour is one prototype (levels) or one group (final). Candidate words: the '
-        "batch captions' nouns and the dataset's class names."
-    )
-    v = PrototypeViewer([head, L.selector, L.stack])
-    v.snapshot, v.links, v.image_selector = snap, L.links, L.selector
-    return v
-
-
-def pgseg_views(model: nn.Module, run_dir=None, dataset=None, n: int = 6) -> PrototypeViewer:
-    "The prototype viewer of `model` on the first `n` training pairs of the run in `run_dir` (or the scenes)."
-    batch = run_pairs(model, run_dir, n)
-    if dataset is not None and getattr(dataset, 'classes', None):
-        names = dataset.classes
-    else:
-        from ovs_nb.scenes import CLASSES as names
-    return prototype_viewer(
-        prototype_snapshot(
-            unwrap_model(model), batch, candidate_words(batch['caption'], names), label='model'
-        )
-    )

@@ -4,40 +4,26 @@
 
 # %% ../../nbs/25_methods_simcon.ipynb #c25a0003
 from __future__ import annotations
-import dataclasses, html, warnings
-from dataclasses import dataclass, fields
+import dataclasses, warnings
+from dataclasses import dataclass
 from functools import reduce
-from pathlib import Path
 from typing import NamedTuple, Sequence
-import ipywidgets as widgets
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from ..core import register_method, seed_everything, get_rank
+from ..core import register_method, get_rank
 from ..groupvit import GroupViT, GroupViTConfig, GROUPVIT_CONFIGS, ProjectMLP
 from ..groupvit_family import GroupViTFamily, GROUPVIT_RECIPES
+from ..layers import check_choices, derive_config, member_config
 from ..losses import gather_with_grad, unwrap_model
 from ..train import TRAIN_SETS, Progress
-from ovs_nb.widgets import (
-    training_pairs,
-    denormalize,
-    finish_figure,
-    run_snapshots,
-    image_widget,
-    link_index,
-    selector_stack,
-    _table,
-    _walk,
-)
-from ..segment import eval_mode
 
 # %% auto #0
 __all__ = ['SIMCON_CONFIGS', 'SIMCON_PAPER_RECIPE', 'SIMCON_RECIPES', 'SIMCON', 'MVSIMCON', 'random_views', 'SimConConfig',
            'simcon_config', 'training_views', 'lam_index', 'lam_at', 'semantic_positives', 'joint_positives',
            'simcon_loss', 'ncs_loss', 'build_predictor', 'SimConOutput', 'SimCon', 'create_simcon', 'simcon_terms',
-           'SimConMethod', 'positives_snapshot', 'positives_panel', 'plot_positives', 'PositivesViewer',
-           'positives_viewer', 'simcon_views']
+           'SimConMethod']
 
 # %% ../../nbs/25_methods_simcon.ipynb #c25a0007
 def random_views(
@@ -91,12 +77,12 @@ class SimConConfig(GroupViTConfig):
     intra_self: str = 'mask'  # 'mask': no self term in the intra-modal block [OURS]; 'include': literal
     lam_values: tuple = (0.95, 0.90, 0.85)  # lambda of Eq. 5 in each phase (Appendix A)
     lam_schedule: str = 'epochs'  # lambda steps at `lam_epochs` (trainer's epochs); 'fraction': `lam_fractions`
-    lam_epochs: tuple = (2, 15)  # epochs done when lambda steps to the next value (App. A, 0-indexed, Q8)
+    lam_epochs: tuple = (2, 15)  # epochs done when lambda steps to the next value (App. A, read 0-indexed)
     lam_fractions: tuple = (2 / 30, 15 / 30)  # shares of the run at those steps: the paper's epochs 2, 15 of 30
     reduction: str = 'sum'  # loss directions summed [OURS] or averaged ('mean', GroupViT code)
     joint_positives: bool = True  # Eq. 8 union of the views' image positives; False: per view
     w_ncs: float = 1.0  # weight of L_NCS (Eq. 10); 0: no NCS, no predictor
-    predictor: str = 'simsiam'  # the NCS predictor p (Q5 [OURS])
+    predictor: str = 'simsiam'  # the NCS predictor p [OURS]
     pred_hidden: int | None = None  # hidden width of the 'simsiam' predictor; None: 4 x output_dim
     ncs_cosine: bool = True  # Eq. 9 as a cosine [OURS]; False: the raw dot product
     views: str = 'pipeline'  # MV: the data's draws of the train transform (paper); 'recrop': of the batch image
@@ -106,9 +92,7 @@ class SimConConfig(GroupViTConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        for k, allowed in _CHOICES.items():
-            if getattr(self, k) not in allowed:
-                raise ValueError(f"{k} must be one of {allowed}, got {getattr(self, k)!r}")
+        check_choices(self, _CHOICES)
         for f in ('lam_values', 'lam_epochs', 'lam_fractions', 'view_scale', 'view_ratio'):
             object.__setattr__(self, f, tuple(getattr(self, f)))
         for f in ('lam_epochs', 'lam_fractions'):
@@ -119,20 +103,14 @@ class SimConConfig(GroupViTConfig):
             raise ValueError(f"lam_fractions are shares of the run in [0, 1], got {self.lam_fractions}")
         if self.multi_label > 0:
             raise ValueError(
-                f"SimCon drops GroupViT's multi-label loss (spec §4): build with multi_label=0, got {self.multi_label}"
+                f"SimCon drops GroupViT's multi-label loss (its Appendix A): build with multi_label=0, got {self.multi_label}"
             )
 
 
-def _from_groupvit(base: GroupViTConfig, **changes) -> SimConConfig:
-    return SimConConfig(
-        **{f.name: getattr(base, f.name) for f in fields(GroupViTConfig)} | dict(multi_label=0) | changes
-    )
-
-
 SIMCON_CONFIGS: dict[str, SimConConfig] = {
-    'simcon-s': _from_groupvit(GROUPVIT_CONFIGS['groupvit-s']),
-    'simcon-tiny': _from_groupvit(GROUPVIT_CONFIGS['groupvit-tiny']),
-    'simcon-cpu': _from_groupvit(GROUPVIT_CONFIGS['groupvit-cpu']),
+    'simcon-s': derive_config(SimConConfig, GROUPVIT_CONFIGS['groupvit-s'], multi_label=0),
+    'simcon-tiny': derive_config(SimConConfig, GROUPVIT_CONFIGS['groupvit-tiny'], multi_label=0),
+    'simcon-cpu': derive_config(SimConConfig, GROUPVIT_CONFIGS['groupvit-cpu'], multi_label=0),
 }
 
 
@@ -145,13 +123,7 @@ def simcon_config(name: str = 'simcon-s', **overrides) -> SimConConfig:
             "run's override)",
             stacklevel=2,
         )
-    if name in SIMCON_CONFIGS:
-        return dataclasses.replace(SIMCON_CONFIGS[name], **overrides)
-    if name in GROUPVIT_CONFIGS:
-        return _from_groupvit(GROUPVIT_CONFIGS[name], **overrides)
-    raise KeyError(
-        f"unknown preset {name!r}; SimCon presets: {sorted(SIMCON_CONFIGS)}, GroupViT presets: {sorted(GROUPVIT_CONFIGS)}"
-    )
+    return member_config(SimConConfig, SIMCON_CONFIGS, GROUPVIT_CONFIGS, name, dict(multi_label=0), **overrides)
 
 # %% ../../nbs/25_methods_simcon.ipynb #c25a0061
 def training_views(cfg: SimConConfig, batch: dict) -> torch.Tensor:
@@ -224,7 +196,7 @@ def simcon_loss(
         raise ValueError(f"P must be [b,B] = {(za.shape[0], za_all.shape[0])}, got {tuple(P.shape)}")
     if intra_self not in ('mask', 'include'):
         raise ValueError(f"intra_self must be 'mask' or 'include', got {intra_self!r}")
-    with torch.autocast(za.device.type, enabled=False):  # fp32: exp(1/tau) overflows fp16 (spec §9.9)
+    with torch.autocast(za.device.type, enabled=False):  # fp32: exp(1/tau) overflows fp16
         za, zb_all, za_all = za.float(), zb_all.float(), za_all.float()
         s = torch.as_tensor(scale, device=za.device).float()
         cross = s * za @ zb_all.T  # [b,B] log E^{ab}
@@ -377,6 +349,7 @@ class SimConMethod(GroupViTFamily):
 
     defaults = dataclasses.replace(GroupViTFamily.defaults, preset='simcon-tiny', k_prompts=0)
     create = staticmethod(create_simcon)
+    presets = tuple(SIMCON_CONFIGS)  # the model presets `build` is for (GroupViT's names work too)
     recipes = SIMCON_RECIPES
 
     def __init__(self, multi_view: bool = False):
@@ -400,168 +373,11 @@ class SimConMethod(GroupViTFamily):
         return simcon_terms(model, batch)
 
     def views(self, model: nn.Module, run_dir=None, dataset=None):
-        "The semantic-positives viewer (`simcon_views`, below)."
+        "The semantic-positives viewer (`ovs_nb.views.simcon.simcon_views`)."
+        # optional dependency: the viewer needs ipywidgets, loaded only when a viewer is asked for
+        from ovs_nb.views.simcon import simcon_views
+
         return simcon_views(model, run_dir, dataset)
-
-# %% ../../nbs/25_methods_simcon.ipynb #c25a0045
-@torch.no_grad()
-def positives_snapshot(
-    model: nn.Module, batch: dict, lam: float | None = None, seed: int = 0, label: str = ''
-) -> dict:
-    "What the positives viewer shows for `batch` (eval mode): images, captions, `S_img`, `S_txt`, `P_img`, `P_txt` `[B,B]`, λ."
-    m = unwrap_model(model)
-    with eval_mode(m):  # the snapshot sees the model as evaluation does
-        dev = next(m.parameters()).device
-        images, text = batch['image'].to(dev), batch['text'].to(dev)
-        lam = m.lam if lam is None else float(lam)
-        if m.cfg.multi_view and 'views' in batch:  # the pipeline's two draws
-            views = batch['views'].to(dev).transpose(0, 1)
-        elif m.cfg.multi_view:  # re-crops of the shown image, with a fixed seed
-            c = m.cfg
-            views = random_views(
-                images, 2, c.view_scale, c.view_ratio, c.view_flip, torch.Generator().manual_seed(seed)
-            )
-        else:
-            views = images[None]
-        zv = [m.encode_image(v, groups=False)['image_feat'].float() for v in views]
-        zt = m.encode_text(text).float()
-        S_img = reduce(torch.maximum, [z @ z.T for z in zv])  # Eq. 8's max over views
-        P_img = joint_positives(zv, zv, lam)
-        S_txt, P_txt = zt @ zt.T, semantic_positives(zt, zt, lam)
-    shown = denormalize(views[0] if m.cfg.multi_view else batch['image'])
-    return dict(
-        label=label,
-        images=shown,
-        captions=list(batch.get('caption', [''] * len(images))),
-        S_img=S_img.cpu().numpy(),
-        S_txt=S_txt.cpu().numpy(),
-        P_img=P_img.cpu().numpy(),
-        P_txt=P_txt.cpu().numpy(),
-        lam=lam,
-        multi_view=bool(m.cfg.multi_view),
-    )
-
-# %% ../../nbs/25_methods_simcon.ipynb #c25a0048
-def positives_panel(snap: dict, i: int, k: int = 6, gap: int = 3) -> np.ndarray:
-    "Anchor `i` (blue frame) and up to `k` of its other image positives (green), most similar first: `[H, (k+1)(W+gap), 3]`."
-    imgs, P, S = snap['images'], snap['P_img'], snap['S_img']
-    if not 0 <= i < len(imgs):
-        raise ValueError(f"anchor {i} out of range for a batch of {len(imgs)}")
-    others = [j for j in np.argsort(-S[i]) if j != i and P[i, j]][:k]
-    H, W = imgs.shape[1:3]
-    out = np.full((H, (k + 1) * (W + gap), 3), 255, np.uint8)
-    for slot, (j, col) in enumerate([(i, (40, 90, 230))] + [(j, (40, 170, 60)) for j in others]):
-        tile = imgs[j].copy()
-        tile[:2], tile[-2:], tile[:, :2], tile[:, -2:] = col, col, col, col
-        out[:, slot * (W + gap) : slot * (W + gap) + W] = tile
-    return out
-
-
-def _pos_info(snap: dict, i: int) -> str:
-    caps, rows = snap['captions'], []
-    for kind, P, S in (('image', snap['P_img'], snap['S_img']), ('text', snap['P_txt'], snap['S_txt'])):
-        for j in np.argsort(-S[i]):
-            if j != i and P[i, j]:
-                rows.append([kind, str(j), f"{S[i, j]:.3f}", html.escape(str(caps[j]))[:90]])
-    n_i, n_t = int(snap['P_img'][i].sum()), int(snap['P_txt'][i].sum())
-    return (
-        f"<b>{html.escape(snap['label'])}</b>, anchor {i}: <i>{html.escape(str(caps[i]))[:120]}</i><br>"
-        f"λ = {snap['lam']:.2f}; |P<sup>I</sup>| = {n_i}, |P<sup>T</sup>| = {n_t} (self included); batch means "
-        f"{snap['P_img'].sum(1).mean():.2f} and {snap['P_txt'].sum(1).mean():.2f}"
-        + (
-            _table(['positive', 'index', 'cos', 'caption'], rows)
-            if rows
-            else '<br>no positive besides itself'
-        )
-    )
-
-
-def plot_positives(snap: dict, path=None, n_rows: int = 4, k: int = 6):
-    "Static figure: `S_img`, `S_txt` with positives marked, and the anchors with the most image positives; saved to `path`."
-    import matplotlib.pyplot as plt
-
-    order = np.argsort(-snap['P_img'].sum(1), kind='stable')[:n_rows]
-    panels = [positives_panel(snap, int(i), k) for i in order]
-    fig = plt.figure(figsize=(10, 4.2 + 1.1 * len(panels)))
-    gs = fig.add_gridspec(2, 2, height_ratios=[4, 1.1 * len(panels)])
-    for col, (name, S, P) in enumerate(
-        (('image-image', snap['S_img'], snap['P_img']), ('text-text', snap['S_txt'], snap['P_txt']))
-    ):
-        ax = fig.add_subplot(gs[0, col])
-        im = ax.imshow(S, vmin=-1, vmax=1, cmap='coolwarm')
-        yy, xx = np.nonzero(P & ~np.eye(len(P), dtype=bool))
-        ax.scatter(xx, yy, s=8, c='k', marker='s', label=f'positive (≥ λ = {snap["lam"]:.2f})')
-        ax.set_title(
-            f"{name} cosine{' (max over views)' if col == 0 and snap['multi_view'] else ''}", fontsize=9
-        )
-        ax.legend(fontsize=7, loc='upper right')
-        fig.colorbar(im, ax=ax, fraction=0.046)
-    ax = fig.add_subplot(gs[1, :])
-    H = snap['images'].shape[1]
-    ax.imshow(
-        np.concatenate([np.concatenate([p, np.full((3, p.shape[1], 3), 255, np.uint8)]) for p in panels])
-    )
-    ax.set_yticks(
-        [r * (H + 3) + H / 2 for r in range(len(panels))],
-        [f"{i}: {str(snap['captions'][i])[:40]}" for i in order],
-        fontsize=7,
-    )
-    ax.set_xticks([])
-    ax.set_title(f"{snap['label']}: anchors (blue) and their image positives (green)", fontsize=9)
-    return finish_figure(fig, path)
-
-
-class PositivesViewer(widgets.VBox):
-    "The semantic-positives viewer (a `VBox`); `snapshots`, `links`, `anchor_selector`, `ckpt_selector`."
-
-    def save_figure(self, path):
-        "The last snapshot as a static figure (`plot_positives`) at `path`."
-        plot_positives(self.snapshots[-1], path)
-        return Path(path)
-
-
-def positives_viewer(snapshots: Sequence[dict], k: int = 6, fmt: str = 'png') -> PositivesViewer:
-    "Widget: sliders over checkpoints (one snapshot each) and anchors; each view is `positives_panel` and the positives' captions."
-    snapshots = list(snapshots)
-    if not snapshots:
-        raise ValueError("no snapshots to show")
-    b = len(snapshots[0]['images'])
-    if any(len(s['images']) != b for s in snapshots):
-        raise ValueError("snapshots differ in batch size")
-    anchor_sel = widgets.SelectionSlider(options=[(str(i), i) for i in range(b)], description='anchor')
-    links, ck_children = [], []
-    for s in snapshots:
-        views = [
-            widgets.VBox([image_widget(positives_panel(s, i, k), fmt), widgets.HTML(_pos_info(s, i))])
-            for i in range(b)
-        ]
-        stack = widgets.Stack(children=views, selected_index=0)
-        links += link_index(anchor_sel, stack)
-        ck_children.append(stack)
-    L = selector_stack(
-        [s['label'] for s in snapshots],
-        ck_children,
-        kind='slider',
-        description='checkpoint',
-        index=len(snapshots) - 1,
-        layout=widgets.Layout(width='480px'),
-    )
-    links += L.links
-    head = widgets.HTML(
-        '<b>Semantic positives</b> (Eq. 5): the anchor (blue) and the batch images whose cosine to it '
-        'is at least λ (green); the tables list its image and text positives with their captions.'
-    )
-    v = PositivesViewer([head, widgets.HBox([L.selector, anchor_sel]), L.stack])
-    v.snapshots, v.links, v.anchor_selector, v.ckpt_selector = snapshots, links, anchor_sel, L.selector
-    return v
-
-
-def simcon_views(
-    model: nn.Module, run_dir=None, dataset=None, n: int = 16, size: int | None = None, max_ckpts: int = 4
-):
-    "The positives viewer for `model` (with `run_dir`: its initialisation and kept checkpoints) on `n` training pairs."
-    snap = lambda mod, batch, label: positives_snapshot(mod, batch, label=label)  # noqa: E731
-    return positives_viewer(run_snapshots(model, snap, run_dir, n, size, max_ckpts))
 
 # %% ../../nbs/25_methods_simcon.ipynb #c25a0051
 SIMCON = register_method(SimConMethod())
