@@ -217,6 +217,15 @@ def test_proving_ground(tmp_path, monkeypatch):
                                              standard_limit=0, diag_limit=2, out_root=str(tmp_path/'pg'), csv=str(csv),
                                              train_params=tiny))
     assert _text(nb).count('finished earlier, reusing') == 2
+    # `-p notebooks True`: each run executes train.ipynb and keeps it as the run's record
+    pm.execute_notebook(str(NBS/'proving_ground.ipynb'), str(tmp_path/'pg-out3.ipynb'), kernel_name='python3',
+                        cwd=str(NBS), progress_bar=False,
+                        parameters=dict(methods='groupvit', seeds='0', recipe=None, eval_limit=3, standard_limit=0,
+                                        diag_limit=2, out_root=str(tmp_path/'pg-nb'), out_name='pg-nb', notebooks=True,
+                                        train_params=tiny))
+    record = nbformat.read(tmp_path/'pg-nb'/'groupvit-s0'/'train.ipynb', as_version=4)
+    res = json.loads((tmp_path/'pg-nb'/'groupvit-s0'/'results.json').read_text())
+    assert f"mIoU trained {100 * res['miou']['trained']:.2f}%" in _text(record)
 
 
 def test_gpu_figures(tmp_path, monkeypatch):

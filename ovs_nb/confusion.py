@@ -14,18 +14,8 @@ from matplotlib import colormaps
 from matplotlib.patches import Patch
 import ipywidgets as widgets
 from .metrics import miou_from_confusion, normalize_confusion
-from ovs_nb.widgets import (
-    label_edges,
-    overlay,
-    image_widget,
-    fit,
-    link_index,
-    selector_stack,
-    _check_image,
-    _swatch,
-    _table,
-    _walk,
-)
+from .widgets import label_edges, overlay, image_widget, fit, link_index, selector_stack, _check_image
+from .widgets import _swatch, _table, _walk
 
 # %% auto #0
 __all__ = ['NORMALIZE', 'CONF_COLOURS', 'CONF_LEGEND', 'SORTS', 'top_confusions', 'confusion_scores', 'normalize_cm',

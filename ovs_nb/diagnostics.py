@@ -14,30 +14,11 @@ import torch.nn.functional as F
 from .core import model_image_size, unwrap_model, get_method
 from .scenes import plural
 from .text import tokenize
-from ovs_nb.segment import (
-    Segmenter,
-    GroupViTSegmenter,
-    ProtocolSegmenter,
-    eval_mode,
-    as_chw,
-    preprocess,
-    rescale_size,
-    segment_batch,
-    groupvit_background,
-)
-from ovs_nb.metrics import (
-    EvalResult,
-    class_iou,
-    evaluate_protocol,
-    protocol_settings,
-    protocol_segmenter,
-    background_rule,
-    tower_autocast,
-    _setup,
-    _label,
-    _tensor,
-    _SEGMENT_ARGS,
-)
+from .segment import Segmenter, GroupViTSegmenter, ProtocolSegmenter, eval_mode, as_chw, preprocess
+from .segment import rescale_size, segment_batch, groupvit_background
+from .metrics import EvalResult, class_iou, evaluate_protocol, protocol_settings, tower_autocast
+from .metrics import _setup, _label, _tensor, _SEGMENT_ARGS
+from .segment import protocol_segmenter, background_rule
 
 # %% auto #0
 __all__ = ['DEFAULT_GRID', 'hard_groups', 'count_groups', 'encode_images', 'classes_present', 'zero_shot_classification',

@@ -15,12 +15,11 @@ import matplotlib.pyplot as plt
 from fastcore.basics import patch_to
 from .core import atomic_write, figures_dir, get_method, project_root, seed_everything
 from .text import tokenize
+from .checkpoint import find_checkpoint, load_checkpoint
 from ovs_nb.train import (
     TrainConfig,
     Trainer,
     default_train_samples,
-    find_checkpoint,
-    load_checkpoint,
     recipe_values,
     resolve_config,
     resolve_device,

@@ -22,19 +22,8 @@ from .scenes import ensure_scenes, scenes_config, config_key
 # viewer shows what the score measured; models run under its `eval_mode` (every submodule's flag restored)
 # and no_grad
 from .segment import class_embeddings, eval_mode
-from ovs_nb.widgets import (
-    group_palette,
-    overlay,
-    image_widget,
-    fit,
-    link_index,
-    selector_stack,
-    model_input,
-    _check_image,
-    _swatch,
-    _table,
-    _walk,
-)
+from .widgets import group_palette, overlay, image_widget, fit, link_index, selector_stack
+from .widgets import model_input, _check_image, _swatch, _table, _walk
 
 # %% auto #0
 __all__ = ['StageGroups', 'GroupAnalysis', 'topk_classes', 'analyse_groups', 'draw_group_numbers', 'GroupViewer', 'group_viewer',

@@ -7,7 +7,6 @@ from __future__ import annotations
 import inspect, math, re, warnings
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import NamedTuple
 import torch
 import torch.nn as nn

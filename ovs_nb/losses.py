@@ -9,8 +9,7 @@ import torch.nn.functional as F
 import torch.distributed as dist
 from .core import get_rank, get_world_size
 
-# unwrap_model lives in ovs_nb.core; re-exported here until the other notebooks import it from there
-from .core import unwrap_model as unwrap_model
+
 
 # %% auto #0
 __all__ = ['gather_with_grad', 'all_reduce_with_grad', 'contrastive_loss', 'multi_label_loss']

@@ -17,17 +17,9 @@ from tqdm.auto import tqdm
 from .core import atomic_write, figures_dir, get_method, get_rank, get_world_size, project_root
 from .checkpoint import find_checkpoint, load_checkpoint
 from .scenes import ensure_scenes, voc_palette
-from ovs_nb.segment import (
-    EVAL_PROTOCOLS,
-    IMAGENET_MEAN_255,
-    IMAGENET_STD_255,
-    EvalProtocol,
-    as_chw,
-    background_rule,
-    get_protocol,
-    protocol_segmenter,
-    segment_batch,
-)
+from .segment import EVAL_PROTOCOLS, EvalProtocol, as_chw, background_rule, get_protocol
+from .segment import protocol_segmenter, segment_batch
+from .data import IMAGENET_MEAN_255, IMAGENET_STD_255
 from .segdata import BENCHMARKS, VOCSegmentation, benchmark_dataset, read_label
 from .train import init_distributed, resolve_device
 

@@ -18,35 +18,15 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader
 from fastcore.basics import patch
-from ovs_nb.core import (
-    figures_dir,
-    derive_seed,
-    seed_everything,
-    atomic_write,
-    get_method,
-    model_image_size,
-    parse_bool,
-    add_flag,
-)
+from .core import figures_dir, derive_seed, seed_everything, atomic_write, get_method
+from .core import model_image_size, parse_bool, add_flag
 from .losses import all_reduce_with_grad
 from .data import ImageTextPipeline, check_split, expand_urls, tar_samples
 from .scenes import ensure_scenes, scene_level
-from ovs_nb.checkpoint import (
-    CKPT_FORMAT,
-    CheckpointMismatchError,
-    checkpoint_path,
-    list_checkpoints,
-    latest_checkpoint,
-    check_state_dict,
-    upgrade_state_dict,
-    read_checkpoint,
-    default_run_dir,
-)
+from .checkpoint import CKPT_FORMAT, CheckpointMismatchError, checkpoint_path, list_checkpoints
+from .checkpoint import latest_checkpoint, check_state_dict, upgrade_state_dict, read_checkpoint
+from .checkpoint import default_run_dir
 
-# the checkpoint format and helpers live in ovs_nb.checkpoint. Importing them here keeps
-# `from ovs_nb.train import load_checkpoint` (and the names above) working until the other notebooks import
-# them from ovs_nb.checkpoint; the engine does not use these two, so they are marked as re-exports (`as`)
-from .checkpoint import load_checkpoint as load_checkpoint, find_checkpoint as find_checkpoint
 
 # %% auto #0
 __all__ = ['SCENES_CPU_RECIPE', 'PROVING_RECIPE', 'TRAIN_SETS', 'TrainConfig', 'config_dict', 'default_train_samples',

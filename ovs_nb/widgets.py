@@ -17,9 +17,9 @@ from ipywidgets.embed import dependency_state, embed_minimal_html
 from .core import get_method, model_image_size, seed_everything
 from .data import ImageTextPipeline, eval_transform
 from .data import IMAGENET_MEAN, IMAGENET_STD  # 0-1 scale: the viewers normalise 0-1 pixels
-from .losses import unwrap_model
+from .core import unwrap_model
 from .scenes import ensure_scenes
-from .train import latest_checkpoint, load_checkpoint, read_checkpoint
+from .checkpoint import latest_checkpoint, load_checkpoint, read_checkpoint
 
 # %% auto #0
 __all__ = ['WIDGET_STATE_MIME', 'group_palette', 'label_edges', 'overlay', 'image_bytes', 'image_widget', 'fit', 'Linked',

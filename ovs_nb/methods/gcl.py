@@ -12,12 +12,14 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 from fastcore.basics import patch
 from ..core import register_method, get_rank, get_world_size, load_weights
-from ..dense_clip import FrozenCLIP, clip_tokens, self_only_block, patch_size, patch_padding, resize_to_window
+from ..dense_clip import FrozenCLIP, clip_tokens, self_only_block, patch_size, patch_padding
+from ..dense_clip import resize_to_window
 from ..clip_family import CLIPFamily, CLIP_HEAD_RECIPES
 from ..layers import GatedConv
-from ..losses import contrastive_loss, gather_with_grad, unwrap_model
+from ..losses import contrastive_loss, gather_with_grad
+from ..core import unwrap_model
 from ..segment import Segmenter, PAMR, BG_THRESHOLDS
-from ..train import CheckpointMismatchError, check_state_dict
+from ..checkpoint import CheckpointMismatchError, check_state_dict
 
 # %% auto #0
 __all__ = ['GCL_PRESETS', 'GCL_RENAMED', 'TCL_PREFIXES', 'TCL_TOWER_PREFIXES', 'TCL_TOWERS', 'GCL_RECIPES', 'GCL_METHOD',

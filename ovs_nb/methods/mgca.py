@@ -16,7 +16,8 @@ from ..core import get_rank, register_method
 from ..dense_clip import FrozenCLIP, dense_embedding, patch_size, resize_to_window
 from ..clip_family import CLIPFamily, CLIP_HEAD_RECIPES
 from ..layers import GatedConv
-from ..losses import gather_with_grad, unwrap_model
+from ..losses import gather_with_grad
+from ..core import unwrap_model
 from ..segment import Segmenter, BG_THRESHOLDS, slide_windows
 
 # %% auto #0

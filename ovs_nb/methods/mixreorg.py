@@ -12,19 +12,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 from timm.layers import DropPath
 from ..core import register_method, get_rank
-from ovs_nb.groupvit import (
-    GroupViT,
-    GroupViTConfig,
-    GroupViTImageEncoder,
-    AttnBlock,
-    ProjectMLP,
-    GROUPVIT_CONFIGS,
-    compose_assignments,
-    encoder_kwargs,
-)
+from ..groupvit import GroupViT, GroupViTConfig, GroupViTImageEncoder, AttnBlock, ProjectMLP
+from ..groupvit import GROUPVIT_CONFIGS, compose_assignments, encoder_kwargs
 from ..groupvit_family import GroupViTFamily, caption_batch
 from ..layers import check_choices, derive_config, member_config
-from ..losses import contrastive_loss, multi_label_loss, gather_with_grad, unwrap_model
+from ..losses import contrastive_loss, multi_label_loss, gather_with_grad
+from ..core import unwrap_model
 
 # %% auto #0
 __all__ = ['MIXREORG_CONFIGS', 'MIXREORG', 'sample_mixing', 'mix_tokens', 'invert_mixing', 'unmix_tokens', 'mix_pixels',

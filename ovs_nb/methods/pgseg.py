@@ -14,20 +14,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torch.distributed as dist
 from ..core import register_method, get_world_size, load_weights
-from ovs_nb.groupvit import (
-    GroupViT,
-    GroupViTConfig,
-    GroupViTImageEncoder,
-    GROUPVIT_CONFIGS,
-    ProjectMLP,
-    encoder_kwargs,
-    from_official_state_dict,
-)
+from ..groupvit import GroupViT, GroupViTConfig, GroupViTImageEncoder, GROUPVIT_CONFIGS, ProjectMLP
+from ..groupvit import encoder_kwargs, from_official_state_dict
 from ..groupvit_family import GroupViTFamily, caption_batch
 from ..layers import check_choices, derive_config, member_config
-from ..losses import contrastive_loss, multi_label_loss, unwrap_model
+from ..losses import contrastive_loss, multi_label_loss
+from ..core import unwrap_model
 from ..segment import GroupViTSegmenter
-from ..train import CheckpointMismatchError, check_state_dict
+from ..checkpoint import CheckpointMismatchError, check_state_dict
 
 # %% auto #0
 __all__ = ['HRS_MODES', 'PGSEG_CONFIGS', 'OFFICIAL_CODE_SWITCHES', 'PGSEG_RECIPES', 'PGSEG', 'em_prototypes',

@@ -16,7 +16,8 @@ from ..core import register_method, get_rank
 from ..groupvit import GroupViT, GroupViTConfig, GROUPVIT_CONFIGS, ProjectMLP
 from ..groupvit_family import GroupViTFamily, GROUPVIT_RECIPES
 from ..layers import check_choices, derive_config, member_config
-from ..losses import gather_with_grad, unwrap_model
+from ..losses import gather_with_grad
+from ..core import unwrap_model
 from ..train import TRAIN_SETS, Progress
 
 # %% auto #0

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from ..losses import unwrap_model
+from ..core import unwrap_model
 from ..methods.gcl import GCLSegmenter
 from ..segment import eval_mode
 from ..text import extract_nouns, tokenize

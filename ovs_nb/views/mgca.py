@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from ..layers import patch_up
-from ..losses import unwrap_model
+from ..core import unwrap_model
 from ..methods.mgca import area_counts, meta_points, mgca_logits, pixel_rank, semantic_units
 from ..widgets import FigureSlider, denormalize, figure_slider, finish_figure, group_palette, overlay
 from ..widgets import run_snapshots

@@ -15,22 +15,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 from ..groupvit import compose_assignments
 from ..layers import patch_up
-from ..losses import unwrap_model
+from ..core import unwrap_model
 from ..methods.mixreorg import sample_mixing, mix_pixels
 from ..segment import eval_mode
-from ovs_nb.widgets import (
-    denormalize,
-    finish_figure,
-    run_snapshots,
-    group_palette,
-    overlay,
-    image_widget,
-    link_index,
-    selector_stack,
-    _swatch,
-    _table,
-    _walk,
-)
+from ..widgets import denormalize, finish_figure, run_snapshots, group_palette, overlay, image_widget
+from ..widgets import link_index, selector_stack, _swatch, _table, _walk
 
 # %% auto #0
 __all__ = ['MIX_ROWS', 'mixing_snapshot', 'mixing_tiles', 'mixing_panel', 'plot_mixing', 'MixViewer', 'mix_viewer',

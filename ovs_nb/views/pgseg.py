@@ -15,20 +15,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 from ..groupvit import compose_assignments
 from ..layers import patch_up
-from ..losses import unwrap_model
+from ..core import unwrap_model
 from ..scenes import CLASSES as SCENE_CLASSES
 from ..segment import eval_mode
 from ..text import extract_nouns, tokenize
-from ovs_nb.widgets import (
-    group_palette,
-    overlay,
-    image_widget,
-    selector_stack,
-    denormalize,
-    finish_figure,
-    run_pairs,
-    _table,
-)
+from ..widgets import group_palette, overlay, image_widget, selector_stack, denormalize, finish_figure
+from ..widgets import run_pairs, _table
 
 # %% auto #0
 __all__ = ['candidate_words', 'prototype_snapshot', 'prototype_tiles', 'plot_prototypes', 'PrototypeViewer', 'prototype_viewer',

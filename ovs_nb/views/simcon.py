@@ -13,18 +13,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn as nn
-from ..losses import unwrap_model
+from ..core import unwrap_model
 from ..methods.simcon import random_views, joint_positives, semantic_positives
 from ..segment import eval_mode
-from ovs_nb.widgets import (
-    denormalize,
-    finish_figure,
-    run_snapshots,
-    image_widget,
-    link_index,
-    selector_stack,
-    _table,
-)
+from ..widgets import denormalize, finish_figure, run_snapshots, image_widget, link_index
+from ..widgets import selector_stack, _table
 
 # %% auto #0
 __all__ = ['positives_snapshot', 'positives_panel', 'plot_positives', 'PositivesViewer', 'positives_viewer', 'simcon_views']
