@@ -1,11 +1,11 @@
 """pytest runs every numbered notebook in nbs/ exactly as `nbdev_test` does (nbdev's own `test_nb`, skipping cells
 flagged with settings.ini's `tst_flags`), one test item per notebook, so CI logs end with a counted summary.
 Driver notebooks (train.ipynb, eval.ipynb, ...) are run by papermill, not here."""
+
 import os, re
-from pathlib import Path
 import pytest
 
-os.environ.setdefault('HF_HUB_OFFLINE', '1')   # never wait on a hub: ovs_nb only loads weights from disk
+os.environ.setdefault('HF_HUB_OFFLINE', '1')  # never wait on a hub: ovs_nb only loads weights from disk
 os.environ.setdefault('IN_TEST', '1')
 
 # browser tests (test_live_viewers.py) drive JupyterLab in Chromium through selenium; skipped without them
@@ -37,23 +37,36 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_collect_file(parent, file_path):
-    if file_path.suffix == '.ipynb' and re.match(r'\d\d_', file_path.name): return NotebookFile.from_parent(parent, path=file_path)
+    if file_path.suffix == '.ipynb' and re.match(r'\d\d_', file_path.name):
+        return NotebookFile.from_parent(parent, path=file_path)
+
 
 class NotebookFile(pytest.File):
-    def collect(self): yield NotebookItem.from_parent(self, name=self.path.stem)
+    def collect(self):
+        yield NotebookItem.from_parent(self, name=self.path.stem)
+
 
 class NotebookItem(pytest.Item):
     def runtest(self):
         from nbdev.test import test_nb
         from nbdev.config import get_config
-        flags = [f for f in re.split(r'[|\s]+', get_config().get('tst_flags', 'notest')) if f]   # nbdev splits on spaces
+
+        flags = [
+            f for f in re.split(r'[|\s]+', get_config().get('tst_flags', 'notest')) if f
+        ]  # nbdev splits on spaces
         ok, secs = test_nb(self.path, skip_flags=flags, showerr=True)
-        if not ok: raise NotebookFailed(self.path.name)
+        if not ok:
+            raise NotebookFailed(self.path.name)
         self.user_properties.append(('seconds', round(secs, 1)))
+
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, NotebookFailed):
             return f"notebook {excinfo.value} failed; the failing cell and traceback are in the captured stderr below"
         return super().repr_failure(excinfo)
-    def reportinfo(self): return self.path, 0, f"notebook {self.path.name}"
 
-class NotebookFailed(Exception): pass
+    def reportinfo(self):
+        return self.path, 0, f"notebook {self.path.name}"
+
+
+class NotebookFailed(Exception):
+    pass

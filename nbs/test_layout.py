@@ -76,7 +76,11 @@ def test_one_import_style_in_the_package():
         if p.name == '_modidx.py':
             continue
         for node in ast.parse(p.read_text()).body:
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or '').startswith('ovs_nb'):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.level == 0
+                and (node.module or '').startswith('ovs_nb')
+            ):
                 found.append(f'{p.relative_to(ROOT)}:{node.lineno}')
     assert not found, found
 

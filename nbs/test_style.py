@@ -2,6 +2,7 @@
 
 The modules are written by `nbdev_export` from the notebooks' exported cells, which are formatted with
 `ruff format --line-length 110` (quotes preserved); long strings and comments are the lines it cannot wrap."""
+
 import io
 import tokenize
 from pathlib import Path

@@ -119,22 +119,33 @@ def atomic_write(path, mode: str = 'wb'):
 # %% ../nbs/00_core.ipynb #33a5264e
 def test_near(a, b, rtol: float = 1e-5, atol: float = 1e-6, msg: str = ''):
     "Assert `max|a-b| <= atol + rtol * max(max|a|, max|b|)`: a float check in proportion to the magnitudes compared."
-    a, b = (x.detach().cpu().double() if torch.is_tensor(x) else torch.from_numpy(np.array(x, np.float64)) for x in (a, b))
+    a, b = (
+        x.detach().cpu().double() if torch.is_tensor(x) else torch.from_numpy(np.array(x, np.float64))
+        for x in (a, b)
+    )
     try:
-        a, b = torch.broadcast_tensors(a, b)  # a scalar expectation stands for every element, as in `test_close`
+        # a scalar expectation stands for every element, as in `test_close`
+        a, b = torch.broadcast_tensors(a, b)
     except RuntimeError:
-        raise AssertionError(f"{msg + ': ' if msg else ''}shapes differ: {tuple(a.shape)} vs {tuple(b.shape)}") from None
+        raise AssertionError(
+            f"{msg + ': ' if msg else ''}shapes differ: {tuple(a.shape)} vs {tuple(b.shape)}"
+        ) from None
     if a.numel() == 0:
         return
     finite = torch.isfinite(a)
-    if not torch.equal(finite, torch.isfinite(b)) or not torch.equal(a[~finite].nan_to_num(), b[~finite].nan_to_num()):
-        raise AssertionError(f"{msg + ': ' if msg else ''}non-finite values differ")  # NaN matches NaN, inf its sign
+    if not torch.equal(finite, torch.isfinite(b)) or not torch.equal(
+        a[~finite].nan_to_num(), b[~finite].nan_to_num()
+    ):
+        # NaN matches NaN, inf its sign
+        raise AssertionError(f"{msg + ': ' if msg else ''}non-finite values differ")
     a, b = a[finite], b[finite]
     scale = max(a.abs().max().item(), b.abs().max().item()) if a.numel() else 0.0
     err, tol = (a - b).abs().max().item() if a.numel() else 0.0, atol + rtol * scale
     if not err <= tol:
         head = f"{msg}: " if msg else ''
-        raise AssertionError(f"{head}max |a-b| = {err:.3g} > {tol:.3g} = atol {atol:g} + rtol {rtol:g} x scale {scale:.3g}")
+        raise AssertionError(
+            f"{head}max |a-b| = {err:.3g} > {tol:.3g} = atol {atol:g} + rtol {rtol:g} x scale {scale:.3g}"
+        )
 
 # %% ../nbs/00_core.ipynb #6e079d87
 class Unpickled:
@@ -222,9 +233,8 @@ class Method:
     "A training method: subclass it, override `build`, `loss` and `segmenter` (and `views`), register an instance."
 
     name: str = ''  # the registry key: `get_method(name)`, `-p method <name>`
-    aliases: tuple[
-        str, ...
-    ] = ()  # other keys it is found under (GCL's 'tcl': the name it was published under)
+    # other keys it is found under (GCL's 'tcl': the name it was published under)
+    aliases: tuple[str, ...] = ()
     doc: str = ''  # one line: the paper and what the method changes
     defaults: MethodDefaults = MethodDefaults()  # data and model settings a run falls back to
     recipes: dict[str, dict] = {}  # named TrainConfig values (`TrainConfig.from_recipe`)

@@ -222,9 +222,8 @@ def patch_size(model: nn.Module) -> tuple[int, int] | None:
 class MaskCLIPSegmenter(Segmenter):
     "Training-free segmentation from a frozen CLIP: sigmoid(w cos + b) of dense patch embeddings and class embeddings."
 
-    constant_background = (
-        True  # its scores are TCL's mask scale, which TCL's 0.4 / 0.5 background was set for
-    )
+    # its scores are TCL's mask scale, which TCL's 0.4 / 0.5 background was set for
+    constant_background = True
 
     def __init__(
         self,

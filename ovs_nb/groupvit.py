@@ -626,12 +626,10 @@ class GroupViTConfig:
     hard_assignment: bool = True
     gumbel_tau: float = 1.0
     assign_eps: float = 1.0
-    init_std: float | str = (
-        0.02  # image-encoder Linear init: the official 0.02, or 'fan' (fan_in^-1/2; the CPU demo)
-    )
-    patch_stem: str = (
-        'linear'  # 'linear' (one p×p conv, the paper) or 'conv' (stride-2 3×3 convs; CPU presets)
-    )
+    # image-encoder Linear init: the official 0.02, or 'fan' (fan_in^-1/2; the CPU demo)
+    init_std: float | str = 0.02
+    # 'linear' (one p×p conv, the paper) or 'conv' (stride-2 3×3 convs; CPU presets)
+    patch_stem: str = 'linear'
     # text encoder
     context_length: int = 77
     vocab_size: int = 49408
@@ -934,7 +932,9 @@ def to_official_state_dict(model: GroupViT) -> dict:
     }
 
 # %% ../nbs/10_groupvit.ipynb #9f3e515e
-def load_official_groupvit(model_or_name: GroupViT | str, state_dict_or_path, strict: bool = True) -> GroupViT:
+def load_official_groupvit(
+    model_or_name: GroupViT | str, state_dict_or_path, strict: bool = True
+) -> GroupViT:
     "Load an NVlabs GroupViT checkpoint (dict with 'model', a bare state dict, or a path) into an ovs_nb `GroupViT`."
     model = create_groupvit(model_or_name) if isinstance(model_or_name, str) else model_or_name
     sd = load_weights(state_dict_or_path)  # a released file pickles its OmegaConf config: read it inertly

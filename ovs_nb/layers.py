@@ -50,14 +50,18 @@ def derive_config(cls: type, base, **changes):
     return cls(**kept | changes)
 
 # %% ../nbs/13_layers.ipynb #c13a0021
-def member_config(cls: type, presets: dict, bases: dict, name: str, base_changes: dict | None = None, **overrides):
+def member_config(
+    cls: type, presets: dict, bases: dict, name: str, base_changes: dict | None = None, **overrides
+):
     "`presets[name]` with `overrides`, or a `cls` derived from `bases[name]` (`base_changes`, then `overrides`)."
     if name in presets:
         return dataclasses.replace(presets[name], **overrides)
     if name in bases:
         return derive_config(cls, bases[name], **((base_changes or {}) | overrides))
     member = cls.__name__.removesuffix('Config')
-    raise KeyError(f"unknown preset {name!r}; {member} presets: {sorted(presets)}, base presets: {sorted(bases)}")
+    raise KeyError(
+        f"unknown preset {name!r}; {member} presets: {sorted(presets)}, base presets: {sorted(bases)}"
+    )
 
 # %% ../nbs/13_layers.ipynb #c13a0024
 def check_choices(cfg, choices: dict):

@@ -9,8 +9,6 @@ import torch.nn.functional as F
 import torch.distributed as dist
 from .core import get_rank, get_world_size
 
-
-
 # %% auto #0
 __all__ = ['gather_with_grad', 'all_reduce_with_grad', 'contrastive_loss', 'multi_label_loss']
 

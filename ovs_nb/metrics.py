@@ -171,15 +171,12 @@ class EvalResult:
     seconds: float
     images_per_s: float
     settings: dict = field(default_factory=dict)
-    confusions: np.ndarray | None = (
-        None  # rows (image index, true, predicted, pixels): evaluate(record_confusions=k)
-    )
-    per_image_cms: torch.Tensor | None = (
-        None  # [n_images, n, n] int64, one confusion matrix per image: evaluate(per_image=True)
-    )
-    fg_oracle: np.ndarray | None = (
-        None  # [n_images, 2]: (foreground pixels right with the true background given, foreground pixels)
-    )
+    # rows (image index, true, predicted, pixels): evaluate(record_confusions=k)
+    confusions: np.ndarray | None = None
+    # [n_images, n, n] int64, one confusion matrix per image: evaluate(per_image=True)
+    per_image_cms: torch.Tensor | None = None
+    # [n_images, 2]: (foreground pixels right with the true background given, foreground pixels)
+    fg_oracle: np.ndarray | None = None
 
     def summary(self, per_class: bool = True) -> str:
         "mIoU / aAcc / mAcc in percent, timings, and the per-class IoU table."

@@ -62,12 +62,10 @@ class SegFolderDataset(Dataset):
     ann_dir: str = 'annotations'
     img_suffix: str = '.jpg'
     seg_map_suffix: str = '.png'
-    split_file: str | None = (
-        None  # relative to root, '{split}' filled in; None: ids from the files (`ids_from`)
-    )
-    ids_from: str = (
-        'labels'  # without a split file: every 'labels' file under ann_dir, or every 'images' file
-    )
+    # relative to root, '{split}' filled in; None: ids from the files (`ids_from`)
+    split_file: str | None = None
+    # without a split file: every 'labels' file under ann_dir, or every 'images' file
+    ids_from: str = 'labels'
     reduce_zero_label: bool = False  # 0 -> 255, k -> k-1 (VOC20, Context59, ADE)
     split_aliases: dict[str, str] = {}  # e.g. ADE: {'val': 'validation'}
     root_subdirs: tuple[str, ...] = ('.',)  # where below `root` the dataset may sit

@@ -261,11 +261,9 @@ class TTASegmenter(SegmenterWrapper):
         return total / (len(self.scales) * len(self.flips))
 
     def __repr__(self):
-        return (
-            f"TTASegmenter({self.base!r}, scales={self.scales}, flips={self.flips}"
-            + (", softmax=True)" if self.softmax else ")")
+        return f"TTASegmenter({self.base!r}, scales={self.scales}, flips={self.flips}" + (
+            ", softmax=True)" if self.softmax else ")"
         )
-
 
 # %% ../nbs/30_segment.ipynb #e5b1a002
 def with_bg_thresh(segmenter, value: float):
@@ -276,7 +274,6 @@ def with_bg_thresh(segmenter, value: float):
     else:
         seg.bg_thresh = float(value)
     return seg
-
 
 # %% ../nbs/30_segment.ipynb #e5b1a004
 _COEF_BITS = 11  # OpenCV's INTER_RESIZE_COEF_BITS: interpolation weights in units of 1/2048
@@ -313,7 +310,6 @@ def resize_uint8_opencv(image: torch.Tensor, size) -> torch.Tensor:
     # VResizeLinear<uchar>: each row >> 4, times its weight, >> 16, summed, then rounded >> 2
     out = (((D[:, j0] >> 4) * b0[:, None]) >> 16) + (((D[:, j1] >> 4) * b1[:, None]) >> 16)
     return ((out + 2) >> 2).to(torch.uint8)
-
 
 # %% ../nbs/30_segment.ipynb #e773c1d9
 # ImageNet's statistics (`ovs_nb.data.IMAGENET_MEAN`, `IMAGENET_STD`: 0-1 scale) on the 0-255 scale mmseg's
@@ -417,7 +413,6 @@ def tta_settings(tta) -> dict | None:
     if not ratios or min(ratios) <= 0:
         raise ValueError(f"TTA ratios must be a non-empty list of positive numbers, got {t['ratios']!r}")
     return dict(mode=t['mode'], ratios=ratios, flip=bool(t['flip']), softmax=bool(t['softmax']))
-
 
 # %% ../nbs/30_segment.ipynb #bdd344e6
 def segment_batch(
@@ -525,7 +520,6 @@ def segment(
         resize=resize,
         tta=tta,
     )[0]
-
 
 # %% ../nbs/30_segment.ipynb #30pa0002
 def _taps(xp: torch.Tensor, d: int, pad: int, centre: bool) -> list[torch.Tensor]:

@@ -27,7 +27,6 @@ from .checkpoint import CKPT_FORMAT, CheckpointMismatchError, checkpoint_path, l
 from .checkpoint import latest_checkpoint, check_state_dict, upgrade_state_dict, read_checkpoint
 from .checkpoint import default_run_dir
 
-
 # %% auto #0
 __all__ = ['SCENES_CPU_RECIPE', 'PROVING_RECIPE', 'TRAIN_SETS', 'TrainConfig', 'config_dict', 'default_train_samples',
            'estimate_epoch_samples', 'resolve_config', 'recipe_changes', 'recipe_values', 'with_changes',
@@ -567,7 +566,6 @@ def run_epoch_samples(cfg: TrainConfig, world_size: int = 1) -> int:
             cfg.steps, cfg.batch_size, world_size, cfg.num_workers, cfg.max_train_samples
         )
     return estimate_epoch_samples(cfg.data)
-
 
 # %% ../nbs/32_train.ipynb #c32a0029
 class NonFiniteLossError(FloatingPointError):

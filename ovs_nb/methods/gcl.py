@@ -160,9 +160,8 @@ class GCLConfig:
     b_init: float = -2.5  # Sim2Mask bias init [T]
     learn_wb: bool = True  # w and b learnable [T]
     gumbel_tau: float = 1.0  # temperature of the straight-through Gumbel-sigmoid [T]
-    gumbel_on: str = (
-        'logits'  # noise on the logits [T, the paper's intent]; 'probs': on sigmoid output (Fig. 3)
-    )
+    # noise on the logits [T, the paper's intent]; 'probs': on sigmoid output (Fig. 3)
+    gumbel_on: str = 'logits'
     t_init: float = 0.07  # initial temperature of each InfoNCE [T]
     scale_max: float = 100.0  # clamp of the logit scale exp(s) [T]
     gcl_v: bool = True  # image-level grounded contrast L_GCL_v [P]
@@ -324,7 +323,8 @@ def forward(self: GCL, images: torch.Tensor, text: torch.Tensor) -> dict[str, to
 def gcl_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
     "GCL's terms for `batch` (`GCL.forward`, through any wrapper); in training, the phase counter advances."
     m = unwrap_model(model)
-    p = batch.get('progress')  # the engine's optimiser step: accumulated micro-batches must not move the phase
+    # the engine's optimiser step: accumulated micro-batches must not move the phase
+    p = batch.get('progress')
     if p is not None and m.training:
         m.step.fill_(p.step)
     out = model(batch['image'], batch['text'])
@@ -348,9 +348,8 @@ def inference_embeddings(self: GCL, images: torch.Tensor) -> tuple[torch.Tensor,
 class GCLSegmenter(Segmenter):
     "GCL's zero-shot segmenter: grounded masks, optional PAMR, then the KP mix; constant background `bg_thresh`."
 
-    constant_background = (
-        True  # its scores are TCL's masks, which the 'tcl' protocols' constants were set for
-    )
+    # its scores are TCL's masks, which the 'tcl' protocols' constants were set for
+    constant_background = True
     refines_itself = True  # a protocol's PAMR goes inside `grounded_masks`, before the KP mix (TCL's order)
 
     def __init__(

@@ -322,7 +322,6 @@ def image_meta_points(
     rx = (cx - x1[n]) * w // (x2 - x1)[n]
     return n * h * w + ry * w + rx
 
-
 # %% ../../nbs/24_methods_mgca.ipynb #c24a0035
 class MGCASegmenter(Segmenter):
     "MGCA's segmenter: unit cosine logits; with background, softmax(100 logits) against a constant θ."

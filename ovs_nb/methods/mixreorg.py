@@ -142,16 +142,24 @@ class MixReorgConfig(GroupViTConfig):
 MIXREORG_CONFIGS: dict[str, MixReorgConfig] = {
     'mixreorg-s': derive_config(
         MixReorgConfig,
-        GROUPVIT_CONFIGS['groupvit-s'], num_group_tokens=(64, 32, 0), num_output_groups=(64, 32)
+        GROUPVIT_CONFIGS['groupvit-s'],
+        num_group_tokens=(64, 32, 0),
+        num_output_groups=(64, 32),
     ),
     'mixreorg-tiny': derive_config(
         MixReorgConfig,
-        GROUPVIT_CONFIGS['groupvit-tiny'], num_group_tokens=(16, 8, 0), num_output_groups=(16, 8), mix_group=8
+        GROUPVIT_CONFIGS['groupvit-tiny'],
+        num_group_tokens=(16, 8, 0),
+        num_output_groups=(16, 8),
+        mix_group=8,
     ),
     # the proving ground's: groupvit-cpu (conv stem, 96 px, one grouping stage) with twice its groups and M = 8
     'mixreorg-cpu': derive_config(
         MixReorgConfig,
-        GROUPVIT_CONFIGS['groupvit-cpu'], num_group_tokens=(16, 0), num_output_groups=(16,), mix_group=8
+        GROUPVIT_CONFIGS['groupvit-cpu'],
+        num_group_tokens=(16, 0),
+        num_output_groups=(16,),
+        mix_group=8,
     ),
 }
 

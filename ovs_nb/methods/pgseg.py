@@ -262,13 +262,11 @@ class PGSegConfig(GroupViTConfig):
     n_protos: tuple | None = None  # prototypes per grouping level; None: the level's group count [P][C]
     em_iters: int = 10  # T, EM iterations [P][C]
     recon: bool = True  # add V' to the grouping block's input [P][C]; False: GroupViT's forward exactly
-    recon_weights: str = (
-        'colnorm'  # V' from column-normalised weights [C][D] or raw responsibilities ('resp') [P]
-    )
+    # V' from column-normalised weights [C][D] or raw responsibilities ('resp') [P]
+    recon_weights: str = 'colnorm'
     recon_hidden: int = 4096  # hidden width of the reconstruction MLP [C]
-    match: str = (
-        'max'  # Hungarian maximises the cosine [P][D]; 'min' minimises it as the released code does [C]
-    )
+    # Hungarian maximises the cosine [P][D]; 'min' minimises it as the released code does [C]
+    match: str = 'max'
     hrs_mode: str = 'minmax'  # HRS: 'minmax' [D], 'paper' (raw cosine) [P], 'code_bug' [C], 'off' (Table 5)
     phi: float = 0.1  # HRS threshold [P][C]
     pg_tau: float = 0.1  # PG temperature [P]; the initial value when learnable [C]
@@ -278,12 +276,10 @@ class PGSegConfig(GroupViTConfig):
     tnpr_sim: str = 'cos'  # Eq. 3's cosine (scalars: zero gradient) [P][C], or 'neg_sq' (ablation)
     tnpr_levels: str = 'last'  # T-NPR at the last level [C][D] or at every level ('all', Eq. 4) [P]
     ema_gamma: float = 0.9  # momentum of the initial prototypes [P][C]
-    img_ema: bool = (
-        True  # momentum-update the image prototypes once per training step [P][D]; False: never [C]
-    )
-    text_ema: str = (
-        'train'  # text prototypes updated once per training step [D]; 'every_forward' (eval too) [C]
-    )
+    # momentum-update the image prototypes once per training step [P][D]; False: never [C]
+    img_ema: bool = True
+    # text prototypes updated once per training step [D]; 'every_forward' (eval too) [C]
+    text_ema: str = 'train'
     npr_start: int = 0  # optimiser steps with lambda = beta = 0 (paper: 30 of 40 epochs; fine-tuning: 0 [C])
 
     def __post_init__(self):
@@ -310,7 +306,9 @@ class PGSegConfig(GroupViTConfig):
 PGSEG_CONFIGS: dict[str, PGSegConfig] = {
     # the released model's shapes: GroupViT-S, 64/8 groups, no noun-prompt head (multi_label 0 [C])
     'pgseg-s': derive_config(PGSegConfig, GROUPVIT_CONFIGS['groupvit-s-redcap']),
-    'pgseg-tiny': derive_config(PGSegConfig, GROUPVIT_CONFIGS['groupvit-tiny'], multi_label=0, recon_hidden=64),
+    'pgseg-tiny': derive_config(
+        PGSegConfig, GROUPVIT_CONFIGS['groupvit-tiny'], multi_label=0, recon_hidden=64
+    ),
     # the proving ground's: groupvit-cpu (conv stem, 96 px, one grouping level of 8) with a narrow reconstruction MLP
     'pgseg-cpu': derive_config(PGSegConfig, GROUPVIT_CONFIGS['groupvit-cpu'], recon_hidden=256),
 }
@@ -598,7 +596,8 @@ PGSEG_RECIPES = {
         preset='pgseg-s',
         train_set='gcc3m+gcc12m+redcap12m',
         image_size=224,
-        transform='light',  # [C] deit_aug false: RandomResizedCrop + flip (ours crops at scale 0.5-1, [C] 0.08-1)
+        # [C] deit_aug false: RandomResizedCrop + flip (ours crops at scale 0.5-1, [C] 0.08-1)
+        transform='light',
         k_prompts=0,
         batch_size=4096,
         epochs=30,

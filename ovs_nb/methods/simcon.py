@@ -77,16 +77,19 @@ class SimConConfig(GroupViTConfig):
     intra_modal: bool = True  # the intra-modal E^II / E^TT terms of Eqs. 3-4
     intra_self: str = 'mask'  # 'mask': no self term in the intra-modal block [OURS]; 'include': literal
     lam_values: tuple = (0.95, 0.90, 0.85)  # lambda of Eq. 5 in each phase (Appendix A)
-    lam_schedule: str = 'epochs'  # lambda steps at `lam_epochs` (trainer's epochs); 'fraction': `lam_fractions`
+    # lambda steps at `lam_epochs` (trainer's epochs); 'fraction': `lam_fractions`
+    lam_schedule: str = 'epochs'
     lam_epochs: tuple = (2, 15)  # epochs done when lambda steps to the next value (App. A, read 0-indexed)
-    lam_fractions: tuple = (2 / 30, 15 / 30)  # shares of the run at those steps: the paper's epochs 2, 15 of 30
+    # shares of the run at those steps: the paper's epochs 2, 15 of 30
+    lam_fractions: tuple = (2 / 30, 15 / 30)
     reduction: str = 'sum'  # loss directions summed [OURS] or averaged ('mean', GroupViT code)
     joint_positives: bool = True  # Eq. 8 union of the views' image positives; False: per view
     w_ncs: float = 1.0  # weight of L_NCS (Eq. 10); 0: no NCS, no predictor
     predictor: str = 'simsiam'  # the NCS predictor p [OURS]
     pred_hidden: int | None = None  # hidden width of the 'simsiam' predictor; None: 4 x output_dim
     ncs_cosine: bool = True  # Eq. 9 as a cosine [OURS]; False: the raw dot product
-    views: str = 'pipeline'  # MV: the data's draws of the train transform (paper); 'recrop': of the batch image
+    # MV: the data's draws of the train transform (paper); 'recrop': of the batch image
+    views: str = 'pipeline'
     view_scale: tuple = (0.08, 1.0)  # crop-area range of the re-cropped views ('recrop') [GVIT]
     view_ratio: tuple = (3 / 4, 4 / 3)  # crop aspect-ratio range of the re-cropped views [GVIT]
     view_flip: float = 0.5  # horizontal-flip probability of a re-cropped view
@@ -124,7 +127,9 @@ def simcon_config(name: str = 'simcon-s', **overrides) -> SimConConfig:
             "run's override)",
             stacklevel=2,
         )
-    return member_config(SimConConfig, SIMCON_CONFIGS, GROUPVIT_CONFIGS, name, dict(multi_label=0), **overrides)
+    return member_config(
+        SimConConfig, SIMCON_CONFIGS, GROUPVIT_CONFIGS, name, dict(multi_label=0), **overrides
+    )
 
 # %% ../../nbs/25_methods_simcon.ipynb #c25a0061
 def training_views(cfg: SimConConfig, batch: dict) -> torch.Tensor:
@@ -141,7 +146,6 @@ def training_views(cfg: SimConConfig, batch: dict) -> torch.Tensor:
         )
     return v.transpose(0, 1)
 
-
 # %% ../../nbs/25_methods_simcon.ipynb #c25a0014
 def lam_index(cfg: SimConConfig, progress: Progress | None = None) -> int:
     "The λ phase where training stands: how many steps of `cfg.lam_schedule` it reached (0 without `progress`)."
@@ -155,7 +159,6 @@ def lam_index(cfg: SimConConfig, progress: Progress | None = None) -> int:
 def lam_at(cfg: SimConConfig, progress: Progress | None = None) -> float:
     "λ of Eq. 5 where training stands, `lam_values[lam_index(cfg, progress)]`: λ₀ without `progress`."
     return cfg.lam_values[lam_index(cfg, progress)]
-
 
 # %% ../../nbs/25_methods_simcon.ipynb #c25a0017
 @torch.no_grad()
