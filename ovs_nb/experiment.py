@@ -16,49 +16,17 @@ from fastcore.basics import patch_to
 from .core import atomic_write, figures_dir, get_method, project_root, seed_everything
 from .text import tokenize
 from .checkpoint import find_checkpoint, load_checkpoint
-from ovs_nb.train import (
-    TrainConfig,
-    Trainer,
-    default_train_samples,
-    recipe_values,
-    resolve_config,
-    resolve_device,
-    train,
-)
+from .train import TrainConfig, Trainer, default_train_samples, recipe_values, resolve_config
+from .train import resolve_device, train
 from .segdata import BENCHMARKS, VOCSegmentation
 from .scenes import ensure_scenes
-from ovs_nb.metrics import (
-    BENCHMARK_ORDER,
-    EvalResult,
-    background_baseline,
-    confusion_entry,
-    evaluate_protocol,
-    plot_confusion,
-    plot_predictions,
-    predict,
-    protocol_segmenter,
-    protocol_settings,
-    results_table,
-    scenes_calib_dataset,
-    val_dataset,
-    write_results,
-)
-from ovs_nb.diagnostics import (
-    bootstrap_miou,
-    calibrate_threshold,
-    foreground_stats,
-    learning_diagnostics,
-    paired_bootstrap,
-    plot_diagnostics,
-)
-from ovs_nb.results import (
-    frame_table,
-    git_commit,
-    load_results,
-    machine_description,
-    results_dir,
-    save_results,
-)
+from .metrics import BENCHMARK_ORDER, EvalResult, background_baseline, confusion_entry
+from .metrics import evaluate_protocol, plot_confusion, plot_predictions, predict, protocol_settings
+from .metrics import results_table, scenes_calib_dataset, val_dataset, write_results
+from .segment import protocol_segmenter
+from .diagnostics import bootstrap_miou, calibrate_threshold, foreground_stats, learning_diagnostics
+from .diagnostics import paired_bootstrap, plot_diagnostics
+from .results import frame_table, git_commit, load_results, machine_description, save_results
 
 # %% auto #0
 __all__ = ['RESULTS_FORMAT', 'TRIVIAL_ROWS', 'DIAGNOSTIC_CHANCE', 'TRAIN_KEYS', 'METHOD_TITLES', 'PROTOCOL_OVERRIDES',
@@ -154,7 +122,7 @@ class LoadedModel:
     # the checkpoint's info (config, overrides, ...); the same keys, mostly empty, for the other kinds
     info: dict = field(default_factory=dict)
 
-
+# %% ../nbs/34_experiment.ipynb #exp00010
 def _device(device) -> torch.device:
     return resolve_device(device) if isinstance(device, str) else torch.device(device)
 
@@ -178,7 +146,7 @@ def load_model(spec, method: str | None = None, device='cpu', **build_kw) -> Loa
     name = f'{path.parent.name}-{path.stem}'
     return LoadedModel(model, info['method'], info['preset'], info['step'], path, name, info)
 
-# %% ../nbs/34_experiment.ipynb #exp00012
+# %% ../nbs/34_experiment.ipynb #exp00013
 @dataclass
 class RunPlan:
     "A training run before it starts (`plan_run`)."
@@ -199,7 +167,7 @@ class RunPlan:
         "The run's name: its folder's."
         return Path(self.resolved.out_dir).name
 
-
+# %% ../nbs/34_experiment.ipynb #exp00014
 def plan_run(
     method: str = 'groupvit',
     recipe: str | None = 'demo',
@@ -223,7 +191,7 @@ def plan_run(
     table = pd.DataFrame(rows, columns=['field', 'value', 'source']).set_index('field')
     return RunPlan(cfg, resolved, from_recipe, table, protocol)
 
-# %% ../nbs/34_experiment.ipynb #exp00015
+# %% ../nbs/34_experiment.ipynb #exp00017
 def training_eval_fn(
     method,
     dataset,
@@ -248,14 +216,14 @@ def training_eval_fn(
 
     return miou_now
 
-# %% ../nbs/34_experiment.ipynb #exp00018
+# %% ../nbs/34_experiment.ipynb #exp00020
 def calibration_name(calib_dataset: str | None, eval_dataset: str) -> str | None:
     "The calibration split a run uses: 'auto' is the scenes' when the scenes are scored, else none."
     if calib_dataset == 'auto':
         return 'scenes' if eval_dataset == 'scenes' else None
     return calib_dataset
 
-
+# %% ../nbs/34_experiment.ipynb #exp00021
 def calibration_split(
     name: str,
     root=None,
@@ -280,7 +248,7 @@ def calibration_split(
         )
     return cds
 
-# %% ../nbs/34_experiment.ipynb #exp00021
+# %% ../nbs/34_experiment.ipynb #exp00024
 @dataclass
 class ThresholdChoice:
     "The background threshold a run is scored with, and how it was chosen (`choose_threshold`)."
@@ -294,7 +262,7 @@ class ThresholdChoice:
     # each reference row's own overrides, chosen by the same rule on the same split
     references: dict = field(default_factory=dict)
 
-
+# %% ../nbs/34_experiment.ipynb #exp00025
 def choose_threshold(
     segmenter,
     protocol: str = 'quick',
@@ -322,7 +290,7 @@ def choose_threshold(
     refs = {k: calibrate_threshold(seg, calib, **kw)['overrides'] for k, seg in references.items()}
     return ThresholdChoice(cal['overrides'], cal['rule'], cal, refs)
 
-# %% ../nbs/34_experiment.ipynb #exp00024
+# %% ../nbs/34_experiment.ipynb #exp00028
 RESULTS_FORMAT = 'ovs_nb.experiment/1'
 # the rows every report has besides the trained model's (and any reference rows)
 TRIVIAL_ROWS = ('random init', 'all background')
@@ -336,7 +304,7 @@ def _key(row: str) -> str:
 def _row(key: str) -> str:
     return key.replace('_', ' ')
 
-# %% ../nbs/34_experiment.ipynb #exp00025
+# %% ../nbs/34_experiment.ipynb #exp00029
 @dataclass
 class RunReport:
     "A scored run: what `results.json` holds (`to_json`), and in memory the evaluations, model and images behind it."
@@ -395,14 +363,14 @@ class RunReport:
         "mIoU points of the trained model over the stronger trivial baseline (random init, all background)."
         return 100 * (self.miou['trained'] - max(self.miou['random_init'], self.miou['all_background']))
 
-# %% ../nbs/34_experiment.ipynb #exp00027
+# %% ../nbs/34_experiment.ipynb #exp00031
 @patch_to(RunReport)
 def to_json(self) -> dict:
     "The report as plain data: `results.json`'s content."
     d = {f.name: getattr(self, f.name) for f in fields(self) if f.compare}
     return json.loads(json.dumps(d, default=str))
 
-
+# %% ../nbs/34_experiment.ipynb #exp00032
 @patch_to(RunReport, cls_method=True)
 def from_json(cls, d: dict) -> RunReport:
     "A report from `results.json`'s content (files written before `format` existed read as its first version)."
@@ -415,7 +383,7 @@ def from_json(cls, d: dict) -> RunReport:
         raise ValueError(f"results.json lacks {missing}: not a run's report")
     return cls(**{k: d[k] for k in names if k in d})
 
-
+# %% ../nbs/34_experiment.ipynb #exp00033
 @patch_to(RunReport)
 def save(self, run_dir=None) -> Path:
     "Write `results.json` (and `per_image_cms.npz` with the evaluations in memory) to the run folder."
@@ -427,7 +395,7 @@ def save(self, run_dir=None) -> Path:
         np.savez_compressed(d / 'per_image_cms.npz', **cms)
     return d / 'results.json'
 
-
+# %% ../nbs/34_experiment.ipynb #exp00034
 @patch_to(RunReport, cls_method=True)
 def read(cls, run_dir) -> RunReport:
     "The report in a run folder's `results.json` (or that file)."
@@ -435,7 +403,7 @@ def read(cls, run_dir) -> RunReport:
     p = p / 'results.json' if p.is_dir() else p
     return cls.from_json(json.loads(p.read_text()))
 
-# %% ../nbs/34_experiment.ipynb #exp00029
+# %% ../nbs/34_experiment.ipynb #exp00036
 @patch_to(RunReport)
 def summary(self) -> pd.DataFrame:
     "One row per segmenter: mIoU (%) with its 95% interval, aAcc, mAcc, % predicted foreground, images, seconds."
@@ -467,7 +435,7 @@ def summary(self) -> pd.DataFrame:
     }
     return pd.DataFrame(rows).T
 
-
+# %% ../nbs/34_experiment.ipynb #exp00037
 # each diagnostic's chance level or reference, where it has one
 DIAGNOSTIC_CHANCE = {
     'zs_acc': 'zs_chance',
@@ -487,7 +455,7 @@ def diagnostics_table(self) -> pd.DataFrame:
     t['chance / reference'] = [first.get(DIAGNOSTIC_CHANCE.get(k, ''), float('nan')) for k in keys]
     return t
 
-
+# %% ../nbs/34_experiment.ipynb #exp00038
 @patch_to(RunReport)
 def per_class(self) -> pd.DataFrame:
     "Per-class IoU (%) of every row, with each class's share (%) of the labelled pixels."
@@ -496,7 +464,7 @@ def per_class(self) -> pd.DataFrame:
     t['% of pixels'] = 100 * gt / gt.sum()
     return t
 
-
+# %% ../nbs/34_experiment.ipynb #exp00039
 @patch_to(RunReport)
 def describe(self) -> str:
     "What was scored and how: the checkpoint, its step, the protocol, the threshold rule and the reference rows'."
@@ -507,7 +475,7 @@ def describe(self) -> str:
     ]
     return '\n'.join(lines + [f"  {k}: {kw or 'its default'}" for k, kw in self.reference_thresholds.items()])
 
-
+# %% ../nbs/34_experiment.ipynb #exp00040
 @patch_to(RunReport)
 def calibration_table(self) -> pd.DataFrame | None:
     "The calibration sweep: mIoU per threshold on the calibration split (None: not calibrated)."
@@ -515,7 +483,7 @@ def calibration_table(self) -> pd.DataFrame | None:
         None if self.calibration is None else pd.DataFrame(self.calibration['table']).set_index('threshold')
     )
 
-# %% ../nbs/34_experiment.ipynb #exp00031
+# %% ../nbs/34_experiment.ipynb #exp00042
 @patch_to(RunReport)
 def verdict(self) -> str:
     "The report in words: the trained model against the trivial baselines and the reference rows, with intervals."
@@ -576,7 +544,7 @@ def verdict(self) -> str:
     )
     return '\n'.join(out)
 
-# %% ../nbs/34_experiment.ipynb #exp00033
+# %% ../nbs/34_experiment.ipynb #exp00044
 TRAIN_KEYS = (
     'method',
     'recipe',
@@ -723,7 +691,7 @@ def score_run(
         dataset=ds,
     )
 
-# %% ../nbs/34_experiment.ipynb #exp00036
+# %% ../nbs/34_experiment.ipynb #exp00047
 def _folder(folder=None) -> Path:
     "`folder` (made if missing), else `figures/`."
     if folder is None:
@@ -756,7 +724,7 @@ def save_training_figures(history: pd.DataFrame, floor: float, run: str, where: 
         )
     return paths
 
-
+# %% ../nbs/34_experiment.ipynb #exp00048
 def save_run_figures(
     report: RunReport, folder=None, n_show: int = 4, run: str | None = None
 ) -> tuple[dict, dict]:
@@ -791,7 +759,7 @@ def save_run_figures(
     made = {k: p for k, p in paths.items() if k in ('confusion', 'predictions') or viewers.get(k) is not None}
     return {k: p for k, p in made.items() if p.exists()}, viewers
 
-# %% ../nbs/34_experiment.ipynb #exp00039
+# %% ../nbs/34_experiment.ipynb #exp00051
 @dataclass
 class Experiment:
     "A training run and its scoring, with nbs/train.ipynb's parameters (see that notebook for each one's use)."
@@ -863,102 +831,92 @@ class Experiment:
         self.seg_opts = {} if self.bg_thresh is None else dict(bg_thresh=self.bg_thresh)
         self.val = self.floor = self.train_minutes = self.report = None
 
-# %% ../nbs/34_experiment.ipynb #exp00040
-@patch_to(Experiment)
-def describe(self) -> str:
-    "The run in a few lines: method, recipe values, device, run folder, level and protocol."
-    p = self.plan
-    return (
-        f"method {self.method!r} ({get_method(self.method).doc or 'no description'})\n"
-        f"recipe {self.recipe!r}: {p.from_recipe}\ndevice: {resolve_device(self.device)}   run folder: "
-        f"{p.resolved.out_dir}\nscenes level {self.level!r}; evaluation protocol {self.protocol!r}"
-    )
-
-
-@patch_to(Experiment)
-def prepare(self):
-    "The validation images and their all-background result; with `eval_every`, the engine's `eval_fn` on them."
-    self.val = val_dataset(self.eval_dataset, self.eval_root, n_val=self.eval_limit, level=self.level)
-    self.floor = background_baseline(self.val, limit=self.eval_limit, per_image=True)  # needs no model
-    self.n_eval = len(self.val) if self.eval_limit is None else min(self.eval_limit, len(self.val))
-    if self.eval_every:
-        limit = min(self.diag_limit or self.n_eval, self.n_eval)  # images scored during training (the curve)
-        self.plan.cfg.eval_fn = training_eval_fn(
-            self.method,
-            self.val,
-            self.protocol,
-            limit,
-            self.plan.resolved.image_size,
-            self.seg_opts,
-            self.diagnostics,
+    def describe(self) -> str:
+        "The run in a few lines: method, recipe values, device, run folder, level and protocol."
+        p = self.plan
+        return (
+            f"method {self.method!r} ({get_method(self.method).doc or 'no description'})\n"
+            f"recipe {self.recipe!r}: {p.from_recipe}\ndevice: {resolve_device(self.device)}   run folder: "
+            f"{p.resolved.out_dir}\nscenes level {self.level!r}; evaluation protocol {self.protocol!r}"
         )
-        self.plan.cfg.eval_every = int(self.eval_every)
-    return self.val
 
+    def prepare(self):
+        "The validation images and their all-background result; with `eval_every`, the engine's `eval_fn` on them."
+        self.val = val_dataset(self.eval_dataset, self.eval_root, n_val=self.eval_limit, level=self.level)
+        self.floor = background_baseline(self.val, limit=self.eval_limit, per_image=True)  # needs no model
+        self.n_eval = len(self.val) if self.eval_limit is None else min(self.eval_limit, len(self.val))
+        if self.eval_every:
+            limit = min(
+                self.diag_limit or self.n_eval, self.n_eval
+            )  # images scored during training (the curve)
+            self.plan.cfg.eval_fn = training_eval_fn(
+                self.method,
+                self.val,
+                self.protocol,
+                limit,
+                self.plan.resolved.image_size,
+                self.seg_opts,
+                self.diagnostics,
+            )
+            self.plan.cfg.eval_every = int(self.eval_every)
+        return self.val
 
-@patch_to(Experiment)
-def train(self) -> pd.DataFrame:
-    "Train (`ovs_nb.train.train`); the loss curve and the in-training curves in `curves`: the metrics history."
-    if self.val is None:
-        self.prepare()
-    self.plan.cfg.figure = str(_folder(self.figures) / f'train-{self.run_name}.png')
-    t0 = time.time()
-    history = train(self.plan.cfg)
-    self.train_minutes = (time.time() - t0) / 60
-    print(
-        f"{int(history.step.max()) if len(history) else 0} steps logged; this call took {self.train_minutes:.1f} min"
-    )
-    if not self.eval_every:
+    def train(self) -> pd.DataFrame:
+        "Train (`ovs_nb.train.train`); the loss curve and the in-training curves in `curves`: the metrics history."
+        if self.val is None:
+            self.prepare()
+        self.plan.cfg.figure = str(_folder(self.figures) / f'train-{self.run_name}.png')
+        t0 = time.time()
+        history = train(self.plan.cfg)
+        self.train_minutes = (time.time() - t0) / 60
         print(
-            "no diagnostics during training (eval_every=None): the final model's are in the evaluation below"
+            f"{int(history.step.max()) if len(history) else 0} steps logged; this call took {self.train_minutes:.1f} min"
         )
-    where = f'{self.n_eval} {self.eval_dataset} val images, {self.protocol!r}'
-    loss = Path(self.plan.cfg.figure)
-    self.curves = ({'loss': loss} if loss.exists() else {}) | save_training_figures(
-        history, 100 * self.floor.miou, self.run_name, where, self.figures
-    )
-    return history
+        if not self.eval_every:
+            print(
+                "no diagnostics during training (eval_every=None): the final model's are in the evaluation below"
+            )
+        where = f'{self.n_eval} {self.eval_dataset} val images, {self.protocol!r}'
+        loss = Path(self.plan.cfg.figure)
+        self.curves = ({'loss': loss} if loss.exists() else {}) | save_training_figures(
+            history, 100 * self.floor.miou, self.run_name, where, self.figures
+        )
+        return history
 
+    def score(self) -> RunReport:
+        "Score the run's latest checkpoint (`score_run`) on the validation images: its report."
+        if self.val is None:
+            self.prepare()
+        self.report = score_run(
+            self.plan.resolved.out_dir,
+            self.eval_dataset,
+            self.eval_root,
+            self.protocol,
+            limit=self.eval_limit,
+            level=self.level,
+            bg_thresh=self.bg_thresh,
+            calib_dataset=self.calib_dataset,
+            calib_root=self.calib_root,
+            calib_limit=self.calib_limit,
+            val=self.val,
+            floor=self.floor,
+            device=self.device,
+            train_minutes=self.train_minutes,
+        )
+        return self.report
 
-@patch_to(Experiment)
-def score(self) -> RunReport:
-    "Score the run's latest checkpoint (`score_run`) on the validation images: its report."
-    if self.val is None:
-        self.prepare()
-    self.report = score_run(
-        self.plan.resolved.out_dir,
-        self.eval_dataset,
-        self.eval_root,
-        self.protocol,
-        limit=self.eval_limit,
-        level=self.level,
-        bg_thresh=self.bg_thresh,
-        calib_dataset=self.calib_dataset,
-        calib_root=self.calib_root,
-        calib_limit=self.calib_limit,
-        val=self.val,
-        floor=self.floor,
-        device=self.device,
-        train_minutes=self.train_minutes,
-    )
-    return self.report
+    def draw(self) -> tuple[dict, dict]:
+        "The scored run's figures (`save_run_figures`): paths, and the viewers."
+        return save_run_figures(self.report, self.figures, self.n_show, self.run_name)
 
+    def run(self) -> RunReport:
+        "Train, score, write results.json and per_image_cms.npz, draw the figures: the report."
+        self.train()
+        self.score().save()
+        self.draw()
+        return self.report
 
-@patch_to(Experiment)
-def draw(self) -> tuple[dict, dict]:
-    "The scored run's figures (`save_run_figures`): paths, and the viewers."
-    return save_run_figures(self.report, self.figures, self.n_show, self.run_name)
-
-
-@patch_to(Experiment)
-def run(self) -> RunReport:
-    "Train, score, write results.json and per_image_cms.npz, draw the figures: the report."
-    self.train()
-    self.score().save()
-    self.draw()
-    return self.report
-
-# %% ../nbs/34_experiment.ipynb #exp00042
+# %% ../nbs/34_experiment.ipynb #exp00053
 def papermill_command(notebook: str, params: dict, out: str = 'out.ipynb') -> str:
     "The papermill command that runs `notebook` with `params` (None left out; dicts and lists as YAML with -y)."
     parts = []
@@ -971,7 +929,7 @@ def papermill_command(notebook: str, params: dict, out: str = 'out.ipynb') -> st
             parts.append(f'-p {k} {shlex.quote(str(v))}')
     return ' '.join([f'papermill {notebook} {out}', *parts])
 
-
+# %% ../nbs/34_experiment.ipynb #exp00054
 def parameter_names(notebook: str) -> list[str]:
     "The names the papermill `parameters` cell of `nbs/<notebook>` assigns, in order."
     nb = json.loads((project_root() / 'nbs' / notebook).read_text())
@@ -985,7 +943,7 @@ def parameter_names(notebook: str) -> list[str]:
         if isinstance(t, ast.Name)
     ]
 
-
+# %% ../nbs/34_experiment.ipynb #exp00055
 def notebook_params(target, ns: dict) -> dict:
     "The entries of namespace `ns` (a driver's globals) named like `target`'s parameters: a function's, a dataclass's, a notebook's."
     if isinstance(target, str):
@@ -996,12 +954,12 @@ def notebook_params(target, ns: dict) -> dict:
         names = list(inspect.signature(target).parameters)
     return {k: ns[k] for k in names if k in ns}
 
-
+# %% ../nbs/34_experiment.ipynb #exp00056
 def driver_command(notebook: str, ns: dict) -> str:
     "The papermill command that runs `nbs/<notebook>` with the values `ns` holds for its parameters."
     return papermill_command(f'nbs/{notebook}', notebook_params(notebook, ns))
 
-# %% ../nbs/34_experiment.ipynb #exp00044
+# %% ../nbs/34_experiment.ipynb #exp00058
 def _execute_notebook(name: str, output, params: dict, figures=None, timeout: int | None = None):
     "Run `nbs/<name>` through papermill with `params`; `figures`: the kernel's figures folder."
     # papermill and a Jupyter kernel are needed only for a notebook's record of a run
@@ -1038,7 +996,7 @@ def run_experiment(notebook=None, **params) -> RunReport:
     )
     return RunReport.read(exp.plan.resolved.out_dir)
 
-# %% ../nbs/34_experiment.ipynb #exp00047
+# %% ../nbs/34_experiment.ipynb #exp00061
 def proving_params(
     method: str,
     seed: int,
@@ -1071,7 +1029,7 @@ def proving_params(
         p['scenes_level'] = scenes_level
     return p | dict(train_params or {}) | dict((method_params or {}).get(method, {}))
 
-
+# %% ../nbs/34_experiment.ipynb #exp00062
 def planned_steps(params: dict) -> int:
     "The optimiser steps a run with these parameters (`Experiment`'s fields) trains for."
     given = {
@@ -1082,7 +1040,7 @@ def planned_steps(params: dict) -> int:
     plan = plan_run(params['method'], params.get('recipe'), train_kwargs=params.get('train_kwargs'), **given)
     return plan.resolved.steps
 
-# %% ../nbs/34_experiment.ipynb #exp00050
+# %% ../nbs/34_experiment.ipynb #exp00065
 def proving_plan(
     methods: str = 'groupvit,mixreorg',
     seeds: str = '0,1,2',
@@ -1127,7 +1085,7 @@ def proving_plan(
         p['eval_every'] = eval_every or max(budget // 4, 1)
     return runs, budget
 
-# %% ../nbs/34_experiment.ipynb #exp00052
+# %% ../nbs/34_experiment.ipynb #exp00067
 def proving_run(params: dict, figures=None, notebook: bool = False) -> RunReport:
     "One run of `params` (`run_experiment`; `notebook`: through train.ipynb), or the finished one in its folder."
     run_dir = Path(params['out_dir'])
@@ -1144,7 +1102,7 @@ def proving_run(params: dict, figures=None, notebook: bool = False) -> RunReport
     print(f"{params['method']} seed {params['seed']}: {(time.time() - t) / 60:.1f} min")
     return RunReport.read(run_dir)
 
-# %% ../nbs/34_experiment.ipynb #exp00055
+# %% ../nbs/34_experiment.ipynb #exp00070
 def run_row(method: str, seed: int, report: RunReport) -> dict:
     "A run's row (mIoU as fractions): method, preset, seed, steps, minutes, mIoU and interval, baselines, best reference."
     lo, hi = report.miou_ci95['trained']
@@ -1170,7 +1128,7 @@ def run_row(method: str, seed: int, report: RunReport) -> dict:
         row |= dict(miou_training_free=refs[key], training_free_row=_row(key))
     return row
 
-
+# %% ../nbs/34_experiment.ipynb #exp00071
 def rescore_run(
     report: RunReport, dataset, limit: int | None = None, name: str = 'standard', floor=None, device='cpu'
 ) -> dict:
@@ -1204,7 +1162,7 @@ def rescore_run(
         f'n_{name}': out['trained'].n_images,
     }
 
-# %% ../nbs/34_experiment.ipynb #exp00058
+# %% ../nbs/34_experiment.ipynb #exp00074
 # how a method is named in tables and sentences
 METHOD_TITLES = dict(
     groupvit='GroupViT',
@@ -1223,21 +1181,21 @@ def method_title(name: str) -> str:
     "A method's name as the papers write it."
     return METHOD_TITLES.get(name, name)
 
-
+# %% ../nbs/34_experiment.ipynb #exp00075
 def pooled_cms(run_dirs, row: str = 'trained') -> torch.Tensor:
     "Per-image confusion matrices of `row` summed over runs (seeds) on the same images: `[n, C, C]` int64."
     return torch.as_tensor(
         sum(np.load(Path(d) / 'per_image_cms.npz')[_key(row)].astype(np.int64) for d in run_dirs)
     )
 
-
+# %% ../nbs/34_experiment.ipynb #exp00076
 def compare_methods(cms: dict, baseline: str) -> dict:
     "Each method's paired bootstrap (`paired_bootstrap`) against `baseline` on pooled per-image matrices."
     if baseline not in cms:
         return {}
     return {name: paired_bootstrap(c, cms[baseline]) for name, c in cms.items() if name != baseline}
 
-
+# %% ../nbs/34_experiment.ipynb #exp00077
 def shown(c: dict, baseline: str = 'groupvit') -> str:
     "Whether a paired comparison shows a gain over `baseline`: 'yes' only when its interval is above zero."
     if c['low'] > 0:
@@ -1246,7 +1204,7 @@ def shown(c: dict, baseline: str = 'groupvit') -> str:
         f'no: {method_title(baseline)} better here' if c['high'] < 0 else 'no: no difference can be claimed'
     )
 
-
+# %% ../nbs/34_experiment.ipynb #exp00078
 def comparison_sentence(name: str, baseline: str, c: dict) -> str:
     "A paired comparison in words."
     a, b = method_title(name), method_title(baseline)
@@ -1263,7 +1221,7 @@ def comparison_sentence(name: str, baseline: str, c: dict) -> str:
         f"{said}"
     )
 
-# %% ../nbs/34_experiment.ipynb #exp00060
+# %% ../nbs/34_experiment.ipynb #exp00080
 def method_summary(table: pd.DataFrame) -> pd.DataFrame:
     "Per method (mIoU in %): seeds, mean and sd, the trivial baselines' means, the best of them and the margin."
     s = table.groupby('method').agg(
@@ -1281,7 +1239,7 @@ def method_summary(table: pd.DataFrame) -> pd.DataFrame:
     s['margin'] = s.miou_mean - s.best_trivial
     return s
 
-
+# %% ../nbs/34_experiment.ipynb #exp00081
 def summary_sentence(name: str, r) -> str:
     "A method's summary row in words: mean ± sd over seeds and its margin over the best trivial baseline."
     verdict = 'at least 10 points above' if r.margin >= 10 else 'above' if r.margin > 0 else 'NOT above'
@@ -1291,7 +1249,7 @@ def summary_sentence(name: str, r) -> str:
         f"best trivial baseline ({r.best_trivial:.2f}): {verdict}"
     )
 
-# %% ../nbs/34_experiment.ipynb #exp00063
+# %% ../nbs/34_experiment.ipynb #exp00084
 def _norm(name) -> str:
     return ''.join(ch for ch in str(name).lower() if ch.isalnum())
 
@@ -1324,13 +1282,20 @@ def paper_claims(baseline: str = 'groupvit', folder=None) -> dict:
         )
     return out
 
-# %% ../nbs/34_experiment.ipynb #exp00066
+# %% ../nbs/34_experiment.ipynb #exp00087
+def _plain(v):
+    "numpy scalars as Python numbers, text of str subclasses (torch's version) as str."
+    if isinstance(v, np.generic):
+        return v.item()
+    return str(v) if isinstance(v, str) and type(v) is not str else v
+
+
 def plain_rows(rows) -> list[dict]:
-    "Rows (a DataFrame or dicts) with numpy scalars as Python numbers, as a results file stores them."
+    "Rows (a DataFrame or dicts) as plain data, as a results file stores them: Python numbers and text."
     rows = rows.to_dict('records') if isinstance(rows, pd.DataFrame) else rows
-    return [{k: v.item() if isinstance(v, np.generic) else v for k, v in dict(r).items()} for r in rows]
+    return [{k: _plain(v) for k, v in dict(r).items()} for r in rows]
 
-
+# %% ../nbs/34_experiment.ipynb #exp00088
 def runs_table(rows) -> pd.DataFrame:
     "The runs' rows (`run_row`, fractions) as a table in percent, as every other table of the project."
     table = pd.DataFrame(rows)
@@ -1338,7 +1303,7 @@ def runs_table(rows) -> pd.DataFrame:
     table[pct] = 100 * table[pct]
     return table
 
-
+# %% ../nbs/34_experiment.ipynb #exp00089
 def _pm(x: pd.Series) -> tuple[float, float]:
     "Mean and sd (0 for one value) of a column."
     return float(x.mean()), 0.0 if len(x) < 2 else float(x.std())
@@ -1372,7 +1337,7 @@ def summary_rows(table: pd.DataFrame, methods, baseline: str, comparisons: dict,
         rows.append(r)
     return rows
 
-
+# %% ../nbs/34_experiment.ipynb #exp00090
 def comparison_markdown(runs, summary, baseline: str) -> str:
     "The README's comparison table from the runs' rows and the summary rows (lists, results names or `Results`)."
     runs, summary = (
@@ -1410,7 +1375,7 @@ def comparison_markdown(runs, summary, baseline: str) -> str:
     ]
     return frame_table(pd.DataFrame(body, columns=cols, dtype=object))
 
-# %% ../nbs/34_experiment.ipynb #exp00069
+# %% ../nbs/34_experiment.ipynb #exp00093
 def proving_note(table: pd.DataFrame, budget: int, recipe, seeds) -> str:
     "The setting under a comparison table, in words: level, steps, recipe, seeds, images, protocol, minutes."
     minutes = table.groupby('method').train_minutes.mean().round(1).to_dict()
@@ -1425,7 +1390,7 @@ def proving_note(table: pd.DataFrame, budget: int, recipe, seeds) -> str:
         "batch 1,024-4,096): 'shown here?' checks the direction of each claim at this scale, not its size."
     )
 
-
+# %% ../nbs/34_experiment.ipynb #exp00094
 def proving_settings(table: pd.DataFrame, budget: int, recipe, seeds) -> dict:
     "What the proving ground's results files record beside their rows: recipe, steps, seeds, level, protocol, images."
     return dict(
@@ -1437,7 +1402,7 @@ def proving_settings(table: pd.DataFrame, budget: int, recipe, seeds) -> dict:
         val_images=int(table.n_images.iloc[0]),
     )
 
-
+# %% ../nbs/34_experiment.ipynb #exp00095
 def write_summary_json(
     path, summary: pd.DataFrame, comparisons: dict, rows, budget: int, recipe, seeds
 ) -> Path:
@@ -1456,7 +1421,7 @@ def write_summary_json(
         json.dump(d, f, indent=1, default=float)
     return Path(path)
 
-
+# %% ../nbs/34_experiment.ipynb #exp00096
 def copy_run_figures(
     src,
     methods,
@@ -1476,7 +1441,7 @@ def copy_run_figures(
                 copied.append(dst.name)
     return copied
 
-# %% ../nbs/34_experiment.ipynb #exp00072
+# %% ../nbs/34_experiment.ipynb #exp00099
 def plot_method_bars(table: pd.DataFrame, methods, baseline: str, path, title: str) -> Path:
     "Mean mIoU (%) per method over seeds (sd bars, a dot per seed), the trivial baselines as lines."
     methods = list(methods)
@@ -1513,7 +1478,7 @@ def plot_method_bars(table: pd.DataFrame, methods, baseline: str, path, title: s
     plt.close(fig)
     return Path(path)
 
-
+# %% ../nbs/34_experiment.ipynb #exp00100
 def plot_miou_curves(runs: dict, floor: float, path, title: str) -> Path:
     "The in-training mIoU (%) of every run {(method, seed): run folder} against the step, the floor (%) dashed."
     fig, ax = plt.subplots(figsize=(6.5, 4))
@@ -1535,7 +1500,7 @@ def plot_miou_curves(runs: dict, floor: float, path, title: str) -> Path:
     plt.close(fig)
     return Path(path)
 
-# %% ../nbs/34_experiment.ipynb #exp00075
+# %% ../nbs/34_experiment.ipynb #exp00103
 def eval_datasets(
     dataset: str = 'scenes',
     data_root=None,
@@ -1557,7 +1522,7 @@ def eval_datasets(
 
     return {k: val_dataset(k, root(k), split, n_val=limit, names=names) for k in keys}
 
-# %% ../nbs/34_experiment.ipynb #exp00078
+# %% ../nbs/34_experiment.ipynb #exp00106
 @dataclass
 class Scored:
     "One segmenter scored on one dataset (`score_models`)."
@@ -1616,7 +1581,7 @@ def _eval_json(s: Scored, split: str, proto: str) -> Path:
         )
     return out
 
-# %% ../nbs/34_experiment.ipynb #exp00079
+# %% ../nbs/34_experiment.ipynb #exp00107
 def score_models(
     specs,
     data: dict,
@@ -1666,7 +1631,7 @@ def score_models(
                 out.append(Scored(label, key, res, ref, ds))
     return out
 
-
+# %% ../nbs/34_experiment.ipynb #exp00108
 def scores_frame(scored: list[Scored]) -> pd.DataFrame:
     "One row per (run, dataset): mIoU, aAcc, mAcc (%), the all-background mIoU, images, seconds, images/s."
     rows = [
@@ -1685,7 +1650,7 @@ def scores_frame(scored: list[Scored]) -> pd.DataFrame:
     ]
     return pd.DataFrame(rows).set_index(['run', 'dataset'])
 
-
+# %% ../nbs/34_experiment.ipynb #exp00109
 def score_records(scored: list[Scored], protocol: str) -> list[dict]:
     "The records `ovs_nb.metrics.results_table` tabulates."
     return [
@@ -1700,7 +1665,7 @@ def score_records(scored: list[Scored], protocol: str) -> list[dict]:
         for s in scored
     ]
 
-# %% ../nbs/34_experiment.ipynb #exp00082
+# %% ../nbs/34_experiment.ipynb #exp00112
 def save_eval_figures(
     s: Scored, n_show: int = 4, protocol: str = 'quick', split: str = 'val', folder=None, **overrides
 ) -> dict:
@@ -1718,7 +1683,7 @@ def save_eval_figures(
     )
     return paths
 
-# %% ../nbs/34_experiment.ipynb #exp00085
+# %% ../nbs/34_experiment.ipynb #exp00115
 # the protocol settings eval.ipynb can set one by one
 PROTOCOL_OVERRIDES = ('short_side', 'crop', 'stride', 'templates', 'bg_thresh', 'pamr', 'tta', 'resize')
 
@@ -1735,14 +1700,15 @@ class Evaluation:
     data_root: object = None  # mmseg's data/ folder, one dataset's folder, or {key: folder}
     split: str = 'val'  # the split
     protocol: str = 'quick'  # a protocol name
-    short_side: int | None = None  # the protocol's settings to override (None: the protocol's) ...
-    crop: int | None = None
-    stride: int | None = None
-    bg_thresh: float | None = None
-    templates: str | None = None
-    pamr: bool | None = None
+    short_side: int | None = None  # test resolution (short side); None, here and below: the protocol's
+    crop: int | None = None  # window size
+    stride: int | None = None  # window stride
+    bg_thresh: float | None = None  # the segmenter's background threshold (all datasets)
+    templates: str | None = None  # prompt templates
+    pamr: bool | None = None  # PAMR refinement on or off
+    # test-time augmentation of the whole evaluation ('simcon', 'mmseg', 'mixreorg', a dict)
     tta: object = None
-    resize: str | None = None  # ... to here
+    resize: str | None = None  # 'opencv' or 'float'
     limit: int | None = None  # images scored per dataset; None: all
     batch_size: int = 1  # images whose windows go through the model together
     window_batch: int = 8  # windows per model call
@@ -1768,7 +1734,7 @@ class Evaluation:
             f"checkpoints: {self.specs}\ndevice: {_device(self.device)}"
         )
 
-# %% ../nbs/34_experiment.ipynb #exp00086
+# %% ../nbs/34_experiment.ipynb #exp00116
 @patch_to(Evaluation)
 def datasets(self) -> pd.DataFrame:
     "Read the datasets (a missing one fails here, before any model runs): one row per dataset."
@@ -1789,7 +1755,7 @@ def datasets(self) -> pd.DataFrame:
     ]
     return pd.DataFrame(rows).set_index('dataset')
 
-
+# %% ../nbs/34_experiment.ipynb #exp00117
 @patch_to(Evaluation)
 def score(self) -> pd.DataFrame:
     "Score every model on every dataset (`score_models`): the scores' table."
@@ -1817,13 +1783,13 @@ def score(self) -> pd.DataFrame:
     )
     return scores_frame(self.scored)
 
-
+# %% ../nbs/34_experiment.ipynb #exp00118
 @patch_to(Evaluation, as_prop=True)
 def models(self) -> list[Scored]:
     "The scores of the models (not the reference rows, which have no figures of their own)."
     return [s for s in self.scored if s.loaded is not None]
 
-
+# %% ../nbs/34_experiment.ipynb #exp00119
 @patch_to(Evaluation)
 def confusion_entries(self, top: int = 15, per_cell: int = 3) -> list[dict]:
     "The confusion explorer's entries of the models' scores (`ovs_nb.metrics.confusion_entry`)."
@@ -1832,7 +1798,7 @@ def confusion_entries(self, top: int = 15, per_cell: int = 3) -> list[dict]:
         for s in self.models
     ]
 
-
+# %% ../nbs/34_experiment.ipynb #exp00120
 @patch_to(Evaluation)
 def groups(self, n_show: int = 4, folder=None) -> tuple[Path, object]:
     "The first model's groups on the first dataset's first images: the figure's path and the viewer (None: no groups)."
@@ -1851,7 +1817,7 @@ def groups(self, n_show: int = 4, folder=None) -> tuple[Path, object]:
     )
     return path, viewer
 
-
+# %% ../nbs/34_experiment.ipynb #exp00121
 @patch_to(Evaluation)
 def write_table(self) -> tuple[Path, Path]:
     "The results table (`ovs_nb.metrics.results_table`) written as CSV and Markdown: their paths."
@@ -1860,7 +1826,7 @@ def write_table(self) -> tuple[Path, Path]:
     )
     return write_results(results_table(score_records(self.scored, self.protocol)), stem)
 
-# %% ../nbs/34_experiment.ipynb #exp00089
+# %% ../nbs/34_experiment.ipynb #exp00124
 def append_results(
     name: str, rows, command: str, settings: dict | None = None, notes: str = '', folder=None
 ) -> Path:
@@ -1871,7 +1837,9 @@ def append_results(
         date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
         machine=machine_description(),
     )
-    new = [prov | {k: v for k, v in dict(r).items() if k not in prov or v not in (None, '')} for r in rows]
+    new = [
+        prov | {k: v for k, v in r.items() if k not in prov or v not in (None, '')} for r in plain_rows(rows)
+    ]
     try:
         old = load_results(name, folder)
         return save_results(
@@ -1880,7 +1848,7 @@ def append_results(
     except FileNotFoundError:
         return save_results(name, new, command, settings, notes, folder)
 
-
+# %% ../nbs/34_experiment.ipynb #exp00125
 def append_csv(path, rows, columns) -> Path:
     "Append `rows` (dicts; other keys ignored) to the CSV at `path`, its header first when new; other columns: an error."
     path = Path(path)
@@ -1898,7 +1866,7 @@ def append_csv(path, rows, columns) -> Path:
         w.writerows(rows)
     return path
 
-# %% ../nbs/34_experiment.ipynb #exp00092
+# %% ../nbs/34_experiment.ipynb #exp00128
 def random_batch(batch: int, size: int, k_prompts: int, device, seed: int = 0, n_views: int = 1) -> dict:
     "A batch shaped like the pipeline's: random images (and `n_views` views), caption-length token ids, K prompts per image."
     g = torch.Generator().manual_seed(seed)
@@ -1913,7 +1881,7 @@ def random_batch(batch: int, size: int, k_prompts: int, device, seed: int = 0, n
         b['prompts'] = prompts.view(batch, k_prompts, -1)
     return {k: v.to(device) if torch.is_tensor(v) else v for k, v in b.items()}
 
-
+# %% ../nbs/34_experiment.ipynb #exp00129
 def _sync(device):
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
@@ -1943,7 +1911,7 @@ def timed_steps(trainer: Trainer, next_batches, warmup: int, steps: int) -> dict
         peak_mem_gb=peak,
     )
 
-
+# %% ../nbs/34_experiment.ipynb #exp00130
 def device_description(device) -> str:
     "The GPU's name, or the CPU's kind and cores."
     dev = torch.device(device)
@@ -1951,7 +1919,7 @@ def device_description(device) -> str:
         return torch.cuda.get_device_name(dev)
     return f'cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)'
 
-# %% ../nbs/34_experiment.ipynb #exp00095
+# %% ../nbs/34_experiment.ipynb #exp00133
 # bench.ipynb's CSV record
 BENCH_COLUMNS = [
     'date',
@@ -2070,7 +2038,7 @@ def bench_train(
             del it
     return rows
 
-# %% ../nbs/34_experiment.ipynb #exp00098
+# %% ../nbs/34_experiment.ipynb #exp00136
 # gpu_figures.ipynb's CSV record: one measured figure per row
 GPU_COLUMNS = [
     'run',
@@ -2107,7 +2075,7 @@ def preset_method(preset: str) -> str:
         raise ValueError(f"preset {preset!r}: there is no method {name!r}")
     return name
 
-
+# %% ../nbs/34_experiment.ipynb #exp00137
 class FigureLog:
     "Measured figures as rows: appended to a CSV (`GPU_COLUMNS`) and a results file the moment they are recorded."
 
@@ -2126,13 +2094,13 @@ class FigureLog:
         self.recorded.extend(rows)
         return rows
 
-
+# %% ../nbs/34_experiment.ipynb #exp00138
 def error_note(e: Exception) -> str:
     "The error's name and the first line of its message (papermill's errors carry the kernel's)."
     name, msg = getattr(e, 'ename', type(e).__name__), str(getattr(e, 'evalue', e)).strip()
     return f"{name}: {msg.splitlines()[0][:200]}" if msg else name
 
-# %% ../nbs/34_experiment.ipynb #exp00101
+# %% ../nbs/34_experiment.ipynb #exp00141
 # (figure, bench column, unit) of each training configuration
 TRAIN_FIGURES = (
     ('train_images_per_s', 'img_s', 'img/s'),
@@ -2195,7 +2163,7 @@ def bench_figures(
             rows.append(dict(common, figure=figure, value=math.nan if v is None else v, unit=unit, note=n))
     return rows
 
-# %% ../nbs/34_experiment.ipynb #exp00104
+# %% ../nbs/34_experiment.ipynb #exp00144
 def scored(segmenter, dataset, protocol: str, limit: int, precision: str, device, **run_kw) -> tuple:
     "`evaluate_protocol` in `precision` on the first `limit` images: (result, peak GPU memory in GiB or NaN)."
     dev = torch.device(device)
@@ -2205,7 +2173,7 @@ def scored(segmenter, dataset, protocol: str, limit: int, precision: str, device
     res = evaluate_protocol(segmenter, dataset, protocol, limit=limit, precision=precision, **run_kw)
     return res, torch.cuda.max_memory_allocated(dev) / 2**30 if dev.type == 'cuda' else math.nan
 
-
+# %% ../nbs/34_experiment.ipynb #exp00145
 class ReferenceLabels(torch.utils.data.Dataset):
     "`ds`'s images with `preds` (reference predictions) as their labels."
 
@@ -2218,7 +2186,7 @@ class ReferenceLabels(torch.utils.data.Dataset):
     def __getitem__(self, i):
         return dict(self.ds[i], label=self.preds[i])
 
-
+# %% ../nbs/34_experiment.ipynb #exp00146
 def reference_predictions(
     segmenter, ds, protocol: str, n: int, window_batch: int = 8, dataset_key=None
 ) -> list:
@@ -2233,7 +2201,7 @@ def reference_predictions(
         for i in range(n)
     ]
 
-# %% ../nbs/34_experiment.ipynb #exp00107
+# %% ../nbs/34_experiment.ipynb #exp00149
 def ensure_bench_scenes(steps: int, warmup: int, batch: int, size: int, workers: int | None = None) -> str:
     "Generate the embedded training scenes bench.ipynb's shard source will read (what is there is kept)."
     n_workers = resolve_config(TrainConfig(num_workers=workers)).num_workers
@@ -2248,7 +2216,7 @@ def ensure_bench_scenes(steps: int, warmup: int, batch: int, size: int, workers:
         f"{sc.stats['seconds']:.0f} s)"
     )
 
-# %% ../nbs/34_experiment.ipynb #exp00109
+# %% ../nbs/34_experiment.ipynb #exp00151
 def eval_speed_rows(
     segmenter, ds, protocol: str, n: int, common: dict, device, warm: int = 2, note: str = '', **run_kw
 ) -> list[dict]:
@@ -2281,7 +2249,7 @@ def eval_speed_rows(
         ]
     return rows
 
-
+# %% ../nbs/34_experiment.ipynb #exp00152
 def agreement_rows(
     segmenter, ds, protocol: str, n: int, common: dict, device, window_batch: int = 8, **run_kw
 ) -> list[dict]:
@@ -2311,7 +2279,7 @@ def agreement_rows(
         )
     return rows
 
-# %% ../nbs/34_experiment.ipynb #exp00112
+# %% ../nbs/34_experiment.ipynb #exp00155
 @dataclass
 class GpuFigures:
     "Every figure a GPU must measure, with nbs/gpu_figures.ipynb's parameters (see it for each one's use)."
@@ -2319,7 +2287,7 @@ class GpuFigures:
     device: str = 'auto'  # 'auto', 'cpu', 'cuda', ...
     presets: str = 'groupvit-s,mixreorg-s,mvsimcon:simcon-s,pgseg:pgseg-s'  # trained presets, comma-separated
     batch: int = 256  # their batch
-    clip_presets: str = 'gcl:paper,mgca:paper'  # CLIP-family heads (method:preset), random input, eager
+    clip_presets: str = 'gcl:gcl-b16,mgca:mgca-b16'  # CLIP-family heads (method:preset), random input, eager
     clip_batch: int = 1024  # their batch
     clip_tower: str = 'ViT-B-16'  # their frozen tower (random weights)
     size: int = 224  # training image side
@@ -2379,7 +2347,7 @@ class GpuFigures:
             f"budget {self.budget_min} min"
         )
 
-# %% ../nbs/34_experiment.ipynb #exp00113
+# %% ../nbs/34_experiment.ipynb #exp00156
 @patch_to(GpuFigures)
 def prepare_data(self) -> str:
     "Generate the training scenes the shard source reads, before any clock of a configuration starts."
@@ -2388,7 +2356,7 @@ def prepare_data(self) -> str:
     n_warm = self.warmup if self.warmup is not None else (10 if 'compiled' in self.mode_list else 3)
     return ensure_bench_scenes(self.steps, n_warm, self.batch, self.size, self.workers)
 
-
+# %% ../nbs/34_experiment.ipynb #exp00157
 @patch_to(GpuFigures)
 def train_throughput(self, compiled: bool) -> list[dict]:
     "Each preset (and, eager, each CLIP-family head on a random tower) through bench.ipynb: rows, recorded."
@@ -2428,7 +2396,7 @@ def train_throughput(self, compiled: bool) -> list[dict]:
         rows += got
     return rows
 
-# %% ../nbs/34_experiment.ipynb #exp00114
+# %% ../nbs/34_experiment.ipynb #exp00158
 @patch_to(GpuFigures)
 def evaluation(self) -> list[dict]:
     "Evaluation speed, peak memory and mIoU in bf16 and fp32, then their agreement with fp32: rows, recorded."
@@ -2492,7 +2460,7 @@ def evaluation(self) -> list[dict]:
         torch.cuda.empty_cache()
     return rows
 
-
+# %% ../nbs/34_experiment.ipynb #exp00159
 @patch_to(GpuFigures)
 def finish(self) -> pd.DataFrame:
     "Record the notebook's own wall time (from its first import): every row this run recorded."

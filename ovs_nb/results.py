@@ -146,10 +146,14 @@ class Results:
 # %% ../nbs/35_results.ipynb #dc05acc6
 def _plain(v, where: str):
     "`v` as plain YAML data: numpy scalars to Python numbers, tuples to lists, dicts and lists recursively."
-    if v is None or isinstance(v, (bool, int, float, str)):
-        return v
+    # numpy and torch scalars first: np.float64 is a float, but yaml.safe_dump cannot write it
     if hasattr(v, 'item') and getattr(v, 'ndim', None) == 0:
         return v.item()
+    if v is None or type(v) in (bool, int, float, str):
+        return v
+    if isinstance(v, (bool, int, float, str)):
+        # a subclass (torch.__version__ is a str subclass): its plain value
+        return next(t for t in (bool, int, float, str) if isinstance(v, t))(v)
     if isinstance(v, (list, tuple)):
         return [_plain(x, where) for x in v]
     if isinstance(v, dict):
