@@ -1223,6 +1223,7 @@ d = { 'settings': { 'branch': 'main',
                                 'ovs_nb.widgets.run_snapshots': ('widgets.html#run_snapshots', 'ovs_nb/widgets.py'),
                                 'ovs_nb.widgets.save_widget_html': ('widgets.html#save_widget_html', 'ovs_nb/widgets.py'),
                                 'ovs_nb.widgets.selector_stack': ('widgets.html#selector_stack', 'ovs_nb/widgets.py'),
+                                'ovs_nb.widgets.snapshot_stacks': ('widgets.html#snapshot_stacks', 'ovs_nb/widgets.py'),
                                 'ovs_nb.widgets.state_models': ('widgets.html#state_models', 'ovs_nb/widgets.py'),
                                 'ovs_nb.widgets.training_pairs': ('widgets.html#training_pairs', 'ovs_nb/widgets.py'),
                                 'ovs_nb.widgets.widget_state': ('widgets.html#widget_state', 'ovs_nb/widgets.py')}}}

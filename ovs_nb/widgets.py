@@ -24,8 +24,8 @@ from .checkpoint import latest_checkpoint, load_checkpoint, read_checkpoint
 # %% auto #0
 __all__ = ['WIDGET_STATE_MIME', 'group_palette', 'label_edges', 'overlay', 'image_bytes', 'image_widget', 'fit', 'Linked',
            'link_index', 'selector_stack', 'widget_state', 'save_widget_html', 'html_widget_state', 'state_models',
-           'model_input', 'figure_array', 'training_pairs', 'finish_figure', 'denormalize', 'run_pairs',
-           'run_snapshots', 'FigureSlider', 'figure_slider']
+           'snapshot_stacks', 'model_input', 'figure_array', 'training_pairs', 'finish_figure', 'denormalize',
+           'run_pairs', 'run_snapshots', 'FigureSlider', 'figure_slider']
 
 # %% ../nbs/40_widgets.ipynb #5e0a11c6
 if not hasattr(widgets, 'Stack'):
@@ -205,6 +205,24 @@ def state_models(state: dict, name: str | None = None) -> dict:
     "The models of a widget state (`{model_id: model}`), only those whose `model_name` is `name` if given."
     s = state.get('state', state)
     return {k: v for k, v in s.items() if name is None or v.get('model_name') == name}
+
+# %% ../nbs/40_widgets.ipynb #c40ss002
+def snapshot_stacks(snapshots: Sequence[dict], selector: widgets.Widget, view, n: int) -> tuple[list, Linked]:
+    "Per snapshot, a stack of `view(snapshot, i)` for i < n following `selector`; a checkpoint slider over them."
+    links, stacks = [], []
+    for s in snapshots:
+        stack = widgets.Stack(children=[view(s, i) for i in range(n)], selected_index=0)
+        links += link_index(selector, stack)
+        stacks.append(stack)
+    L = selector_stack(
+        [s['label'] for s in snapshots],
+        stacks,
+        kind='slider',
+        description='checkpoint',
+        index=len(snapshots) - 1,
+        layout=widgets.Layout(width='480px'),
+    )
+    return links + L.links, L
 
 # %% ../nbs/40_widgets.ipynb #40sh0002
 def _hex(c) -> str:

@@ -18,8 +18,9 @@ from ..layers import patch_up
 from ..core import unwrap_model
 from ..methods.mixreorg import sample_mixing, mix_pixels
 from ..segment import eval_mode
-from ..widgets import denormalize, finish_figure, run_snapshots, group_palette, overlay, image_widget
-from ..widgets import link_index, selector_stack, _swatch, _table, _walk
+from ..widgets import snapshot_stacks, denormalize, finish_figure, run_snapshots, group_palette
+from ..widgets import overlay, image_widget
+from ..widgets import _swatch, _table, _walk
 
 # %% auto #0
 __all__ = ['MIX_ROWS', 'mixing_snapshot', 'mixing_tiles', 'mixing_panel', 'plot_mixing', 'MixViewer', 'mix_viewer',
@@ -196,26 +197,13 @@ def mix_viewer(
     group_sel = widgets.SelectionSlider(
         options=[(f'{g + 1} of {n_groups}', g) for g in range(n_groups)], description='group'
     )
-    links, ck_children = [], []
-    for s in snapshots:
-        views = [
-            widgets.VBox(
-                [image_widget(mixing_panel(s, g, rows, alpha=alpha), fmt), widgets.HTML(_mix_info(s, g))]
-            )
-            for g in range(n_groups)
-        ]
-        stack = widgets.Stack(children=views, selected_index=0)
-        links += link_index(group_sel, stack)
-        ck_children.append(stack)
-    L = selector_stack(
-        [s['label'] for s in snapshots],
-        ck_children,
-        kind='slider',
-        description='checkpoint',
-        index=len(snapshots) - 1,
-        layout=widgets.Layout(width='480px'),
-    )
-    links += L.links
+
+    def view(s, g):
+        return widgets.VBox(
+            [image_widget(mixing_panel(s, g, rows, alpha=alpha), fmt), widgets.HTML(_mix_info(s, g))]
+        )
+
+    links, L = snapshot_stacks(snapshots, group_sel, view, n_groups)
     legend = ', '.join(f'<i>{MIX_ROWS[r]}</i>' for r in rows)
     head = widgets.HTML(
         f'<b>Mixed patch reorganization</b> (M={M}): one column per image of the mixing group; rows: {legend}. '

@@ -16,8 +16,8 @@ import torch.nn as nn
 from ..core import unwrap_model
 from ..methods.simcon import random_views, joint_positives, semantic_positives
 from ..segment import eval_mode
-from ..widgets import denormalize, finish_figure, run_snapshots, image_widget, link_index
-from ..widgets import selector_stack, _table
+from ..widgets import snapshot_stacks, denormalize, finish_figure, run_snapshots, image_widget
+from ..widgets import _table
 
 # %% auto #0
 __all__ = ['positives_snapshot', 'positives_panel', 'plot_positives', 'PositivesViewer', 'positives_viewer', 'simcon_views']
@@ -146,24 +146,11 @@ def positives_viewer(snapshots: Sequence[dict], k: int = 6, fmt: str = 'png') ->
     if any(len(s['images']) != b for s in snapshots):
         raise ValueError("snapshots differ in batch size")
     anchor_sel = widgets.SelectionSlider(options=[(str(i), i) for i in range(b)], description='anchor')
-    links, ck_children = [], []
-    for s in snapshots:
-        views = [
-            widgets.VBox([image_widget(positives_panel(s, i, k), fmt), widgets.HTML(_pos_info(s, i))])
-            for i in range(b)
-        ]
-        stack = widgets.Stack(children=views, selected_index=0)
-        links += link_index(anchor_sel, stack)
-        ck_children.append(stack)
-    L = selector_stack(
-        [s['label'] for s in snapshots],
-        ck_children,
-        kind='slider',
-        description='checkpoint',
-        index=len(snapshots) - 1,
-        layout=widgets.Layout(width='480px'),
-    )
-    links += L.links
+
+    def view(s, i):
+        return widgets.VBox([image_widget(positives_panel(s, i, k), fmt), widgets.HTML(_pos_info(s, i))])
+
+    links, L = snapshot_stacks(snapshots, anchor_sel, view, b)
     head = widgets.HTML(
         '<b>Semantic positives</b> (Eq. 5): the anchor (blue) and the batch images whose cosine to it '
         'is at least λ (green); the tables list its image and text positives with their captions.'
