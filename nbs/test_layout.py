@@ -90,6 +90,6 @@ def test_presets_are_listed():
     from ovs_nb.core import get_method, list_presets
 
     presets = list_presets()
-    for name in ('groupvit', 'mixreorg', 'simcon', 'pgseg', 'gcl', 'mgca'):
+    for name in ('groupvit', 'mixreorg', 'simcon', 'pgseg', 'gcl', 'mgca', 'clip_pretrain'):
         assert presets[name], f'{name} lists no presets'
         assert get_method(name).defaults.preset in presets[name], name

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 from ..core import Method, MethodDefaults, register_method, unwrap_model
-from ..dense_clip import MaskCLIPSegmenter, create_clip
+from ..dense_clip import CLIP_CONFIGS, MaskCLIPSegmenter, create_clip
 from ..losses import contrastive_loss
 from ..segment import BG_THRESHOLDS
 from ..train import SCENES_CPU_RECIPE
@@ -62,6 +62,11 @@ class CLIPMethod(Method):
     )
     defaults: CLIPTrainDefaults = CLIPTrainDefaults()
     recipes: dict[str, dict] = CLIP_PRETRAIN_RECIPES
+
+    @property
+    def presets(self) -> tuple[str, ...]:
+        "The project's own CLIP towers (`ovs_nb.dense_clip.CLIP_CONFIGS`); `build` also takes open_clip's names."
+        return tuple(CLIP_CONFIGS)
 
     def build(self, preset: str | None = None, **overrides) -> nn.Module:
         "A random open_clip model of the configuration `preset` (default `scenes-vit`); no overrides."
