@@ -7,6 +7,7 @@ into `ovs_nb.experiment` and display (`test_drivers_are_thin`)."""
 import ast, json, time
 from pathlib import Path
 import nbformat
+import papermill as pm
 import pytest
 import yaml
 
@@ -30,6 +31,18 @@ def test_parameters_cell(name):
 
 # the most non-blank code lines (all code cells, the parameters cell included) a driver notebook may hold
 MAX_CODE_LINES = 80
+
+
+def run_driver(driver: str, out, parameters: dict):
+    "Run driver notebook `driver` with papermill from nbs/, as a user does, with `parameters`: the executed notebook."
+    return pm.execute_notebook(
+        str(NBS / driver),
+        str(out),
+        kernel_name='python3',
+        cwd=str(NBS),
+        progress_bar=False,
+        parameters=parameters,
+    )
 
 
 def code_lines(nb) -> int:
@@ -79,7 +92,6 @@ def sandbox(tmp_path, monkeypatch):
 
 
 def test_train_then_eval(tmp_path, monkeypatch):
-    pm = pytest.importorskip('papermill')
     from ovs_nb.data import write_shards
     from ovs_nb.segdata import write_voc_fixture
 
@@ -88,13 +100,10 @@ def test_train_then_eval(tmp_path, monkeypatch):
     voc = write_voc_fixture(tmp_path / 'voc', n=3, size=(48, 64))
     run = tmp_path / 'run'
     t = time.time()
-    nb = pm.execute_notebook(
-        str(NBS / 'train.ipynb'),
+    nb = run_driver(
+        'train.ipynb',
         str(tmp_path / 'train-out.ipynb'),
-        kernel_name='python3',
-        cwd=str(NBS),
-        progress_bar=False,
-        parameters=dict(
+        dict(
             recipe=None,
             preset='groupvit-tiny',
             data=shards,
@@ -155,13 +164,10 @@ def test_train_then_eval(tmp_path, monkeypatch):
     assert (run / 'ckpt-0000002.pt').exists() and (run / 'metrics.csv').exists()
 
     t = time.time()
-    nb = pm.execute_notebook(
-        str(NBS / 'eval.ipynb'),
+    nb = run_driver(
+        'eval.ipynb',
         str(tmp_path / 'eval-out.ipynb'),
-        kernel_name='python3',
-        cwd=str(NBS),
-        progress_bar=False,
-        parameters=dict(
+        dict(
             checkpoint=str(run),
             dataset='voc,voc20',
             data_root=str(voc),
@@ -204,19 +210,15 @@ def test_train_then_eval(tmp_path, monkeypatch):
 
 def test_bench(tmp_path, monkeypatch):
     "bench.ipynb on the CPU: both sources timed, one CSV row each, with the command that reproduces them."
-    pm = pytest.importorskip('papermill')
     import pandas as pd
     from ovs_nb.data import write_shards
 
     sandbox(tmp_path, monkeypatch)
     shards = write_shards(tmp_path / 'shards', n_shards=2, per_shard=8, size=32)
-    pm.execute_notebook(
-        str(NBS / 'bench.ipynb'),
+    run_driver(
+        'bench.ipynb',
         str(tmp_path / 'bench-out.ipynb'),
-        kernel_name='python3',
-        cwd=str(NBS),
-        progress_bar=False,
-        parameters=dict(
+        dict(
             preset='groupvit-tiny', batch=4, size=32, steps=2, warmup=1, device='cpu', workers=1, data=shards
         ),
     )
@@ -237,7 +239,6 @@ def test_bench(tmp_path, monkeypatch):
 
 def test_train_mixreorg(tmp_path, monkeypatch):
     "`-p method mixreorg`: the same driver trains MixReorg (all five loss terms logged) and shows its mixed-patch viewer."
-    pm = pytest.importorskip('papermill')
     import pandas as pd
     from ovs_nb.data import write_shards
     from ovs_nb.segdata import write_voc_fixture
@@ -246,13 +247,10 @@ def test_train_mixreorg(tmp_path, monkeypatch):
     shards = write_shards(tmp_path / 'shards', n_shards=4, per_shard=8, size=32)
     voc = write_voc_fixture(tmp_path / 'voc', n=2, size=(48, 64))
     run = tmp_path / 'run'
-    nb = pm.execute_notebook(
-        str(NBS / 'train.ipynb'),
+    nb = run_driver(
+        'train.ipynb',
         str(tmp_path / 'train-out.ipynb'),
-        kernel_name='python3',
-        cwd=str(NBS),
-        progress_bar=False,
-        parameters=dict(
+        dict(
             method='mixreorg',
             recipe=None,
             preset='mixreorg-tiny',
@@ -296,13 +294,10 @@ def test_train_mixreorg(tmp_path, monkeypatch):
     ), shown
     # the checkpoint says what it holds: eval.ipynb needs no `-p method mixreorg`; SimCon's test-time augmentation
     # is an option of any GroupViT-family segmenter
-    pm.execute_notebook(
-        str(NBS / 'eval.ipynb'),
+    run_driver(
+        'eval.ipynb',
         str(tmp_path / 'eval-out.ipynb'),
-        kernel_name='python3',
-        cwd=str(NBS),
-        progress_bar=False,
-        parameters=dict(
+        dict(
             checkpoint=str(run),
             dataset='voc',
             data_root=str(voc),
@@ -323,7 +318,6 @@ def test_train_mixreorg(tmp_path, monkeypatch):
 
 def test_proving_ground(tmp_path, monkeypatch):
     "The proving ground end to end with tiny settings: 2 methods x 1 seed, scored on the level trained on and the standard one."
-    pm = pytest.importorskip('papermill')
     import pandas as pd
     from ovs_nb.data import write_shards
 
@@ -345,13 +339,10 @@ def test_proving_ground(tmp_path, monkeypatch):
         train_kwargs=dict(scale_lr=False, warmup_steps=1),
     )
     csv = tmp_path / 'pg.csv'
-    nb = pm.execute_notebook(
-        str(NBS / 'proving_ground.ipynb'),
+    nb = run_driver(
+        'proving_ground.ipynb',
         str(tmp_path / 'pg-out.ipynb'),
-        kernel_name='python3',
-        cwd=str(NBS),
-        progress_bar=False,
-        parameters=dict(
+        dict(
             methods='groupvit,mixreorg',
             seeds='0',
             recipe=None,
@@ -409,13 +400,10 @@ def test_proving_ground(tmp_path, monkeypatch):
     ).exists()  # run figures stay in the run folder
     assert 'proving-ground-mixreorg-view.png' in {p.name for p in (tmp_path / 'figures').glob('*.png')}
     # a second call reuses the finished runs instead of training again
-    nb = pm.execute_notebook(
-        str(NBS / 'proving_ground.ipynb'),
+    nb = run_driver(
+        'proving_ground.ipynb',
         str(tmp_path / 'pg-out2.ipynb'),
-        kernel_name='python3',
-        cwd=str(NBS),
-        progress_bar=False,
-        parameters=dict(
+        dict(
             methods='groupvit,mixreorg',
             seeds='0',
             recipe=None,
@@ -429,13 +417,10 @@ def test_proving_ground(tmp_path, monkeypatch):
     )
     assert _text(nb).count('finished earlier, reusing') == 2
     # `-p notebooks True`: each run executes train.ipynb and keeps it as the run's record
-    pm.execute_notebook(
-        str(NBS / 'proving_ground.ipynb'),
+    run_driver(
+        'proving_ground.ipynb',
         str(tmp_path / 'pg-out3.ipynb'),
-        kernel_name='python3',
-        cwd=str(NBS),
-        progress_bar=False,
-        parameters=dict(
+        dict(
             methods='groupvit',
             seeds='0',
             recipe=None,
@@ -455,7 +440,6 @@ def test_proving_ground(tmp_path, monkeypatch):
 
 def test_gpu_figures(tmp_path, monkeypatch):
     "gpu_figures.ipynb on the CPU, tiny and eager: every figure is rows of the CSV, finite where a CPU measures it."
-    pm = pytest.importorskip('papermill')
     import pandas as pd
     from ovs_nb.data import write_shards
 
@@ -463,13 +447,10 @@ def test_gpu_figures(tmp_path, monkeypatch):
     shards = write_shards(tmp_path / 'shards', n_shards=2, per_shard=8, size=32)
     csv = tmp_path / 'gpu-figures.csv'
     t0 = time.time()
-    pm.execute_notebook(
-        str(NBS / 'gpu_figures.ipynb'),
+    run_driver(
+        'gpu_figures.ipynb',
         str(tmp_path / 'gpu-out.ipynb'),
-        kernel_name='python3',
-        cwd=str(NBS),
-        progress_bar=False,
-        parameters=dict(
+        dict(
             device='cpu',
             presets='groupvit-tiny,mixreorg-tiny',
             clip_presets='gcl:gcl-cpu',
@@ -555,19 +536,15 @@ def test_gpu_figures(tmp_path, monkeypatch):
 @pytest.mark.parametrize('method,preset', [('mvsimcon', 'simcon-tiny'), ('pgseg', 'pgseg-tiny')])
 def test_train_simcon_pgseg(tmp_path, monkeypatch, method, preset):
     "`-p method mvsimcon` and `-p method pgseg`: the same driver trains them, scores them and shows their own viewer."
-    pm = pytest.importorskip('papermill')
     from ovs_nb.data import write_shards
 
     sandbox(tmp_path, monkeypatch)
     shards = write_shards(tmp_path / 'shards', n_shards=4, per_shard=8, size=32)
     run = tmp_path / 'run'
-    nb = pm.execute_notebook(
-        str(NBS / 'train.ipynb'),
+    nb = run_driver(
+        'train.ipynb',
         str(tmp_path / 'train-out.ipynb'),
-        kernel_name='python3',
-        cwd=str(NBS),
-        progress_bar=False,
-        parameters=dict(
+        dict(
             method=method,
             recipe=None,
             preset=preset,
@@ -637,19 +614,15 @@ def _release_files(tmp_path) -> dict:
 )
 def test_eval_official(tmp_path, monkeypatch, method, protocol, model_kw, spec):
     "The README's `-p checkpoint official:[<method>:]<file>` commands on synthetic released files (tiny models)."
-    pm = pytest.importorskip('papermill')
     from ovs_nb.segdata import write_voc_fixture
 
     sandbox(tmp_path, monkeypatch)
     files = _release_files(tmp_path)
     voc = write_voc_fixture(tmp_path / 'voc', n=2, size=(48, 64))
-    pm.execute_notebook(
-        str(NBS / 'eval.ipynb'),
+    run_driver(
+        'eval.ipynb',
         str(tmp_path / 'eval-out.ipynb'),
-        kernel_name='python3',
-        cwd=str(NBS),
-        progress_bar=False,
-        parameters=dict(
+        dict(
             method=None if spec.startswith('official:gcl') else method,
             checkpoint=spec.format(path=files[method]),
             model_kw=model_kw,
