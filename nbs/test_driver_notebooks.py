@@ -339,21 +339,18 @@ def test_proving_ground(tmp_path, monkeypatch):
         train_kwargs=dict(scale_lr=False, warmup_steps=1),
     )
     csv = tmp_path / 'pg.csv'
-    nb = run_driver(
-        'proving_ground.ipynb',
-        str(tmp_path / 'pg-out.ipynb'),
-        dict(
-            methods='groupvit,mixreorg',
-            seeds='0',
-            recipe=None,
-            eval_limit=3,
-            standard_limit=2,
-            diag_limit=2,
-            out_root=str(tmp_path / 'pg'),
-            csv=str(csv),
-            train_params=tiny,
-        ),
+    params = dict(
+        methods='groupvit,mixreorg',
+        seeds='0',
+        recipe=None,
+        eval_limit=3,
+        standard_limit=2,
+        diag_limit=2,
+        out_root=str(tmp_path / 'pg'),
+        csv=str(csv),
+        train_params=tiny,
     )
+    nb = run_driver('proving_ground.ipynb', str(tmp_path / 'pg-out.ipynb'), params)
     t = pd.read_csv(csv)
     need = {
         'method',
@@ -400,21 +397,7 @@ def test_proving_ground(tmp_path, monkeypatch):
     ).exists()  # run figures stay in the run folder
     assert 'proving-ground-mixreorg-view.png' in {p.name for p in (tmp_path / 'figures').glob('*.png')}
     # a second call reuses the finished runs instead of training again
-    nb = run_driver(
-        'proving_ground.ipynb',
-        str(tmp_path / 'pg-out2.ipynb'),
-        dict(
-            methods='groupvit,mixreorg',
-            seeds='0',
-            recipe=None,
-            eval_limit=3,
-            standard_limit=0,
-            diag_limit=2,
-            out_root=str(tmp_path / 'pg'),
-            csv=str(csv),
-            train_params=tiny,
-        ),
-    )
+    nb = run_driver('proving_ground.ipynb', str(tmp_path / 'pg-out2.ipynb'), params | dict(standard_limit=0))
     assert _text(nb).count('finished earlier, reusing') == 2
     # `-p notebooks True`: each run executes train.ipynb and keeps it as the run's record
     run_driver(
