@@ -4,6 +4,7 @@
 
 # %% ../nbs/05_checkpoint.ipynb #c05a0002
 from __future__ import annotations
+import warnings, zipfile
 from pathlib import Path
 import torch
 import torch.nn as nn
@@ -11,8 +12,8 @@ from .core import project_root, get_method, unwrap_model
 
 # %% auto #0
 __all__ = ['CKPT_FORMAT', 'CheckpointMismatchError', 'checkpoint_path', 'list_checkpoints', 'latest_checkpoint',
-           'check_state_dict', 'upgrade_state_dict', 'read_checkpoint', 'load_checkpoint', 'default_run_dir',
-           'find_checkpoint']
+           'check_state_dict', 'upgrade_state_dict', 'read_checkpoint', 'checkpoint_problem', 'newest_valid_checkpoint',
+           'load_checkpoint', 'default_run_dir', 'find_checkpoint']
 
 # %% ../nbs/05_checkpoint.ipynb #c05a0005
 # the tag every training checkpoint carries; it keeps the module's old name so that existing files still read
@@ -84,6 +85,49 @@ def read_checkpoint(path) -> dict:
         )
     return ck
 
+# %% ../nbs/05_checkpoint.ipynb #c05v0002
+def checkpoint_problem(path) -> str | None:
+    "Why the file at `path` is not a readable ovs_nb training checkpoint, or None when it is one."
+    path = Path(path)
+    if not path.is_file():
+        return 'missing'
+    if path.stat().st_size == 0:
+        return 'empty (0 bytes)'
+    try:
+        with zipfile.ZipFile(path) as z:
+            bad = z.testzip()
+    except (zipfile.BadZipFile, OSError) as e:
+        return f'not a complete torch archive, e.g. cut short ({e})'
+    if bad is not None:
+        return f'damaged: archive member {bad} fails its CRC-32 check'
+    try:
+        read_checkpoint(path)
+    except Exception as e:  # any failure to read is the answer here, not an error
+        return f'unreadable ({type(e).__name__}: {e})'
+    return None
+
+# %% ../nbs/05_checkpoint.ipynb #c05v0003
+def newest_valid_checkpoint(out_dir) -> Path | None:
+    "The newest checkpoint of `out_dir` without a `checkpoint_problem`; a warning names the newer damaged ones."
+    found = list_checkpoints(out_dir)
+    damaged = []
+    for path in reversed(found):
+        problem = checkpoint_problem(path)
+        if problem is None:
+            if damaged:
+                warnings.warn(
+                    f"skipping damaged checkpoint(s) {'; '.join(f'{p.name}: {why}' for p, why in damaged)}; "
+                    f"using {path.name} in {path.parent} (nothing was deleted)"
+                )
+            return path
+        damaged.append((path, problem))
+    if damaged:
+        raise CheckpointMismatchError(
+            f"every checkpoint in {out_dir} is damaged: "
+            + '; '.join(f'{p.name}: {why}' for p, why in damaged)
+        )
+    return None
+
 # %% ../nbs/05_checkpoint.ipynb #c05a0021
 def load_checkpoint(
     path, device='cpu', method: str | None = None, preset: str | None = None, model: nn.Module | None = None
@@ -113,7 +157,7 @@ def default_run_dir(method: str, preset: str | None = None) -> Path:
 
 # %% ../nbs/05_checkpoint.ipynb #c05a0028
 def find_checkpoint(checkpoint=None, method: str = 'groupvit', recipe: str | None = 'demo') -> Path:
-    "A checkpoint file: `checkpoint` itself, the latest in a run folder, or (None) the latest of `method`'s run folder for `recipe` (if it has one)."
+    "A checkpoint file: `checkpoint` itself, the newest valid one in a run folder, or (None) the newest valid one of `method`'s run folder for `recipe` (if it has one)."
     if checkpoint is None:
         recipes = get_method(method).recipes
         use = recipe if recipe in recipes else None
@@ -128,7 +172,7 @@ def find_checkpoint(checkpoint=None, method: str = 'groupvit', recipe: str | Non
         if not folder.is_dir():
             raise FileNotFoundError(f"no checkpoint file or run folder at {folder}")
         how = 'the given run folder'
-    ck = latest_checkpoint(folder)
+    ck = newest_valid_checkpoint(folder)
     if ck is None:
         raise FileNotFoundError(
             f"no checkpoint (ckpt-*.pt) in {folder}, {how}: train one first (e.g. `papermill nbs/train.ipynb "

@@ -24,7 +24,8 @@ from .losses import all_reduce_with_grad
 from .data import ImageTextPipeline, check_split, expand_urls, tar_samples
 from .scenes import ensure_scenes, scene_level
 from .checkpoint import CKPT_FORMAT, CheckpointMismatchError, checkpoint_path, list_checkpoints
-from .checkpoint import latest_checkpoint, check_state_dict, upgrade_state_dict, read_checkpoint
+from .checkpoint import newest_valid_checkpoint, latest_checkpoint, check_state_dict
+from .checkpoint import upgrade_state_dict, read_checkpoint
 from .checkpoint import default_run_dir
 
 # %% auto #0
@@ -862,7 +863,16 @@ class Trainer:
             return Path(cfg.resume)
         last = latest_checkpoint(out)
         if cfg.resume:
-            return last
+            # the newest checkpoint that reads back whole; newer damaged ones are named in a warning and set
+            # aside (renamed *.damaged, never deleted) so that this run's saves and pruning leave them alone
+            found = newest_valid_checkpoint(out)
+            if self.world > 1:
+                dist.barrier()  # every rank has chosen before rank 0 renames
+            if self.is_main and found is not None:
+                for p in list_checkpoints(out):
+                    if p.name > found.name:
+                        p.rename(p.with_name(p.name + '.damaged'))
+            return found
         if (last or (out / 'metrics.csv').exists()) and not cfg.overwrite:
             raise FileExistsError(
                 f"{out} already holds a run ({last.name if last else 'metrics.csv'}); pass resume=True to "
