@@ -13,7 +13,7 @@ from .core import project_root, get_method, unwrap_model
 # %% auto #0
 __all__ = ['CKPT_FORMAT', 'CheckpointMismatchError', 'checkpoint_path', 'list_checkpoints', 'latest_checkpoint',
            'check_state_dict', 'upgrade_state_dict', 'read_checkpoint', 'checkpoint_problem', 'newest_valid_checkpoint',
-           'load_checkpoint', 'default_run_dir', 'find_checkpoint']
+           'prunable_checkpoints', 'load_checkpoint', 'default_run_dir', 'find_checkpoint']
 
 # %% ../nbs/05_checkpoint.ipynb #c05a0005
 # the tag every training checkpoint carries; it keeps the module's old name so that existing files still read
@@ -127,6 +127,21 @@ def newest_valid_checkpoint(out_dir) -> Path | None:
             + '; '.join(f'{p.name}: {why}' for p, why in damaged)
         )
     return None
+
+# %% ../nbs/05_checkpoint.ipynb #c05v0006
+def prunable_checkpoints(out_dir, keep_last: int = 2, keep_every: int = 0) -> list[Path]:
+    "The checkpoints of `out_dir` that retention may delete: never the newest `keep_last`, a multiple of `keep_every`, or the newest valid one."
+    found = list_checkpoints(out_dir)
+    keep = set(found[-max(keep_last, 1) :])
+    if keep_every > 0:
+        keep |= {p for p in found if int(p.stem.split('-')[-1]) % keep_every == 0}
+    try:
+        valid = newest_valid_checkpoint(out_dir)
+    except CheckpointMismatchError:
+        # none reads back: delete nothing
+        return []
+    keep |= {valid} if valid is not None else set()
+    return [p for p in found if p not in keep]
 
 # %% ../nbs/05_checkpoint.ipynb #c05a0021
 def load_checkpoint(

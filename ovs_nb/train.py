@@ -24,7 +24,8 @@ from .losses import all_reduce_with_grad
 from .data import ImageTextPipeline, check_split, expand_urls, tar_samples
 from .scenes import ensure_scenes, scene_level
 from .checkpoint import CKPT_FORMAT, CheckpointMismatchError, checkpoint_path, list_checkpoints
-from .checkpoint import newest_valid_checkpoint, latest_checkpoint, check_state_dict
+from .checkpoint import prunable_checkpoints, newest_valid_checkpoint, latest_checkpoint
+from .checkpoint import check_state_dict
 from .checkpoint import upgrade_state_dict, read_checkpoint
 from .checkpoint import default_run_dir
 
@@ -82,6 +83,7 @@ class TrainConfig:
     out_dir: str | None = None  # None: <project>/runs/<method>-<preset>
     ckpt_every: int = 1000  # steps between checkpoints (0: only at the end)
     keep_ckpts: int = 2  # most recent checkpoints kept
+    keep_every: int = 0  # also keep each checkpoint whose step is a multiple of this (0: none)
     resume: bool | str = False  # False | True (latest in out_dir, if any) | a checkpoint path
     overwrite: bool = False  # allow a fresh run in an out_dir that holds one
     seed: int = 0  # seed of the weights, the data order and the augmentations; ranks add their rank
@@ -769,7 +771,8 @@ class Trainer:
         if self.is_main:
             with atomic_write(path) as f:
                 torch.save(ck, f)
-            for old in list_checkpoints(self.cfg.out_dir)[: -max(self.cfg.keep_ckpts, 1)]:
+            # retention (`prunable_checkpoints`) reads the newest back first: never the last good one
+            for old in prunable_checkpoints(self.cfg.out_dir, self.cfg.keep_ckpts, self.cfg.keep_every):
                 old.unlink()
         if self.world > 1:
             dist.barrier()
