@@ -13,7 +13,7 @@ from .core import project_root, get_method, unwrap_model
 # %% auto #0
 __all__ = ['CKPT_FORMAT', 'CheckpointMismatchError', 'checkpoint_path', 'list_checkpoints', 'latest_checkpoint',
            'check_state_dict', 'upgrade_state_dict', 'read_checkpoint', 'checkpoint_problem', 'newest_valid_checkpoint',
-           'prunable_checkpoints', 'load_checkpoint', 'default_run_dir', 'find_checkpoint']
+           'prunable_checkpoints', 'remove_stale_temporaries', 'load_checkpoint', 'default_run_dir', 'find_checkpoint']
 
 # %% ../nbs/05_checkpoint.ipynb #c05a0005
 # the tag every training checkpoint carries; it keeps the module's old name so that existing files still read
@@ -142,6 +142,15 @@ def prunable_checkpoints(out_dir, keep_last: int = 2, keep_every: int = 0) -> li
         return []
     keep |= {valid} if valid is not None else set()
     return [p for p in found if p not in keep]
+
+# %% ../nbs/05_checkpoint.ipynb #c05v0009
+def remove_stale_temporaries(out_dir) -> list[Path]:
+    "Delete the temporary files an interrupted `atomic_write` left in run folder `out_dir`; the paths removed."
+    out_dir = Path(out_dir)
+    stale = sorted(out_dir.glob('.*.tmp')) if out_dir.is_dir() else []
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
 
 # %% ../nbs/05_checkpoint.ipynb #c05a0021
 def load_checkpoint(

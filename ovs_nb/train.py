@@ -24,7 +24,8 @@ from .losses import all_reduce_with_grad
 from .data import ImageTextPipeline, check_split, expand_urls, tar_samples
 from .scenes import ensure_scenes, scene_level
 from .checkpoint import CKPT_FORMAT, CheckpointMismatchError, checkpoint_path, list_checkpoints
-from .checkpoint import prunable_checkpoints, newest_valid_checkpoint, latest_checkpoint
+from .checkpoint import remove_stale_temporaries, prunable_checkpoints, newest_valid_checkpoint
+from .checkpoint import latest_checkpoint
 from .checkpoint import check_state_dict
 from .checkpoint import upgrade_state_dict, read_checkpoint
 from .checkpoint import default_run_dir
@@ -769,8 +770,18 @@ class Trainer:
         "Write the checkpoint for the current step (rank 0, atomically) and prune old ones; collective."
         ck, path = self.state_dict(rng), checkpoint_path(self.cfg.out_dir, self.step)
         if self.is_main:
-            with atomic_write(path) as f:
-                torch.save(ck, f)
+            try:
+                with atomic_write(path) as f:
+                    torch.save(ck, f)
+            except OSError as e:
+                # atomic_write removed its temporary file: what was on disk before is untouched
+                prev = latest_checkpoint(self.cfg.out_dir)
+                raise OSError(
+                    e.errno,
+                    f"could not write checkpoint {path.name} in {self.cfg.out_dir} ({e.strerror or e}); "
+                    f"{'the previous checkpoint, ' + prev.name + ', is intact' if prev else 'no checkpoint was lost'}"
+                    f": free space there (or pass another out_dir) and continue with resume=True",
+                ) from e
             # retention (`prunable_checkpoints`) reads the newest back first: never the last good one
             for old in prunable_checkpoints(self.cfg.out_dir, self.cfg.keep_ckpts, self.cfg.keep_every):
                 old.unlink()
@@ -862,6 +873,10 @@ class Trainer:
     def _prepare_out_dir(self) -> Path | None:
         "Check `out_dir` against `resume`/`overwrite`; returns the checkpoint to resume from, if any."
         cfg, out = self.cfg, Path(self.cfg.out_dir)
+        if self.is_main:
+            # a write killed halfway leaves its temporary file; nothing else writes into a run folder now
+            for stale in remove_stale_temporaries(out):
+                print(f"removed {stale.name}, left in {out} by an interrupted write")
         if cfg.resume not in (False, None, True):
             return Path(cfg.resume)
         last = latest_checkpoint(out)
