@@ -71,13 +71,31 @@ def upgrade_state_dict(model: nn.Module, sd: dict) -> dict:
     up = getattr(unwrap_model(model), 'upgrade_state_dict', None)
     return up(dict(sd)) if callable(up) else sd
 
+# %% ../nbs/05_checkpoint.ipynb #c05v0011
+def _why_unreadable(path: Path, e: Exception) -> str:
+    "What `torch.load(path, weights_only=True)` failing with `e` says about the file, in words."
+    if not zipfile.is_zipfile(path):
+        return 'it is not a torch archive (another kind of file, or one cut short)'
+    if 'Unsupported global' in str(e) or 'GLOBAL' in str(e):
+        return 'it holds pickled objects besides tensors and plain data; refused, and nothing in it was run'
+    return f'torch cannot read the archive ({type(e).__name__}: {str(e).splitlines()[0][:160]})'
+
 # %% ../nbs/05_checkpoint.ipynb #c05a0020
 def read_checkpoint(path) -> dict:
     "Load a training checkpoint (CPU tensors, `weights_only=True`) and check that it is one."
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
-    ck = torch.load(path, map_location='cpu', weights_only=True)
+    if path.stat().st_size == 0:
+        raise CheckpointMismatchError(f"{path} is empty (0 bytes), not an ovs_nb training checkpoint")
+    try:
+        ck = torch.load(path, map_location='cpu', weights_only=True)
+    except (
+        Exception
+    ) as e:  # torch answers a foreign file with UnpicklingError, KeyError, RuntimeError, EOFError
+        raise CheckpointMismatchError(
+            f"{path} is not a readable ovs_nb training checkpoint: {_why_unreadable(path, e)}"
+        ) from None
     if not isinstance(ck, dict) or ck.get('format') != CKPT_FORMAT:
         keys = sorted(ck)[:10] if isinstance(ck, dict) else type(ck).__name__
         raise CheckpointMismatchError(
