@@ -45,6 +45,23 @@ def run_driver(driver: str, out, parameters: dict):
     )
 
 
+def tiny_train(shards, **changes) -> dict:
+    "train.ipynb's parameters for a 2-step CPU run on `shards` (32 px, batch 8, the 'quick' protocol), with `changes`."
+    base = dict(
+        recipe=None,
+        data=shards,
+        steps=2,
+        batch_size=8,
+        lr=1e-3,
+        image_size=32,
+        num_workers=1,
+        device='cpu',
+        eval_protocol='quick',
+        train_kwargs=dict(scale_lr=False, warmup_steps=1),
+    )
+    return base | changes
+
+
 def code_lines(nb) -> int:
     "Non-blank lines in the code cells of a notebook."
     return sum(1 for c in nb.cells if c.cell_type == 'code' for line in c.source.splitlines() if line.strip())
@@ -103,19 +120,10 @@ def test_train_then_eval(tmp_path, monkeypatch):
     nb = run_driver(
         'train.ipynb',
         str(tmp_path / 'train-out.ipynb'),
-        dict(
-            recipe=None,
+        tiny_train(
+            shards,
             preset='groupvit-tiny',
-            data=shards,
-            steps=2,
-            batch_size=8,
-            lr=1e-3,
-            image_size=32,
-            num_workers=1,
-            device='cpu',
             out_dir=str(run),
-            train_kwargs=dict(scale_lr=False, warmup_steps=1),
-            eval_protocol='quick',
             eval_limit=2,
             eval_every=1,
             eval_dataset='voc',
@@ -250,19 +258,11 @@ def test_train_mixreorg(tmp_path, monkeypatch):
     nb = run_driver(
         'train.ipynb',
         str(tmp_path / 'train-out.ipynb'),
-        dict(
+        tiny_train(
+            shards,
             method='mixreorg',
-            recipe=None,
             preset='mixreorg-tiny',
-            data=shards,
-            steps=2,
-            batch_size=8,
-            lr=1e-3,
-            image_size=32,
-            num_workers=1,
-            device='cpu',
             out_dir=str(run),
-            eval_protocol='quick',
             eval_limit=2,
             eval_dataset='voc',
             eval_root=str(voc),
@@ -323,21 +323,7 @@ def test_proving_ground(tmp_path, monkeypatch):
 
     sandbox(tmp_path, monkeypatch)
     shards = write_shards(tmp_path / 'shards', n_shards=4, per_shard=8, size=32)
-    tiny = dict(
-        data=shards,
-        steps=2,
-        batch_size=8,
-        lr=1e-3,
-        image_size=32,
-        num_workers=1,
-        device='cpu',
-        recipe=None,
-        scenes_level='easy',
-        eval_protocol='quick',
-        calib_limit=3,
-        n_show=1,
-        train_kwargs=dict(scale_lr=False, warmup_steps=1),
-    )
+    tiny = tiny_train(shards, scenes_level='easy', calib_limit=3, n_show=1)
     csv = tmp_path / 'pg.csv'
     params = dict(
         methods='groupvit,mixreorg',
@@ -527,23 +513,8 @@ def test_train_simcon_pgseg(tmp_path, monkeypatch, method, preset):
     nb = run_driver(
         'train.ipynb',
         str(tmp_path / 'train-out.ipynb'),
-        dict(
-            method=method,
-            recipe=None,
-            preset=preset,
-            data=shards,
-            steps=2,
-            batch_size=8,
-            lr=1e-3,
-            image_size=32,
-            num_workers=1,
-            device='cpu',
-            out_dir=str(run),
-            eval_protocol='quick',
-            eval_limit=2,
-            calib_limit=2,
-            n_show=1,
-            train_kwargs=dict(scale_lr=False, warmup_steps=1),
+        tiny_train(
+            shards, method=method, preset=preset, out_dir=str(run), eval_limit=2, calib_limit=2, n_show=1
         ),
     )
     res = json.loads((run / 'results.json').read_text())
