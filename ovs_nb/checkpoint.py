@@ -81,15 +81,15 @@ def _why_unreadable(path: Path, e: Exception) -> str:
     return f'torch cannot read the archive ({type(e).__name__}: {str(e).splitlines()[0][:160]})'
 
 # %% ../nbs/05_checkpoint.ipynb #c05a0020
-def read_checkpoint(path) -> dict:
-    "Load a training checkpoint (CPU tensors, `weights_only=True`) and check that it is one."
+def read_checkpoint(path, mmap: bool = False) -> dict:
+    "Load a training checkpoint (CPU tensors, `weights_only=True`; `mmap`: tensors mapped, not read) and check that it is one."
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     if path.stat().st_size == 0:
         raise CheckpointMismatchError(f"{path} is empty (0 bytes), not an ovs_nb training checkpoint")
     try:
-        ck = torch.load(path, map_location='cpu', weights_only=True)
+        ck = torch.load(path, map_location='cpu', weights_only=True, mmap=mmap)
     except (
         Exception
     ) as e:  # torch answers a foreign file with UnpicklingError, KeyError, RuntimeError, EOFError
@@ -119,7 +119,8 @@ def checkpoint_problem(path) -> str | None:
     if bad is not None:
         return f'damaged: archive member {bad} fails its CRC-32 check'
     try:
-        read_checkpoint(path)
+        # the CRCs above have read every byte once: map the tensors instead of reading them again
+        read_checkpoint(path, mmap=True)
     except Exception as e:  # any failure to read is the answer here, not an error
         return f'unreadable ({type(e).__name__}: {e})'
     return None
