@@ -4,16 +4,21 @@
 
 # %% ../nbs/05_checkpoint.ipynb #c05a0002
 from __future__ import annotations
-import warnings, zipfile
+import os, random, re, warnings, zipfile
+from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 import torch
 import torch.nn as nn
-from .core import project_root, get_method, unwrap_model
+from .core import project_root, get_method, unwrap_model, load_weights
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'CheckpointMismatchError', 'checkpoint_path', 'list_checkpoints', 'latest_checkpoint',
-           'check_state_dict', 'upgrade_state_dict', 'read_checkpoint', 'checkpoint_problem', 'newest_valid_checkpoint',
-           'prunable_checkpoints', 'remove_stale_temporaries', 'load_checkpoint', 'default_run_dir', 'find_checkpoint']
+__all__ = ['CKPT_FORMAT', 'RELEASE_LAYOUTS', 'CheckpointMismatchError', 'checkpoint_path', 'list_checkpoints',
+           'latest_checkpoint', 'check_state_dict', 'upgrade_state_dict', 'ReleaseLayout', 'state_dict_of',
+           'weights_layout', 'key_summary', 'describe_weights', 'release_sample', 'checkpoint_source',
+           'check_release_layout', 'read_checkpoint', 'checkpoint_problem', 'newest_valid_checkpoint',
+           'prunable_checkpoints', 'remove_stale_temporaries', 'load_checkpoint', 'default_run_dir', 'find_checkpoint',
+           'fault_row', 'checkpoint_fault_report']
 
 # %% ../nbs/05_checkpoint.ipynb #c05a0005
 # the tag every training checkpoint carries; it keeps the module's old name so that existing files still read
@@ -40,27 +45,58 @@ def latest_checkpoint(out_dir) -> Path | None:
     return ck[-1] if ck else None
 
 # %% ../nbs/05_checkpoint.ipynb #c05a0014
+def _kind(v) -> str:
+    "What a state-dict value is, for the dtype check: floating point, complex, boolean, integer, or its type."
+    if not torch.is_tensor(v):
+        return type(v).__name__
+    if v.is_floating_point():
+        return 'floating point'
+    if v.is_complex():
+        return 'complex'
+    return 'boolean' if v.dtype == torch.bool else 'integer'
+
+
+def _dtype(v) -> str:
+    "A value's dtype without the `torch.` prefix (`float16`), or the type of a value that is not a tensor."
+    return (
+        str(v.dtype).removeprefix('torch.') if torch.is_tensor(v) else f'a {type(v).__name__}, not a tensor'
+    )
+
+
 def check_state_dict(model: nn.Module, sd: dict, source: str = 'checkpoint'):
-    "Raise `CheckpointMismatchError` listing every missing, unexpected and wrong-shape key of `sd` for `model`."
+    "Raise `CheckpointMismatchError` listing every missing, unexpected, wrong-shape and wrong-dtype key of `sd`."
     own = model.state_dict()
     missing = [k for k in own if k not in sd]
     unexpected = [k for k in sd if k not in own]
+    both = [k for k in own if k in sd]
+    # another precision of the same kind is cast by load_state_dict; another kind is refused
+    dtypes = [(k, _dtype(sd[k]), _dtype(own[k])) for k in both if _kind(sd[k]) != _kind(own[k])]
     shapes = [
-        (k, tuple(sd[k].shape), tuple(own[k].shape)) for k in own if k in sd and sd[k].shape != own[k].shape
+        (k, tuple(sd[k].shape), tuple(own[k].shape))
+        for k in both
+        if torch.is_tensor(sd[k]) and sd[k].shape != own[k].shape
     ]
-    if missing or unexpected or shapes:
+    if missing or unexpected or shapes or dtypes:
         show = lambda xs: (
             ''.join(f'\n    {x}' for x in xs[:20])
             + (f'\n    ... ({len(xs) - 20} more)' if len(xs) > 20 else '')
         )
+        counts = [f'{len(missing)} missing', f'{len(unexpected)} unexpected', f'{len(shapes)} wrong-shape']
+        counts += [f'{len(dtypes)} wrong-dtype'] if dtypes else []
         raise CheckpointMismatchError(
-            f"the {source} does not fit the model: {len(missing)} missing, {len(unexpected)} unexpected, "
-            f"{len(shapes)} wrong-shape key(s)"
+            f"the {source} does not fit the model: {', '.join(counts)} key(s)"
             + (f"\n  missing:{show(missing)}" if missing else '')
             + (f"\n  unexpected:{show(unexpected)}" if unexpected else '')
             + (
                 f"\n  wrong shape (checkpoint vs model):{show([f'{k}: {a} vs {b}' for k, a, b in shapes])}"
                 if shapes
+                else ''
+            )
+            + (
+                f"\n  wrong dtype (checkpoint vs model):{show([f'{k}: {a} vs {b}' for k, a, b in dtypes])}"
+                "\n  (floating-point weights of another precision are cast on load; integer, boolean or other "
+                "values where the model has floats, or floats where it has integers, are not)"
+                if dtypes
                 else ''
             )
         )
@@ -71,13 +107,202 @@ def upgrade_state_dict(model: nn.Module, sd: dict) -> dict:
     up = getattr(unwrap_model(model), 'upgrade_state_dict', None)
     return up(dict(sd)) if callable(up) else sd
 
+# %% ../nbs/05_checkpoint.ipynb #c05f0011
+class ReleaseLayout(NamedTuple):
+    "A released checkpoint's layout: what it is, a regex that one of its state-dict keys matches, how to load it."
+
+    what: str
+    marker: str
+    how: str
+
+
+RELEASE_LAYOUTS = {  # tried in this order: a PGSeg file also has GroupViT's keys
+    'pgseg': ReleaseLayout(
+        'a PGSeg checkpoint (Ferenas/PGSeg layout)',
+        r'(module\.)?(img_encoder\.(layers\.\d+\.downsample_spatial|mapping_text|npr)\.'
+        r'|text_encoder\.Atten\.|text_npr\.)',
+        "load it with get_method('pgseg').load_official(path)",
+    ),
+    'tcl': ReleaseLayout(
+        'a TCL checkpoint (kakaobrain/tcl layout)',
+        r'(module\.)?(masker|clip_image_encoder|clip_text_encoder|tcli_loss|tclf_loss)\.',
+        "load it with get_method('gcl').load_official(path, clip_weights=<the CLIP ViT-B/16 file TCL was trained on>)",
+    ),
+    'groupvit': ReleaseLayout(
+        'a GroupViT checkpoint (NVlabs/GroupViT layout)',
+        r'(module\.)?(img_encoder|text_encoder|img_projector|text_projector)\.',
+        "load it with get_method('groupvit').load_official(path, preset='groupvit-s') "
+        "(preset 'groupvit-s-redcap' for the GCC+RedCaps file)",
+    ),
+    'clip': ReleaseLayout(
+        "a CLIP model's weights (OpenAI / open_clip layout)",
+        r'(module\.)?(visual|transformer|token_embedding)\.',
+        "it is a frozen CLIP tower, not a trained model: give it as clip_weights=path to a CLIP-family method "
+        "(e.g. get_method('gcl').build(clip_weights=path))",
+    ),
+}
+
+# %% ../nbs/05_checkpoint.ipynb #c05f0012
+def state_dict_of(ck) -> dict | None:
+    "The state dict in a loaded file `ck`: its `'model'` or `'state_dict'`, a bare dict of tensors, a module's; or None."
+    if isinstance(ck, nn.Module):  # a TorchScript archive, as OpenAI's CLIP files are
+        return ck.state_dict()
+    if not isinstance(ck, dict):
+        return None
+    for key in ('model', 'state_dict'):
+        if isinstance(ck.get(key), dict):
+            return ck[key]
+    return ck if ck and all(torch.is_tensor(v) for v in ck.values()) else None
+
+
+def weights_layout(ck) -> str | None:
+    "The `RELEASE_LAYOUTS` name whose keys the state dict in `ck` has, or None."
+    keys = [str(k) for k in state_dict_of(ck) or {}]
+    return next((n for n, L in RELEASE_LAYOUTS.items() if any(re.match(L.marker, k) for k in keys)), None)
+
+
+def key_summary(sd: dict, n: int = 5) -> str:
+    "The keys of `sd` by their first name, largest groups first: `'39 keys: masker.* (37), tcli_loss.* (1), ...'`."
+    heads = Counter(
+        str(k).removeprefix('module.').split('.')[0] + ('.*' if '.' in str(k) else '') for k in sd
+    )
+    top = [f'{h} ({c})' if h.endswith('.*') else h for h, c in heads.most_common(n)]
+    more = f' and {len(heads) - n} more' if len(heads) > n else ''
+    return f"{len(sd)} keys: {', '.join(top)}{more}"
+
+
+def _holds(ck) -> str:
+    "What a loaded object that is no state dict is: its first keys, or its type."
+    return (
+        f'its keys are {sorted(map(str, ck))[:10]}'
+        if isinstance(ck, dict)
+        else f'it is a {type(ck).__name__}'
+    )
+
+
+def describe_weights(ck) -> str:
+    "What a loaded file `ck` holds, in one line: an ovs_nb training checkpoint, a known release, or its keys."
+    if isinstance(ck, dict) and ck.get('format') == CKPT_FORMAT:
+        return f"an ovs_nb training checkpoint (method {ck.get('method')!r}, preset {ck.get('preset')!r})"
+    sd = state_dict_of(ck)
+    if sd is None:
+        return f'no state dict ({_holds(ck)})'
+    layout = weights_layout(sd)
+    what = RELEASE_LAYOUTS[layout].what if layout else 'a state dict of no layout known here'
+    return f"{what} ({key_summary(sd)})"
+
+# %% ../nbs/05_checkpoint.ipynb #c05f0014
+def _clip_block(prefix: str, W: int) -> dict:
+    "The entries of one CLIP `ResidualAttentionBlock` of width `W` under `prefix` (OpenAI `clip/model.py`)."
+    names = {
+        'ln_1.weight': (W,),
+        'ln_1.bias': (W,),
+        'attn.in_proj_weight': (3 * W, W),
+        'attn.in_proj_bias': (3 * W,),
+    }
+    names |= {
+        'attn.out_proj.weight': (W, W),
+        'attn.out_proj.bias': (W,),
+        'ln_2.weight': (W,),
+        'ln_2.bias': (W,),
+    }
+    names |= {'mlp.c_fc.weight': (4 * W, W), 'mlp.c_fc.bias': (4 * W,), 'mlp.c_proj.weight': (W, 4 * W)}
+    return {prefix + k: s for k, s in (names | {'mlp.c_proj.bias': (W,)}).items()}
+
+
+def release_sample(layout: str, width: int = 8, dim: int = 4, seed: int = 0) -> dict:
+    "A released file's content in `layout` ('tcl': TCL's `tcl.pth`, 'clip': a CLIP state dict) at width `width`, random."
+    W, shapes = width, {}
+    if layout == 'tcl':
+        shapes = _clip_block('masker.image_encoder.backbone.transformer.resblocks.11.', W)
+        conv = {
+            'norm.weight': (W,),
+            'norm.bias': (W,),
+            'conv.weight': (W, W, 3, 3),
+            'conv.bias': (W,),
+            'gate.gate': (),
+        }
+        for i in (0, 1):
+            for c in ('conv', 'conv2'):
+                shapes |= {
+                    f'masker.image_encoder.decoder.decoder.net.{i}.{c}.{k}': s for k, s in conv.items()
+                }
+        proj = 'masker.image_encoder.decoder.image_proj.'
+        shapes |= {proj + 'ln.weight': (W,), proj + 'ln.bias': (W,), proj + 'proj': (W, dim)}
+        shapes |= {k: () for k in ('masker.sim2mask.w', 'masker.sim2mask.b')}
+        shapes |= {k: () for k in ('tcli_loss.logit_scale', 'tclf_loss.logit_scale')}
+    elif layout == 'clip':  # 32-px images in 8-px patches: 16 patches and the class token
+        shapes = {'positional_embedding': (77, W), 'text_projection': (W, dim), 'logit_scale': ()}
+        shapes |= {
+            'visual.class_embedding': (W,),
+            'visual.positional_embedding': (17, W),
+            'visual.proj': (W, dim),
+        }
+        shapes |= {
+            'visual.conv1.weight': (W, 3, 8, 8),
+            'visual.ln_pre.weight': (W,),
+            'visual.ln_pre.bias': (W,),
+        }
+        shapes |= _clip_block('visual.transformer.resblocks.0.', W)
+        shapes |= {'visual.ln_post.weight': (W,), 'visual.ln_post.bias': (W,)}
+        shapes |= _clip_block('transformer.resblocks.0.', W)
+        shapes |= {'token_embedding.weight': (49408, W), 'ln_final.weight': (W,), 'ln_final.bias': (W,)}
+    else:
+        raise KeyError(
+            f"no sample of layout {layout!r} here: 'tcl' or 'clip' (GroupViT's keys: ovs_nb.groupvit.official_key_shapes)"
+        )
+    g = torch.Generator().manual_seed(seed)
+    sd = {k: torch.randn(s, generator=g) for k, s in shapes.items()}
+    return {'model': sd} if layout == 'tcl' else sd
+
+# %% ../nbs/05_checkpoint.ipynb #c05f0017
+def checkpoint_source(path_or_dict) -> str:
+    "How a message names a checkpoint a loader was given: its path, or (its content given) 'the given checkpoint dict'."
+    return 'the given checkpoint dict' if isinstance(path_or_dict, dict) else str(path_or_dict)
+
+
+def check_release_layout(ck, path, want: str, hints: dict | None = None, ours: bool = False):
+    "Refuse `ck`, read from `path`, unless it is a `want` release (`RELEASE_LAYOUTS`) or, with `ours`, our file of that layout."
+    mine = isinstance(ck, dict) and ck.get('format') == CKPT_FORMAT
+    sd = state_dict_of(ck)
+    got = weights_layout(sd) if sd is not None else None
+    if got == want and (ours or not mine):
+        return
+    what = RELEASE_LAYOUTS[want].what
+    if sd is None:
+        raise CheckpointMismatchError(f"{path} is not {what}: it holds no state dict ({_holds(ck)})")
+    if got is None and not mine:
+        raise CheckpointMismatchError(
+            f"{path} is not {what}: none of its keys is one of that layout's ({key_summary(sd)})"
+        )
+    how = 'load it with load_checkpoint(path)' if mine else (hints or {}).get(got, RELEASE_LAYOUTS[got].how)
+    raise CheckpointMismatchError(f"{path} is not {what}: it looks like {describe_weights(ck)}; {how}")
+
 # %% ../nbs/05_checkpoint.ipynb #c05v0011
+def _release_hint(path: Path, ck=None) -> str:
+    "`'; it looks like <a release>; <how to load it>'` when the file at `path` (or its content `ck`) is one, else ''."
+    try:
+        # read inertly (`ovs_nb.core.load_weights`): a release pickles its config, and nothing of it may run
+        ck = load_weights(path) if ck is None else ck
+    except Exception:  # unreadable even so: no hint to give
+        return ''
+    if isinstance(ck, dict) and ck.get('format') == CKPT_FORMAT:
+        return ''  # one of ours with foreign objects in it: no release to point to
+    layout = weights_layout(ck)
+    return f"; it looks like {describe_weights(ck)}; {RELEASE_LAYOUTS[layout].how}" if layout else ''
+
+
 def _why_unreadable(path: Path, e: Exception) -> str:
     "What `torch.load(path, weights_only=True)` failing with `e` says about the file, in words."
     if not zipfile.is_zipfile(path):
         return 'it is not a torch archive (another kind of file, or one cut short)'
+    if 'TorchScript' in str(e):
+        return 'it is a TorchScript archive (a scripted model, as OpenAI\'s CLIP files are), not a checkpoint'
     if 'Unsupported global' in str(e) or 'GLOBAL' in str(e):
-        return 'it holds pickled objects besides tensors and plain data; refused, and nothing in it was run'
+        return (
+            'it holds pickled objects besides tensors and plain data; refused, and nothing in it was run'
+            + _release_hint(path)
+        )
     return f'torch cannot read the archive ({type(e).__name__}: {str(e).splitlines()[0][:160]})'
 
 # %% ../nbs/05_checkpoint.ipynb #c05a0020
@@ -100,6 +325,7 @@ def read_checkpoint(path, mmap: bool = False) -> dict:
         keys = sorted(ck)[:10] if isinstance(ck, dict) else type(ck).__name__
         raise CheckpointMismatchError(
             f"{path} is not an ovs_nb training checkpoint (format {CKPT_FORMAT!r}); it holds {keys}"
+            + _release_hint(path, ck)
         )
     return ck
 
@@ -222,3 +448,109 @@ def find_checkpoint(checkpoint=None, method: str = 'groupvit', recipe: str | Non
             f"out.ipynb -p method {method}`) or give the path of a checkpoint or run folder"
         )
     return ck
+
+# %% ../nbs/05_checkpoint.ipynb #c05f0031
+def fault_row(what: str, load, folder, loaded: tuple[str, str] = ('loaded', '(no message)')) -> dict:
+    "A fault report's row for input `what`: `load()` refused (its message, `folder` left out) or `loaded` (outcome, message)."
+    try:
+        load()
+    except Exception as e:  # the row records whatever the loader raised, of any type
+        outcome = 'refused' if isinstance(e, CheckpointMismatchError) else f'failed with {type(e).__name__}'
+        message = str(e)
+    else:
+        outcome, message = loaded
+    return dict(input=what, outcome=outcome, message=message.replace(f'{Path(folder)}{os.sep}', ''))
+
+
+class _RunsCode:
+    "An object whose unpickling without `weights_only` would create the folder `marker` (any call could be there)."
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.mkdir, (self.marker,))
+
+
+_FAULT_MODEL = (
+    'groupvit',
+    'groupvit-tiny',
+    dict(depths=(1, 1, 1), text_layers=1),
+)  # method, preset, overrides
+
+
+def _fault_checkpoint(path: Path, sd: dict, **entries) -> Path:
+    "A training checkpoint of `_FAULT_MODEL` with state dict `sd` at `path`: the entries reading needs, and `entries`."
+    method, preset, overrides = _FAULT_MODEL
+    ck = dict(
+        format=CKPT_FORMAT, method=method, preset=preset, overrides=overrides, step=1, config={}, model=sd
+    )
+    torch.save(ck | dict(optimizer={}, rng=[]) | entries, path)
+    return path
+
+# %% ../nbs/05_checkpoint.ipynb #c05f0032
+def checkpoint_fault_report(folder) -> list[dict]:
+    "Each hostile checkpoint file through the real loading path; rows {input, outcome, message}."
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    name, preset, overrides = _FAULT_MODEL
+    method = get_method(name)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        sd = method.build(preset, **overrides).state_dict()
+        other = method.build(preset, **overrides, output_dim=64).state_dict()
+    marker = folder / 'code-ran'
+    ints = dict(sd, logit_scale=sd['logit_scale'].round().long())
+    ints['img_encoder.patch_embed.proj.weight'] = (sd['img_encoder.patch_embed.proj.weight'] * 127).to(
+        torch.int8
+    )
+    half = {k: v.half() if v.is_floating_point() else v for k, v in sd.items()}
+    (folder / 'garbage.pt').write_bytes(random.Random(0).randbytes(4096))
+    (folder / 'notes.pt').write_text('step 1000: loss 2.3\n')
+    (folder / 'empty.pt').write_bytes(b'')
+    _fault_checkpoint(folder / 'code.pt', sd, hook=_RunsCode(marker))
+    _fault_checkpoint(folder / 'groupvit.pt', sd)
+    _fault_checkpoint(folder / 'shapes.pt', other)
+    _fault_checkpoint(folder / 'ints.pt', ints)
+    _fault_checkpoint(folder / 'fp16.pt', half)
+
+    def fp16():
+        loaded = load_checkpoint(folder / 'fp16.pt')[0].state_dict()
+        if not all(torch.equal(loaded[k], v.to(loaded[k].dtype)) for k, v in half.items()):
+            raise ValueError("the float16 weights did not load as their float32 values")
+
+    load = lambda file, **ask: lambda: load_checkpoint(folder / file, **ask)
+    rows = [
+        fault_row('4 KiB of random bytes', load('garbage.pt'), folder),
+        fault_row('a text file', load('notes.pt'), folder),
+        fault_row('an empty file (0 bytes)', load('empty.pt'), folder),
+        fault_row(
+            'a checkpoint with a pickled object whose unpickling would run code', load('code.pt'), folder
+        ),
+        fault_row(
+            "a GroupViT checkpoint asked for as method 'gcl'", load('groupvit.pt', method='gcl'), folder
+        ),
+        fault_row(
+            "a groupvit-tiny checkpoint asked for as preset 'groupvit-s'",
+            load('groupvit.pt', preset='groupvit-s'),
+            folder,
+        ),
+        fault_row(
+            "tensors of another model size (projections to 64 dims, the model's to 128)",
+            load('shapes.pt'),
+            folder,
+        ),
+        fault_row('integer tensors where the model has floats (int8, int64)', load('ints.pt'), folder),
+        fault_row(
+            'float16 weights (a half-precision export)',
+            fp16,
+            folder,
+            loaded=(
+                'absorbed: cast to float32',
+                "(none: each float16 tensor was cast to the model's float32)",
+            ),
+        ),
+    ]
+    if marker.exists():
+        rows[3]['outcome'] += '; its code RAN (the marker folder was created)'
+    return rows

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_data.ipynb #36205691
 from __future__ import annotations
-import io, json, math, random, re, tarfile, warnings, zlib, itertools
+import glob, io, itertools, json, lzma, math, os, random, re, struct, tarfile, warnings, zlib
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
@@ -12,7 +12,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 from torch.utils.data import IterableDataset, DataLoader, get_worker_info
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 import braceexpand
 import webdataset as wds
 from webdataset.gopen import gopen, gopen_schemes
@@ -21,25 +21,14 @@ from .core import derive_seed, rng_scope, get_rank, get_world_size, atomic_write
 from .text import tokenize, NounPrompts, caption_nouns
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'TEXT_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGENET_MEAN_255', 'IMAGENET_STD_255', 'CLIP_MEAN',
-           'CLIP_STD', 'TRANSFORMS', 'expand_urls', 'check_shards', 'write_shards', 'tar_samples', 'BadSample',
-           'DataWarning', 'decode_sample', 'to_rgb', 'posterize_compat', 'deit_transform', 'clip_transform',
-           'eval_transform', 'light_transform', 'flip_transform', 'get_transform', 'SampleProcessor', 'collate',
-           'check_split', 'shards_for_worker', 'ImageTextPipeline', 'make_loader']
+__all__ = ['IMAGE_EXTS', 'TEXT_EXTS', 'MAX_IMAGE_PIXELS', 'BACKGROUND', 'IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGENET_MEAN_255',
+           'IMAGENET_STD_255', 'CLIP_MEAN', 'CLIP_STD', 'TRANSFORMS', 'expand_urls', 'check_shards', 'write_shards',
+           'tar_samples', 'BadSample', 'DataWarning', 'hostile_samples', 'decode_image', 'decode_caption',
+           'decode_sample', 'to_rgb', 'posterize_compat', 'deit_transform', 'clip_transform', 'eval_transform',
+           'light_transform', 'flip_transform', 'get_transform', 'SampleProcessor', 'collate', 'check_split',
+           'shards_for_worker', 'ImageTextPipeline', 'make_loader', 'data_fault_report']
 
 # %% ../nbs/02_data.ipynb #d4ba0436
-def expand_urls(urls) -> list[str]:
-    "Flat list of shard URLs from a brace pattern, '::'-joined patterns, a `Path`, or a list of any of these."
-    if isinstance(urls, (str, Path)):
-        urls = [urls]
-    out = []
-    for u in urls:
-        for part in str(u).split('::'):
-            if part.strip():
-                out.extend(braceexpand.braceexpand(part.strip()))
-    return out
-
-# %% ../nbs/02_data.ipynb #8d1d47b8
 def _scheme(url: str) -> str:
     s = urlparse(url).scheme
     return '' if len(s) == 1 else s  # a one-letter scheme is a Windows drive, i.e. a local path
@@ -55,15 +44,76 @@ def _local_path(url: str) -> str | None:
     return None
 
 
+_GLOB = re.compile(r'[*?[]')  # the characters that make a path a glob
+
+
+def _patterns(urls) -> list[str]:
+    "The shard patterns in `urls`: a string ('::' separates patterns), a `Path`, or a list of these."
+    if isinstance(urls, (str, Path)):
+        urls = [urls]
+    return [part.strip() for u in urls for part in str(u).split('::') if part.strip()]
+
+
+def _expand(pattern: str) -> list[str]:
+    "The URLs of one pattern: brace-expanded, then every local path with glob characters matched, sorted."
+    out = []
+    for u in braceexpand.braceexpand(pattern):
+        if _scheme(u) == '' and _GLOB.search(u) and not Path(u).exists():
+            out.extend(sorted(glob.glob(u)) or [u])  # no match: kept, so that check_shards names the glob
+        else:
+            out.append(u)
+    return out
+
+
+def expand_urls(urls) -> list[str]:
+    "Flat list of shard URLs from brace patterns, local globs, '::'-joined patterns, `Path`s, or a list of these."
+    return [u for p in _patterns(urls) for u in _expand(p)]
+
+# %% ../nbs/02_data.ipynb #8d1d47b8
+def _shown(urls: list[str], n: int = 5) -> str:
+    return ', '.join(urls[:n]) + (f', ... ({len(urls) - n} more)' if len(urls) > n else '')
+
+
+def _missing(pattern: str, urls: list[str]) -> tuple[int, str | None]:
+    "How many local shards of one pattern are missing, and what is wrong (None: nothing), for the error."
+    gone = [u for u in urls if (p := _local_path(u)) is not None and not Path(p).is_file()]
+    if not gone:
+        return 0, None
+    if urls == [pattern]:  # a plain path, or a glob that matched nothing
+        if Path(_local_path(pattern)).is_dir():
+            return (
+                1,
+                f"{pattern} is a folder, not a shard (for the shards in it write '{pattern.rstrip('/')}/*.tar')",
+            )
+        return 1, (
+            f"no file matches the glob {pattern!r}" if _GLOB.search(pattern) else f"{pattern} not found"
+        )
+    if len(gone) == len(urls):
+        return (
+            len(gone),
+            f"no file matches the pattern {pattern!r} (none of its {len(urls)} names exists: {_shown(urls, 3)})",
+        )
+    return len(gone), f"{len(gone)} of the {len(urls)} shards of {pattern!r} not found: {_shown(gone)}"
+
+
 def check_shards(urls) -> list[str]:
-    "Expand `urls`; raise if any local shard is missing or a URL scheme has no webdataset opener. Returns the list."
-    expanded = expand_urls(urls)
+    "Expand `urls`; raise, naming the pattern, if local shards are missing or a URL scheme has no opener."
+    groups = [(p, _expand(p)) for p in _patterns(urls)]
+    expanded = [u for _, us in groups for u in us]
     if not expanded:
-        raise ValueError(f"no shards in {urls!r}")
-    missing = [u for u in expanded if (p := _local_path(u)) is not None and not Path(p).is_file()]
-    if missing:
-        shown = ', '.join(missing[:10]) + (f', ... ({len(missing) - 10} more)' if len(missing) > 10 else '')
-        raise FileNotFoundError(f"{len(missing)} of {len(expanded)} shards not found: {shown}")
+        raise ValueError(
+            f"no shards in {urls!r}: give a shard path, a brace pattern like 'cc3m-{{000000..000331}}.tar', "
+            "a glob like 'cc3m/*.tar', or a list of these"
+        )
+    found = [_missing(p, us) for p, us in groups]
+    problems = [m for _, m in found if m]
+    if problems:
+        more = f'; ... ({len(problems) - 10} more patterns)' if len(problems) > 10 else ''
+        raise FileNotFoundError(
+            f"{sum(n for n, _ in found)} of {len(expanded)} shards not found: "
+            + '; '.join(problems[:10])
+            + more
+        )
     unknown = sorted(
         {_scheme(u) for u in expanded if _local_path(u) is None and _scheme(u) not in gopen_schemes}
     )
@@ -150,12 +200,20 @@ def write_shards(
     return paths
 
 # %% ../nbs/02_data.ipynb #4864264b
+class _NotATar(tarfile.ReadError):
+    "A shard that does not start with a tar header (its message names the file)."
+
+
 def tar_samples(url: str) -> Iterator[dict]:
     "Yield the raw samples of the tar shard at `url`, grouping members by key; read errors propagate."
     stream = gopen(url, 'rb')
     try:
         cur = None
-        with tarfile.open(fileobj=stream, mode='r|*') as tf:
+        try:
+            tf = tarfile.open(fileobj=stream, mode='r|*')
+        except tarfile.ReadError as e:
+            raise _NotATar(f"shard {url} is not a tar archive (tarfile: {e})") from e
+        with tf:
             for info in tf:
                 if not info.isreg():
                     continue
@@ -187,7 +245,167 @@ class BadSample(ValueError):
 class DataWarning(UserWarning):
     "A skipped sample or an unreadable shard (filter with `warnings.simplefilter('ignore', DataWarning)`)."
 
+# %% ../nbs/02_data.ipynb #8aff4c25
+def _encoded(img: Image.Image, fmt: str = 'PNG', **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kw)
+    return buf.getvalue()
 
+
+def _png_chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack('>I', len(data)) + tag + data + struct.pack('>I', zlib.crc32(tag + data))
+
+
+def _bomb_png(width: int, height: int) -> bytes:
+    "A PNG of about 100 bytes whose header claims `width`×`height` 8-bit RGB pixels; one row of data follows."
+    ihdr = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b'\0' * (3 * width + 1))  # filter byte + one black row
+    return (
+        b'\x89PNG\r\n\x1a\n'
+        + _png_chunk(b'IHDR', ihdr)
+        + _png_chunk(b'IDAT', idat)
+        + _png_chunk(b'IEND', b'')
+    )
+
+
+# case name: (what it is, for the fault table; the member that is hostile)
+_HOSTILE = {
+    'grayscale_jpeg': ('grayscale (L) JPEG', 'image'),
+    'grayscale_png': ('grayscale (L) PNG', 'image'),
+    'cmyk_jpeg': ('CMYK JPEG', 'image'),
+    'palette_png_transparency': ('palette PNG with transparency', 'image'),
+    'png_16bit': ('16-bit grey PNG (mid-grey 32768)', 'image'),
+    'truncated_jpeg': ('truncated JPEG (second half cut off)', 'image'),
+    'empty_image': ('zero-byte .jpg member', 'image'),
+    'one_pixel': ('1x1 image', 'image'),
+    'bomb_png': ('PNG header claiming 20000x20000 pixels (decompression bomb)', 'image'),
+    'empty_caption': ('zero-byte caption', 'caption'),
+    'whitespace_caption': ('whitespace-only caption', 'caption'),
+    'latin1_caption': ("Latin-1 caption (b'a dog in a caf\\xe9')", 'caption'),
+    'long_caption': ('10,000-character caption', 'caption'),
+    'long_caption_no_spaces': ('10,000-character caption without a space', 'caption'),
+}
+
+
+def hostile_samples() -> dict[str, dict]:
+    "Raw webdataset samples, one per hostile case: {case name: {'__key__', 'jpg'|'png', 'txt'}} (bytes)."
+    rng = np.random.default_rng(0)
+    photo = Image.fromarray(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8))  # noise: a long scan to cut
+    jpeg = _encoded(photo, 'JPEG')
+    pal = Image.new('P', (8, 8), 0)  # index 0: transparent black, 1: opaque red, 2: half-transparent blue
+    pal.putpalette([0, 0, 0, 255, 0, 0, 0, 0, 255])
+    pal.paste(1, (4, 0, 8, 8))
+    pal.paste(2, (0, 4, 4, 8))
+    cap = b'a photo of a dog next to a cat'
+    letters = np.frombuffer(b'abcdefghijklmnopqrstuvwxyz', np.uint8)
+    cases = {
+        'grayscale_jpeg': ('jpg', _encoded(photo.convert('L'), 'JPEG'), cap),
+        'grayscale_png': ('png', _encoded(photo.convert('L')), cap),
+        'cmyk_jpeg': ('jpg', _encoded(Image.new('CMYK', (16, 16), (0, 255, 255, 0)), 'JPEG'), cap),
+        'palette_png_transparency': ('png', _encoded(pal, transparency=bytes([0, 255, 128])), cap),
+        'png_16bit': ('png', _encoded(Image.fromarray(np.full((16, 16), 32768, np.uint16))), cap),
+        'truncated_jpeg': ('jpg', jpeg[: len(jpeg) // 2], cap),
+        'empty_image': ('jpg', b'', cap),
+        'one_pixel': ('png', _encoded(Image.new('RGB', (1, 1), (200, 30, 60))), cap),
+        'bomb_png': ('png', _bomb_png(20_000, 20_000), cap),
+        'empty_caption': ('jpg', jpeg, b''),
+        'whitespace_caption': ('jpg', jpeg, b' \n\t '),
+        'latin1_caption': ('jpg', jpeg, 'a dog in a café'.encode('latin-1')),
+        'long_caption': ('jpg', jpeg, (b'a dog runs along the beach next to a black cat, ' * 250)[:10_000]),
+        'long_caption_no_spaces': ('jpg', jpeg, rng.choice(letters, 10_000).tobytes()),
+    }
+    return {name: {'__key__': name, ext: img, 'txt': txt} for name, (ext, img, txt) in cases.items()}
+
+# %% ../nbs/02_data.ipynb #452b6936
+MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485  # decompression-bomb guard; None: no limit of ours
+BACKGROUND = (255, 255, 255)  # what transparent pixels are composited over
+_16BIT = ('I;16', 'I;16L', 'I;16B', 'I;16N', 'I')
+
+
+def _too_large(ext: str, pixels: int, limit: int, size: str = '') -> str:
+    return (
+        f".{ext} image of {size}{pixels:,} pixels is over the limit of {limit:,} pixels "
+        "(decompression-bomb guard, ovs_nb.data.MAX_IMAGE_PIXELS); not decoded"
+    )
+
+
+def _open_image(data: bytes, ext: str) -> Image.Image:
+    "The image in `data`, header read, size checked, pixels not decoded yet; `BadSample` when it cannot be."
+    try:
+        with warnings.catch_warnings():
+            # MAX_IMAGE_PIXELS decides, below; PIL's warning would only repeat it
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as e:  # over twice PIL's limit: PIL refuses before we see the size
+        m = re.search(r'\((\d+) pixels\) exceeds limit of (\d+) pixels', str(e))
+        if not m:
+            raise BadSample(f'.{ext} too large to decode ({e})') from e
+        limit = min(MAX_IMAGE_PIXELS or math.inf, int(m[2]))
+        raise BadSample(_too_large(ext, int(m[1]), limit)) from e
+    except Image.UnidentifiedImageError as e:
+        raise BadSample(
+            f'undecodable .{ext}: not an image format PIL reads ({len(data):,} bytes starting {data[:8]!r})'
+        ) from e
+    except Exception as e:  # a header cut short, a corrupt marker
+        raise BadSample(f'truncated or undecodable .{ext} ({type(e).__name__}: {e})') from e
+    w, h = img.size
+    if MAX_IMAGE_PIXELS is not None and w * h > MAX_IMAGE_PIXELS:
+        raise BadSample(_too_large(ext, w * h, MAX_IMAGE_PIXELS, f'{w}x{h} = '))
+    return img
+
+
+def _as_rgb(img: Image.Image) -> Image.Image:
+    "A decoded image of any mode as 8-bit RGB: 16-bit grey by its high byte, transparency over `BACKGROUND`."
+    if img.mode in _16BIT:  # PIL's convert would clip every value above 255 to white
+        a = np.asarray(img).astype(np.int64)
+        img = Image.fromarray((np.clip(a, 0, 65535) >> 8).astype(np.uint8), 'L')
+    if img.mode in ('RGBA', 'LA', 'PA', 'RGBa', 'La') or 'transparency' in img.info:
+        back = Image.new('RGBA', img.size, BACKGROUND + (255,))
+        return Image.alpha_composite(back, img.convert('RGBA')).convert('RGB')
+    return img.convert('RGB')
+
+
+def decode_image(data: bytes, ext: str = 'jpg') -> Image.Image:
+    "The RGB image of an image member's bytes, fully decoded; `BadSample` saying why when it cannot be used."
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        raise RuntimeError(
+            "PIL.ImageFile.LOAD_TRUNCATED_IMAGES is True (something in this process set it), so truncated images "
+            "would decode with their missing part filled grey; set it back to False before reading training data"
+        )
+    if not data:
+        raise BadSample(f'empty (0 bytes) .{ext} member')
+    img = _open_image(data, ext)
+    try:
+        img.load()  # PIL decodes lazily: force it here, where a truncated file can still be skipped
+    except Exception as e:
+        raise BadSample(f'truncated or undecodable .{ext} ({type(e).__name__}: {e})') from e
+    try:
+        return _as_rgb(img)
+    except Exception as e:
+        raise BadSample(
+            f'.{ext} in mode {img.mode} cannot be converted to RGB ({type(e).__name__}: {e})'
+        ) from e
+
+# %% ../nbs/02_data.ipynb #1de897a0
+def decode_caption(data: bytes) -> str:
+    "A caption member's text: UTF-8, damaged UTF-8 with U+FFFD for the bad bytes, else Windows-1252."
+    try:
+        return data.decode('utf-8-sig')
+    except UnicodeDecodeError:
+        text = data.decode('utf-8', errors='replace')
+    if any(ord(c) > 127 and c != '\ufffd' for c in text):  # real UTF-8 characters: UTF-8 with damage
+        return text
+    return data.decode('cp1252', errors='replace')
+
+
+def _token_text(text: str, context_length: int) -> str:
+    "`text`, or for a long one the prefix that holds all of its first `context_length` CLIP tokens."
+    limit = 25 * context_length  # a CLIP token spans at most 24 characters (plus a space)
+    if len(text) <= limit:
+        return text
+    return ' '.join(text.split())[:limit]
+
+# %% ../nbs/02_data.ipynb #ba1b9490
 def decode_sample(raw: dict) -> tuple[Image.Image, str, dict | None]:
     "`(RGB image, caption, json metadata or None)` of a raw sample; raises `BadSample` saying what is wrong."
     img_ext = next((e for e in IMAGE_EXTS if e in raw), None)
@@ -196,18 +414,17 @@ def decode_sample(raw: dict) -> tuple[Image.Image, str, dict | None]:
         raise BadSample(f"no image member ({'/'.join(IMAGE_EXTS)})")
     if txt_ext is None:
         raise BadSample(f"no caption member ({'/'.join(TEXT_EXTS)})")
-    caption = raw[txt_ext].decode('utf-8', errors='replace').strip()
+    caption = decode_caption(raw[txt_ext]).strip()
     if not caption:
-        raise BadSample('empty caption')
-    try:
-        img = Image.open(io.BytesIO(raw[img_ext])).convert('RGB')
-    except Exception as e:
-        raise BadSample(f'undecodable .{img_ext} ({type(e).__name__}: {e})') from e
+        raise BadSample(
+            f'empty caption (the .{txt_ext} member is {"only whitespace" if raw[txt_ext] else "0 bytes"})'
+        )
+    img = decode_image(raw[img_ext], img_ext)
     meta = None
     if 'json' in raw:
         try:
             meta = json.loads(raw['json'])
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep for json
             meta = None
         if not isinstance(meta, dict):
             meta = None
@@ -374,7 +591,7 @@ class SampleProcessor:
         if self.prompts is not None:
             rng = random.Random(derive_seed(*parts, 'prompts'))
             texts += self.prompts(caption, caption_nouns(caption, meta), rng)
-        ids = tokenize(texts, self.context_length)
+        ids = tokenize([_token_text(t, self.context_length) for t in texts], self.context_length)
         out = {'image': image, 'text': ids[0], 'key': key, 'caption': caption}
         if self.prompts is not None:
             out['prompts'] = ids[1:]
@@ -422,6 +639,12 @@ def shards_for_worker(
         random.Random(derive_seed(seed, epoch, 'shards')).shuffle(order)
     n = world_size * num_workers
     return order[rank * num_workers + worker :: n]
+
+# %% ../nbs/02_data.ipynb #88e09f55
+def _giving_up(what: str, urls: list[str], last: str | None) -> str:
+    "The error of a reader that found no readable sample in `urls`."
+    why = f'; last problem: {last}' if last else ' (they hold no samples)'
+    return f"no readable samples in {what} ({_shown(sorted(set(urls)))}){why}; giving up"
 
 # %% ../nbs/02_data.ipynb #8308f8b5
 class ImageTextPipeline(IterableDataset):
@@ -549,7 +772,7 @@ class ImageTextPipeline(IterableDataset):
                 yield url, p
 
     def _raw_samples(self, epoch: int, worker: int, num_workers: int, row: int) -> Iterator[dict]:
-        dry, limit = 0, 3 * len(self.urls) + 3
+        dry, limit, total, last = [], 3 * len(self.urls) + 3, 0, None
         for url, p in self._shard_stream(epoch, worker, num_workers):
             self._stats[row, 3] += 1
             n = 0
@@ -558,17 +781,22 @@ class ImageTextPipeline(IterableDataset):
                     n += 1
                     raw['__pass__'] = p
                     yield raw
-            except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
+            except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError) as e:
                 self._stats[row, 2] += 1
-                self._warn(
-                    row,
-                    f"shard {url} unreadable after {n} samples ({type(e).__name__}: {e}); continuing with the next shard",
+                last = (
+                    str(e)
+                    if isinstance(e, _NotATar)
+                    else f"shard {url} unreadable after {n} samples ({type(e).__name__}: {e})"
                 )
-            dry = 0 if n else dry + 1
-            if dry > limit:
-                raise RuntimeError(
-                    f"no readable samples in {dry} consecutive shards (last: {url}); giving up"
-                )
+                self._warn(row, f"{last}; continuing with the next shard")
+            total += n
+            dry = [] if n else dry + [url]
+            if len(dry) > limit:
+                raise RuntimeError(_giving_up(f'{len(dry)} consecutive shards', dry, last))
+        # one reader with every shard, finite: nothing read means nothing readable at all
+        whole = not (self.resample or self.epoch_length) and self.world_size * num_workers == 1
+        if whole and total == 0:
+            raise RuntimeError(_giving_up(f'any of the {len(self.urls)} shards', dry, last))
 
     def _samples(self, raws: Iterator[dict], epoch: int, row: int, skip: int = 0) -> Iterator[dict]:
         for raw in raws:
@@ -628,3 +856,102 @@ def make_loader(
         else {}
     )
     return DataLoader(pipe, batch_size=None, num_workers=num_workers, pin_memory=pin_memory, **extra), pipe
+
+# %% ../nbs/02_data.ipynb #4e7e3397
+def _write_tar(path, samples: list[dict]) -> str:
+    "Write raw samples (`{'__key__', ext: bytes, ...}`) as a tar shard at `path`; return the path."
+    with atomic_write(path) as f, tarfile.open(fileobj=f, mode='w') as tf:
+        for s in samples:
+            for ext, data in s.items():
+                if not ext.startswith('__'):
+                    info = tarfile.TarInfo(f"{s['__key__']}.{ext}")
+                    info.size, info.mtime = len(data), 0
+                    tf.addfile(info, io.BytesIO(data))
+    return str(path)
+
+
+def _one_epoch(urls, folder: Path) -> tuple[list, dict | None, list[str], str | None]:
+    "Batches, stats, warnings and error of one epoch over `urls` in this process, paths relative to `folder`."
+    rel = lambda s: s.replace(f'{folder}{os.sep}', '')
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        try:
+            loader, pipe = make_loader(
+                urls, batch_size=8, num_workers=0, transform='flip', image_size=32, shuffle_buffer=0
+            )
+            batches, stats, err = list(loader), pipe.stats, None
+        except Exception as e:
+            batches, stats, err = [], None, rel(f'{type(e).__name__}: {e}')
+    said = [
+        rel(str(x.message) if issubclass(x.category, DataWarning) else f'{x.category.__name__}: {x.message}')
+        for x in w
+        if not issubclass(x.category, (ResourceWarning, DeprecationWarning))
+    ]
+    return batches, stats, said, err
+
+
+def _outcome(stats: dict | None, err: str | None, counter: str) -> str:
+    "The outcome of an epoch over three good samples and one hostile input, counted by `counter`."
+    if err is not None:
+        return 'refused'
+    if stats['samples'] == 4 and stats['skipped'] == stats['corrupt_shards'] == 0:
+        return 'absorbed: converted'
+    if stats['samples'] == 3 and stats[counter] == 1:
+        return 'absorbed: skipped, counted'
+    return f'unexpected: {stats}'
+
+
+def _observed(raw: dict, member: str, batches: list) -> str:
+    "What became of a hostile sample the pipeline used: its image or caption, decoded and delivered."
+    b = next(b for b in batches if raw['__key__'] in b['key'])
+    i = b['key'].index(raw['__key__'])
+    img, cap, _ = decode_sample(raw)
+    if member == 'caption':
+        n = int((b['text'][i] > 0).sum())
+        shown = f"{cap[:24]!r}{'...' if len(cap) > 24 else ''}"
+        return f"caption read as {shown} ({len(cap):,} characters), {n} of {b['text'].shape[-1]} token slots"
+    ext = next(e for e in IMAGE_EXTS if e in raw)
+    src = Image.open(io.BytesIO(raw[ext]))
+    return (
+        f"{src.format} {src.mode} {src.width}x{src.height} -> RGB, pixel (0, 0) = "
+        f"{img.getpixel((0, 0))}, delivered as {'x'.join(map(str, b['image'][i].shape))}"
+    )
+
+
+def data_fault_report(folder) -> list[dict]:
+    "Run each hostile training input through the real code path; rows {input, outcome, message}."
+    folder = Path(folder)
+    good = write_shards(folder, n_shards=1, per_shard=3, prefix='good')[0]
+    good_samples = list(tar_samples(good))
+    rows = []
+    for name, raw in hostile_samples().items():
+        what, member = _HOSTILE[name]
+        batches, stats, said, err = _one_epoch(
+            [_write_tar(folder / f'{name}.tar', good_samples + [raw])], folder
+        )
+        outcome = _outcome(stats, err, 'skipped')
+        if outcome == 'absorbed: converted':
+            seen = _observed(raw, member, batches)
+            msg = f"used: {seen} | warned: {'; '.join(said)}" if said else f'used, no warning: {seen}'
+        else:
+            msg = err or '; '.join(said)
+        rows.append(dict(input=what, outcome=outcome, message=msg))
+    page, noise, void = folder / 'page-00000.tar', folder / 'noise-00000.tar', folder / 'void-00000.tar'
+    page.write_text('<html><body>404 Not Found</body></html>\n' * 20)
+    noise.write_bytes(np.random.default_rng(0).bytes(4096))
+    void.write_bytes(b'')
+    shard_cases = [
+        ('HTML error page saved as .tar, next to a good shard', [good, str(page)]),
+        ('random bytes named .tar, next to a good shard', [good, str(noise)]),
+        ('zero-byte .tar, next to a good shard', [good, str(void)]),
+        ('every shard unreadable (HTML page, random bytes)', [str(page), str(noise)]),
+        ('brace pattern matching no file', f'{folder}/nope-{{00000..00003}}.tar'),
+        ('glob matching no file', f'{folder}/nope-*.tar'),
+        ('shard list naming a missing file', [good, f'{folder}/missing-00000.tar']),
+    ]
+    for what, urls in shard_cases:
+        _, stats, said, err = _one_epoch(urls, folder)
+        rows.append(
+            dict(input=what, outcome=_outcome(stats, err, 'corrupt_shards'), message=err or '; '.join(said))
+        )
+    return rows

@@ -4,7 +4,7 @@
 
 # %% ../nbs/31_metrics.ipynb #2f990766
 from __future__ import annotations
-import argparse, inspect, sys, time
+import argparse, hashlib, inspect, json, os, sys, time, warnings
 import torch.distributed as dist
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
-from .core import atomic_write, figures_dir, get_method, get_rank, get_world_size, project_root
+from . import __version__
+from .core import add_flag, atomic_write, figures_dir, get_method, get_rank, get_world_size
+from .core import project_root
 from .checkpoint import find_checkpoint, load_checkpoint
 from .scenes import ensure_scenes, voc_palette
 from .segment import EVAL_PROTOCOLS, EvalProtocol, as_chw, background_rule, get_protocol
@@ -24,11 +26,12 @@ from .segdata import BENCHMARKS, VOCSegmentation, benchmark_dataset, read_label
 from .train import init_distributed, resolve_device
 
 # %% auto #0
-__all__ = ['VAL_DATASETS', 'BENCHMARK_ORDER', 'confusion_matrix', 'class_iou', 'miou_from_confusion', 'iou_table',
+__all__ = ['VAL_DATASETS', 'BENCHMARK_ORDER', 'PARTS_FORMAT', 'confusion_matrix', 'class_iou', 'miou_from_confusion', 'iou_table',
            'normalize_confusion', 'plot_confusion', 'EvalResult', 'tower_autocast', 'evaluate', 'predict',
            'protocol_settings', 'evaluate_protocol', 'background_baseline', 'scenes_val_dataset',
            'scenes_calib_dataset', 'val_dataset', 'plot_predictions', 'results_table', 'markdown_table',
-           'write_results', 'confusion_entry', 'evaluate_suite', 'eval_cli']
+           'write_results', 'confusion_entry', 'checkpoint_identity', 'suite_part_key', 'key_changes', 'read_part',
+           'write_part', 'evaluate_suite', 'eval_cli']
 
 # %% ../nbs/31_metrics.ipynb #2f8b4d1e
 def _tensor(x) -> torch.Tensor:
@@ -671,17 +674,28 @@ def markdown_table(df: pd.DataFrame, digits: int = 1) -> str:
 
 
 def write_results(df: pd.DataFrame, path) -> tuple[Path, Path]:
-    "Write `df` as `<path>.csv` (with a `protocol` column) and `<path>.md` (the protocol named under it), atomically; returns both paths."
+    "Write `df` as `<path>.csv` (with a `protocol` column) and `<path>.md` (the protocol named under it): both or neither, atomically; returns both paths."
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     csv, md = path.with_suffix('.csv'), path.with_suffix('.md')
-    with atomic_write(csv, 'w') as f:
-        df.assign(protocol=df.attrs.get('protocol')).to_csv(f, float_format='%.2f')
-    with atomic_write(md, 'w') as f:
-        f.write(
-            markdown_table(df)
-            + f"\n\nmIoU (%), protocol `{df.attrs.get('protocol')}` (`ovs_nb.segment.EVAL_PROTOCOLS`).\n"
-        )
+    texts = (
+        df.assign(protocol=df.attrs.get('protocol')).to_csv(float_format='%.2f'),
+        markdown_table(df)
+        + f"\n\nmIoU (%), protocol `{df.attrs.get('protocol')}` (`ovs_nb.segment.EVAL_PROTOCOLS`).\n",
+    )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(csv, 'w') as fc, atomic_write(md, 'w') as fm:
+            # both on disk before either replaces its old file: a full disk leaves the previous pair whole
+            for f, text in zip((fc, fm), texts):
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+    except OSError as e:
+        raise OSError(
+            e.errno,
+            f"could not write the results table {csv} and {md} ({e.strerror or e}); the previous files there "
+            "(if any) are intact and no temporary file is left",
+        ) from e
     return csv, md
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a60
@@ -730,6 +744,124 @@ def confusion_entry(
     label = f"{run} / {dataset_name}" if run or dataset_name else 'results'
     return dict(label=label, run=run, dataset=dataset_name, cm=cm, class_names=list(names), examples=examples)
 
+# %% ../nbs/31_metrics.ipynb #31rs0002
+PARTS_FORMAT = 1  # the layout of a part file and its key; a part of another format is scored again
+
+
+def _plain(x):
+    "`x` as JSON values (tuples as lists, paths as strings, anything else as its repr), so a key compares as stored."
+    if isinstance(x, Mapping):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if isinstance(x, np.generic):
+        return x.item()
+    if x is None or isinstance(x, (bool, int, float, str)):
+        return x
+    return str(x) if isinstance(x, Path) else repr(x)
+
+
+def checkpoint_identity(path) -> dict:
+    "A checkpoint file's resolved path, size, modification time (ns) and inode: rewriting it (an atomic rename) changes them."
+    p = Path(path).resolve()
+    st = p.stat()
+    return dict(path=str(p), size=st.st_size, mtime_ns=st.st_mtime_ns, inode=st.st_ino)
+
+
+def suite_part_key(
+    checkpoint: Mapping, settings: Mapping, dataset_key: str, dataset, split: str, **more
+) -> dict:
+    "What one (checkpoint, dataset) score depends on, as JSON: the checkpoint, the protocol settings, the dataset, the format."
+    ids = getattr(dataset, 'ids', None)
+    root = getattr(dataset, 'root', None)
+    return _plain(
+        dict(
+            format=PARTS_FORMAT,
+            ovs_nb=__version__,
+            checkpoint=checkpoint,
+            # decoding threads do not change a pixel
+            protocol={k: v for k, v in settings.items() if k != 'num_workers'},
+            dataset=dict(
+                key=dataset_key,
+                split=split,
+                root=str(Path(root).resolve()) if root is not None else None,
+                classes=list(getattr(dataset, 'classes', ())),
+                n_items=len(dataset),
+                ids_sha1=hashlib.sha1('\n'.join(ids).encode()).hexdigest() if ids is not None else None,
+            ),
+        )
+        | dict(more)
+    )
+
+# %% ../nbs/31_metrics.ipynb #31rs0012
+_UNSET = object()
+
+
+def _flat(d, pre: str = '') -> dict:
+    "Nested dicts as {'a.b': value}."
+    if isinstance(d, dict) and d:
+        return {k: v for key, val in d.items() for k, v in _flat(val, f'{pre}{key}.').items()}
+    return {pre[:-1]: d}
+
+
+def key_changes(old, new) -> list[str]:
+    "The fields that differ between two part keys, as 'field: old -> new' ('(unset)' where one has no such field)."
+    a, b = _flat(old), _flat(new)
+
+    def show(v):
+        r = '(unset)' if v is _UNSET else repr(v)
+        return r if len(r) <= 60 else r[:57] + '...'
+
+    return [
+        f"{k}: {show(a.get(k, _UNSET))} -> {show(b.get(k, _UNSET))}"
+        for k in dict.fromkeys([*a, *b])
+        if a.get(k, _UNSET) != b.get(k, _UNSET)
+    ]
+
+# %% ../nbs/31_metrics.ipynb #31rs0015
+def read_part(file, key: Mapping, what: str = '') -> dict | None:
+    "The record in part `file` if it was scored under `key` (printed); else None: no file, other settings (printed: which), damaged (warned)."
+    file = Path(file)
+    if not file.exists():
+        return None
+    try:
+        part = json.loads(file.read_text())
+        stored, record = part['key'], part['record']
+        if not isinstance(record, dict) or not isinstance(record.get('miou'), (int, float)):
+            raise ValueError('its record holds no mIoU')
+    except (OSError, ValueError, KeyError, TypeError) as e:  # cut short, not JSON, not a part
+        warnings.warn(
+            f"ignoring the damaged part file {file} ({type(e).__name__}: {e}); scoring {what} again"
+        )
+        return None
+    if stored != key:
+        changes = key_changes(stored, key)
+        shown = '; '.join(changes[:6]) + ('; ...' if len(changes) > 6 else '')
+        print(f"recomputing {what}: {file} was scored with other settings ({shown})")
+        return None
+    print(f"reusing {what} from {file}")
+    return record
+
+
+def write_part(file, key: Mapping, record: Mapping) -> bool:
+    "Write part `file` {key, record} atomically; False, with a warning, where the disk refuses (the score is still used)."
+    try:
+        with atomic_write(file, 'w') as f:
+            json.dump(dict(key=key, record=_plain(record)), f, indent=1)
+    except OSError as e:
+        warnings.warn(f"could not write the part file {file} ({e}); an interrupted run would score it again")
+        return False
+    return True
+
+
+def _from_rank0(obj):
+    "Rank 0's `obj` on every rank (as is without a process group), so all ranks take the same decisions."
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        box = [obj]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+    return obj
+
 # %% ../nbs/31_metrics.ipynb #7e1c0a71
 def evaluate_suite(
     checkpoints,
@@ -741,9 +873,10 @@ def evaluate_suite(
     results=None,
     device: str = 'auto',
     progress: bool = True,
+    resume: bool = True,
     **overrides,
 ) -> pd.DataFrame:
-    "Score each checkpoint on each dataset (keys, or 'all') under `protocol`; rank 0 writes the results table (CSV + Markdown)."
+    "Score each checkpoint on each dataset (keys, or 'all') under `protocol`; rank 0 writes the results table (CSV + Markdown) and a part per score, which `resume` reuses."
     rank, world, local = init_distributed(device)
     dev = resolve_device(device, local)
     default = method or 'groupvit'  # whose demo run `checkpoints=None` means
@@ -766,35 +899,67 @@ def evaluate_suite(
         )
         for k in keys
     }
-    records = []
+    res = Path(results) if results else project_root() / 'runs' / 'eval' / f'results-{name}'
+    parts = res.with_suffix('.parts')
+    how = protocol_settings(protocol, **overrides)
+    if rank == 0 and parts.is_dir():
+        for p in parts.rglob('.*.json.*.tmp'):  # what a killed part write left (atomic_write's temporaries)
+            p.unlink(missing_ok=True)
+    records, unsaved = [], []
     for ck in [checkpoints] if isinstance(checkpoints, (str, Path)) or checkpoints is None else checkpoints:
         path = find_checkpoint(ck, method=default)
-        model, info = load_checkpoint(path, device=dev, method=method)
         run = f"{Path(path).parent.name}-{Path(path).stem}"
-        seg = get_method(info['method']).segmenter(model)  # the checkpoint's own method
+        ident = checkpoint_identity(path)
+        key = {
+            k: suite_part_key(ident, how, k, ds, split, method=method, device=dev.type)
+            for k, ds in data.items()
+        }
+        done = {}
+        if rank == 0 and resume:
+            done = {k: read_part(parts / run / f'{k}.json', key[k], f'{run} {k}') for k in data}
+        done = _from_rank0({k: r for k, r in done.items() if r is not None})
+        seg = None  # loaded only when some dataset is left to score
         for k, ds in data.items():
+            if k in done:
+                records.append(done[k])
+                continue
+            if seg is None:
+                model, info = load_checkpoint(path, device=dev, method=method)
+                seg = get_method(info['method']).segmenter(model)  # the checkpoint's own method
             r = evaluate_protocol(
                 seg, ds, protocol, dataset_key=k, desc=f'{run} {k}', progress=progress, **overrides
             )
-            records.append(
-                dict(
-                    run=run,
-                    dataset=k,
-                    miou=r.miou,
-                    protocol=name,
-                    background=r.settings['background'],
-                    precision=r.settings['precision'],
-                )
+            rec = dict(
+                run=run,
+                dataset=k,
+                miou=r.miou,
+                protocol=name,
+                background=r.settings['background'],
+                precision=r.settings['precision'],
+                n_images=r.n_images,
+                acc=r.acc,
+                macc=r.macc,
             )
+            records.append(rec)
             if rank == 0:
                 print(
                     f"{run} {k}: mIoU {100 * r.miou:.2f}%  ({r.n_images} images, {r.images_per_s:.2f} img/s on {world} process(es))"
                 )
+                if not write_part(parts / run / f'{k}.json', key[k], rec):
+                    unsaved.append(f'{run}/{k}')
     table = results_table(records)
     if rank == 0:
-        write_results(
-            table, Path(results) if results else project_root() / 'runs' / 'eval' / f'results-{name}'
-        )
+        try:
+            write_results(table, res)
+        except OSError as e:
+            kept = f"the per-dataset parts in {parts} are kept" + (
+                f" (but {', '.join(unsaved)}, which could not be written either)" if unsaved else ''
+            )
+            raise OSError(
+                e.errno,
+                f"{e.strerror}. Every score is done and {kept}, so re-running the same command finishes "
+                "without recomputing: free space there, or pass --results (results=) a path elsewhere",
+            ) from e
     return table
 
 
@@ -825,6 +990,12 @@ def eval_cli(argv: list[str] | None = None):
     p.add_argument('--split', default='val')
     p.add_argument('--results', default=None)
     p.add_argument('--device', default='auto')
+    add_flag(
+        p,
+        'resume',
+        default=True,
+        help="reuse the per-dataset parts (<results>.parts/) an earlier run of the same command left",
+    )
     for k, t in (
         ('limit', int),
         ('batch_size', int),
@@ -841,7 +1012,9 @@ def eval_cli(argv: list[str] | None = None):
     }
     cks = None if a.checkpoint is None else a.checkpoint.split(',')
     ds = 'all' if a.dataset == 'all' else a.dataset.split(',')
-    return evaluate_suite(cks, ds, a.data_root, a.protocol, a.method, a.split, a.results, a.device, **extra)
+    return evaluate_suite(
+        cks, ds, a.data_root, a.protocol, a.method, a.split, a.results, a.device, resume=a.resume, **extra
+    )
 
 # %% ../nbs/31_metrics.ipynb #7e1c0a74
 #| eval: false

@@ -197,8 +197,19 @@ def save_results(
     )
     path = results_dir(folder) / f'{name}.yaml'
     text = yaml.safe_dump(res.to_dict(), sort_keys=False, allow_unicode=True, width=110)
-    with atomic_write(path, 'w') as f:
-        f.write(text)
+    # a write of this file killed halfway (the process, not an error) left its temporary file behind
+    for stale in path.parent.glob(f'.{path.name}.*.tmp'):
+        stale.unlink(missing_ok=True)
+    try:
+        with atomic_write(path, 'w') as f:
+            f.write(text)
+    except OSError as e:  # atomic_write removed its temporary file; the file on disk is the previous one
+        kept = 'the previous version is intact' if path.exists() else 'no earlier version existed'
+        raise OSError(
+            e.errno,
+            f"could not write results file {path} ({e.strerror or e}); {kept}. Nothing was lost: "
+            f"free space there (or pass another folder) and run the command again",
+        ) from e
     return path
 
 # %% ../nbs/35_results.ipynb #12a2bc34

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_segdata.ipynb #c6a54f1b
 from __future__ import annotations
-import argparse, os, sys
+import argparse, os, shutil, sys, warnings, zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Sequence
@@ -22,26 +22,49 @@ __all__ = ['VOC_CLASSES', 'VOC_CLASSES_GROUPVIT', 'VOC_NAMES', 'CONTEXT60_CLASSE
            'read_image', 'read_label', 'SegFolderDataset', 'BenchmarkDataset', 'VOCSegmentation', 'VOC20Segmentation',
            'write_voc_fixture', 'PascalContext60', 'PascalContext59', 'coco_object_labels', 'coco_stuff_labels',
            'COCOObject', 'COCOStuff', 'convert_coco_object', 'coco_object_cli', 'Cityscapes', 'ADE20K',
-           'benchmark_dataset', 'write_benchmark_fixture']
+           'benchmark_dataset', 'write_benchmark_fixture', 'benchmark_fault_report']
 
 # %% ../nbs/04_segdata.ipynb #eec97ed1
+def _decoded(path, what: str, decode: Callable):
+    "`decode(image)` of the file at `path`; a missing, cut-short or non-image file is an error naming it (not PIL's)."
+    try:
+        with Image.open(path) as im:
+            return decode(im)
+    except FileNotFoundError as e:
+        raise FileNotFoundError(
+            f"{what} {path} does not exist (moved or deleted after the dataset was opened?)"
+        ) from e
+    # PIL's ways of saying "damaged": cut short, not an image, a broken compressed stream
+    except (OSError, SyntaxError, zlib.error) as e:
+        if (
+            isinstance(e, OSError) and e.errno is not None
+        ):  # the system's (permissions, I/O), not the content's
+            raise OSError(e.errno, f"{what} {path} cannot be read ({e.strerror})") from e
+        raise ValueError(
+            f"{what} {path} cannot be decoded ({type(e).__name__}: {e}): the file is damaged or cut short "
+            "(an interrupted download or extraction?); extract it again from the dataset's archive"
+        ) from e
+
+
 def read_image(path) -> np.ndarray:
     "An image file as RGB uint8 `[H, W, 3]`."
-    with Image.open(path) as im:
-        return np.array(im.convert('RGB'))
+    return _decoded(path, 'image', lambda im: np.array(im.convert('RGB')))
+
+
+def _label_array(im, path) -> np.ndarray:
+    if im.mode in ('P', 'L'):
+        return np.array(im)
+    if im.mode.startswith('I'):
+        return np.array(im).astype(np.int64)
+    raise ValueError(
+        f"label map {path} has mode {im.mode!r}: expected a single-channel (P, L or I) PNG of class indices, "
+        "not a colour rendering of the labels; use the dataset's label files (or its conversion script's output)"
+    )
 
 
 def read_label(path) -> np.ndarray:
     "A single-channel label PNG as its stored class indices `[H, W]` (uint8, or int64 for 16/32-bit PNGs)."
-    with Image.open(path) as im:
-        if im.mode in ('P', 'L'):
-            return np.array(im)
-        if im.mode.startswith('I'):
-            return np.array(im).astype(np.int64)
-        raise ValueError(
-            f"label {path} has mode {im.mode!r}: expected a single-channel (P, L or I) PNG of class indices, "
-            "not a colour rendering of the labels"
-        )
+    return _decoded(path, 'label map', lambda im: _label_array(im, path))
 
 # %% ../nbs/04_segdata.ipynb #2b9e81ab
 def _find_root(root: Path, subdirs: Sequence[str], tops: Sequence[str]) -> Path | None:
@@ -70,6 +93,7 @@ class SegFolderDataset(Dataset):
     split_aliases: dict[str, str] = {}  # e.g. ADE: {'val': 'validation'}
     root_subdirs: tuple[str, ...] = ('.',)  # where below `root` the dataset may sit
     missing_hint: str = ''  # appended to missing-file errors: how those files are made
+    ignore_index: int = 255  # the label value that is not scored (stored, and after `reduce_zero_label`)
 
     def __init__(
         self,
@@ -138,8 +162,12 @@ class SegFolderDataset(Dataset):
                     f"; none of the sub-folders {', '.join(s + '/' for s in subs if s != '.')} of the root holds "
                     f"{' or '.join(t + '/' for t in tops)} either"
                 )
-            if self.missing_hint:
-                extra += f". {self.missing_hint}"
+            extra += (
+                f". {self.missing_hint}"
+                if self.missing_hint
+                else ". Point root at the dataset's folder (or mmseg's data/ folder holding it), or restore the "
+                "missing files from the dataset's archive"
+            )
             raise FileNotFoundError(
                 f"{name}(split={self.split!r}) at {self.root}: expected {self.layout()}; "
                 f"missing: {'; '.join(problems)}{extra}"
@@ -154,20 +182,32 @@ class SegFolderDataset(Dataset):
                 problems.append(f"folder {p.relative_to(self.root)}/")
         split = self._path(self.split_file) if self.split_file else None
         if split is not None and not split.is_file():
-            problems.append(f"split file {split.relative_to(self.root)}")
+            there = (
+                sorted(p.name for p in split.parent.glob(f'*{split.suffix}')) if split.parent.is_dir() else []
+            )
+            problems.append(
+                f"split file {split.relative_to(self.root)}"
+                + (f" ({split.parent.relative_to(self.root)}/ holds {', '.join(there)})" if there else '')
+            )
         if problems:
             fail()
         if split is not None:
             ids = [l.strip() for l in split.read_text().splitlines() if l.strip()]
+            self._refuse_repeats(split, ids)
         else:
             folder, suffix = (
                 (img, self.img_suffix) if self.ids_from == 'images' else (ann, self.seg_map_suffix)
             )
-            ids = sorted(str(p.relative_to(folder))[: -len(suffix)] for p in folder.rglob(f'*{suffix}'))
+            ids = sorted(str(p.relative_to(folder))[: -len(suffix)] for p in self._listed(folder, suffix))
         if not ids:
             raise ValueError(
-                f"{name}(split={self.split!r}) at {self.root}: no ids "
-                f"({split if split is not None else f'no *{suffix} under {folder}'})"
+                f"{name}(split={self.split!r}) at {self.root}: no ids ("
+                + (
+                    f"the split file {split} lists none; it should list one image id per line"
+                    if split is not None
+                    else f"no *{suffix} files under {folder}"
+                )
+                + ")"
             )
         for folder, suffix, what in ((img, self.img_suffix, 'images'), (ann, self.seg_map_suffix, 'labels')):
             miss = [i for i in ids if not (folder / f'{i}{suffix}').is_file()]
@@ -179,6 +219,35 @@ class SegFolderDataset(Dataset):
         if problems:
             fail()
         return ids
+
+    def _refuse_repeats(self, split: Path, ids: list[str]):
+        "A split file naming an id twice would score that image twice: refused."
+        counts = {}
+        for i in ids:
+            counts[i] = counts.get(i, 0) + 1
+        twice = [i for i, c in counts.items() if c > 1]
+        if twice:
+            shown = ', '.join(twice[:5]) + (', ...' if len(twice) > 5 else '')
+            raise ValueError(
+                f"{type(self).__name__}(split={self.split!r}): split file {split} lists {len(twice)} id(s) more "
+                f"than once ({shown}), which would score those images twice: keep each id on one line"
+            )
+
+    def _listed(self, folder: Path, suffix: str) -> list[Path]:
+        "The `*suffix` files under `folder` but hidden ones (names starting with '.'), which a warning counts."
+        found = sorted(folder.rglob(f'*{suffix}'))
+        hidden = [p for p in found if p.name.startswith('.')]
+        if hidden:
+            shown = ', '.join(str(p.relative_to(folder)) for p in hidden[:5]) + (
+                ', ...' if len(hidden) > 5 else ''
+            )
+            warnings.warn(
+                f"{type(self).__name__}(split={self.split!r}) at {self.root}: skipped {len(hidden)} hidden "
+                f"file(s) in {folder.relative_to(self.root)}/ ({shown}): names starting with '.' (macOS '._' "
+                "resource forks, editor leftovers) are not dataset files, and mmcv's scandir, which mmseg lists "
+                "files with, skips them too"
+            )
+        return [p for p in found if not p.name.startswith('.')]
 
     @property
     def num_classes(self) -> int:
@@ -204,10 +273,14 @@ class SegFolderDataset(Dataset):
         i = i % len(self)
         image, label = read_image(self.image_path(i)), read_label(self.label_path(i))
         if image.shape[:2] != label.shape:
+            (h, w), (lh, lw) = image.shape[:2], label.shape
             raise ValueError(
-                f"{self.ids[i]}: image {self.image_path(i)} is {image.shape[:2]} but label "
-                f"{self.label_path(i)} is {label.shape}"
+                f"{self.ids[i]}: label map {self.label_path(i)} is {lh}x{lw} but its image {self.image_path(i)} "
+                f"is {h}x{w} (height x width): a label map must cover its image pixel for pixel (mmseg would fail "
+                "inside its pipeline; a resized label would score the wrong pixels). Restore that pair from the "
+                "dataset's archive, or re-create the label at the image's size"
             )
+        self._check_values(i, label)
         if self.reduce_zero_label:
             dtype, label = label.dtype, label.astype(np.int64) - 1  # 0 -> -1 -> 255; 255 -> 254 -> 255
             label[(label == -1) | (label == 254)] = 255
@@ -216,6 +289,28 @@ class SegFolderDataset(Dataset):
         if self.to_tensor:
             item.update(image=torch.from_numpy(image.copy()), label=torch.from_numpy(label.astype(np.int64)))
         return self.transform(item) if self.transform is not None else item
+
+    def _check_values(self, i: int, stored: np.ndarray):
+        "Refuse a label map holding a stored value that is neither a class nor `ignore_index` (no check without classes)."
+        n, ign = self.num_classes, self.ignore_index
+        top = (
+            n + 1 if self.reduce_zero_label else n
+        )  # stored values below `top` are classes (0 ignored when reduced)
+        if not n or not stored.size or (stored.min() >= 0 and stored.max() < top):
+            return
+        bad = ((stored < 0) | (stored >= top)) & (stored != ign)
+        if not bad.any():
+            return
+        vals = np.unique(stored[bad]).tolist()
+        shown = ', '.join(map(str, vals[:10])) + (', ...' if len(vals) > 10 else '')
+        valid = f"0..{n} (0 ignored, k = class k-1)" if self.reduce_zero_label else f"0..{n - 1}"
+        raise ValueError(
+            f"{self.ids[i]}: label map {self.label_path(i)} holds value(s) {shown} ({int(bad.sum())} pixels) outside "
+            f"the {n} classes of {type(self).__name__}: the valid stored values are {valid} and {ign} (ignored). "
+            "Scoring would go silently wrong (mmseg counts those pixels' predictions but not their labels), so the "
+            "file is refused: it is probably from another conversion or dataset; re-create it"
+            + (f". {self.missing_hint}" if self.missing_hint else '')
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(root={str(self.root)!r}, split={self.split!r}, n={len(self)}, classes={self.num_classes})"
@@ -1045,3 +1140,94 @@ def write_benchmark_fixture(
             jpg(base / 'images' / 'validation' / f'{i}.jpg', _fixture_image(rng, lab))
             _write_png(base / 'annotations' / 'validation' / f'{i}.png', lab)
     return base
+
+# %% ../nbs/04_segdata.ipynb #bf0a0002
+def _resave_label(root: Path, i: str, f: Callable):
+    "Replace VOC fixture label `i` by `f(label)` (a palette PNG stays a palette PNG)."
+    p = root / 'SegmentationClass' / f'{i}.png'
+    p.write_bytes(encode_label_png(f(read_label(p))))
+
+
+def _cut_short(p: Path):
+    b = p.read_bytes()
+    p.write_bytes(b[: len(b) // 2])
+
+
+_VOC_SPLIT, _VOC_IDS = Path('ImageSets/Segmentation/val.txt'), ('2007_000000', '2007_000001', '2007_000002')
+# (input, its folder under `folder`, fixture key, damage(dataset folder))
+_BENCHMARK_FAULTS = (
+    (
+        'label map size differs from its image',
+        'size',
+        'voc',
+        lambda r: _resave_label(r, _VOC_IDS[1], lambda a: a[:16, :24]),
+    ),
+    (
+        'label values outside the class range (not 255)',
+        'values',
+        'voc',
+        lambda r: _resave_label(
+            r, _VOC_IDS[2], lambda a: np.where(np.arange(a.shape[1]) < 3, 40, a).astype(a.dtype)
+        ),
+    ),
+    ('split file missing', 'split', 'voc', lambda r: (r / _VOC_SPLIT).unlink()),
+    (
+        'image listed in the split without its label',
+        'unlabelled',
+        'voc',
+        lambda r: [(r / 'SegmentationClass' / f'{i}.png').unlink() for i in _VOC_IDS[::2]],
+    ),
+    (
+        'split file lists an id twice',
+        'twice',
+        'voc',
+        lambda r: (r / _VOC_SPLIT).write_text((r / _VOC_SPLIT).read_text() + f'{_VOC_IDS[0]}\n'),
+    ),
+    ('split file lists no ids', 'empty', 'voc', lambda r: (r / _VOC_SPLIT).write_text('\n')),
+    ('image file cut short', 'cut', 'voc', lambda r: _cut_short(r / 'JPEGImages' / f'{_VOC_IDS[0]}.jpg')),
+    (
+        'label map saved as a colour (RGB) image',
+        'colour',
+        'voc',
+        lambda r: Image.new('RGB', (48, 32), (128, 0, 0)).save(
+            r / 'SegmentationClass' / f'{_VOC_IDS[0]}.png'
+        ),
+    ),
+    (
+        "hidden macOS file ('._<id>.jpg') among the images",
+        'hidden',
+        'ade20k',
+        lambda r: (r / 'images' / 'validation' / '._ADE_val_00000001.jpg').write_bytes(
+            b'\x00\x05\x16\x07' * 8
+        ),
+    ),
+)
+
+
+def benchmark_fault_report(folder) -> list[dict]:
+    "Each hostile benchmark input through the real code path; rows {input, outcome, message}."
+    folder = Path(folder)
+    rows = []
+    for what, sub, key, damage in _BENCHMARK_FAULTS:
+        data = folder / f'fault-{sub}' / 'data'
+        if data.exists():
+            shutil.rmtree(data)  # a fresh fixture: damage applies to the intact tree
+        damage(write_benchmark_fixture(key, data, n=3))
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter('always')
+            try:
+                ds = benchmark_dataset(key, data)
+                for i in range(len(ds)):  # every item read, as an evaluation reads them
+                    ds[i]
+            except (FileNotFoundError, ValueError) as e:
+                outcome, message = 'refused', str(e)
+            else:
+                told = [str(w.message) for w in said]
+                outcome = (
+                    f"absorbed: {len(ds)} images read, {len(told)} warning(s)"
+                    if told
+                    else 'accepted silently'
+                )
+                message = '\n'.join(told)
+        rows.append(dict(input=what, outcome=outcome, message=message.replace(f'{folder}{os.sep}', '')))
+    return rows

@@ -33,9 +33,10 @@ from .checkpoint import default_run_dir
 # %% auto #0
 __all__ = ['SCENES_CPU_RECIPE', 'PROVING_RECIPE', 'TRAIN_SETS', 'TrainConfig', 'config_dict', 'default_train_samples',
            'estimate_epoch_samples', 'resolve_config', 'recipe_changes', 'recipe_values', 'with_changes',
-           'WarmupCosine', 'scaled_lrs', 'param_groups', 'init_distributed', 'resolve_device', 'DistBatchNorm',
-           'convert_batchnorm', 'rng_state', 'set_rng_state', 'MetricsLog', 'Progress', 'run_epoch_samples',
-           'NonFiniteLossError', 'Trainer', 'train', 'plot_history', 'cli_parser', 'cli_config', 'cli']
+           'WarmupCosine', 'scaled_lrs', 'param_groups', 'elastic_restarts', 'init_distributed', 'resolve_device',
+           'DistBatchNorm', 'convert_batchnorm', 'rng_state', 'set_rng_state', 'MetricsLog', 'Progress',
+           'run_epoch_samples', 'NonFiniteLossError', 'Trainer', 'train', 'plot_history', 'cli_parser', 'cli_config',
+           'cli']
 
 # %% ../nbs/32_train.ipynb #c32a0007
 @dataclass
@@ -385,6 +386,11 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     return [dict(params=decay, weight_decay=weight_decay), dict(params=no_decay, weight_decay=0.0)]
 
 # %% ../nbs/32_train.ipynb #c32a0017
+def elastic_restarts() -> int:
+    "How many times torchrun's elastic agent has restarted this job (`TORCHELASTIC_RESTART_COUNT`; 0 outside it)."
+    return int(os.environ.get('TORCHELASTIC_RESTART_COUNT', 0) or 0)
+
+
 def init_distributed(device: str = 'auto') -> tuple[int, int, int]:
     "Join torchrun's process group if `WORLD_SIZE` > 1 (NCCL on CUDA, gloo on CPU); returns `(rank, world_size, local_rank)`."
     local = int(os.environ.get('LOCAL_RANK', 0))
@@ -396,10 +402,23 @@ def init_distributed(device: str = 'auto') -> tuple[int, int, int]:
     cuda = torch.cuda.is_available() and not str(device).startswith('cpu')
     if cuda:
         torch.cuda.set_device(local)
+    timeout, store, rank = timedelta(minutes=30), None, None
+    if elastic_restarts() and os.environ.get('TORCHELASTIC_USE_AGENT_STORE') == 'True':
+        # after a restart, torchrun's agent hands the workers the store of the first attempt (shared with its
+        # rendezvous, torch >= 2.4): the dead workers' keys are still in it, and gloo reads their addresses
+        # and waits on them forever (NCCL reads a stale unique id). A key prefix per attempt keeps them apart.
+        rank = int(os.environ['RANK'])
+        base = dist.TCPStore(
+            os.environ['MASTER_ADDR'], int(os.environ['MASTER_PORT']), world, is_master=False, timeout=timeout
+        )
+        store = dist.PrefixStore(f'ovs_nb/attempt_{elastic_restarts()}', base)
     dist.init_process_group(
         'nccl' if cuda else 'gloo',
-        timeout=timedelta(minutes=30),
+        timeout=timeout,
         device_id=torch.device('cuda', local) if cuda else None,
+        store=store,
+        rank=-1 if rank is None else rank,
+        world_size=world if store is not None else -1,
     )
     return dist.get_rank(), dist.get_world_size(), local
 
@@ -514,11 +533,21 @@ class MetricsLog:
         elif self.path.exists():
             self.path.unlink()
 
+    def _failed(self, e: OSError) -> OSError:
+        return OSError(
+            e.errno,
+            f"could not write the metrics log {self.path} ({e.strerror or e}); the rows logged before are "
+            "intact and no checkpoint was touched: free space there and continue the run with resume=True",
+        )
+
     def _rewrite(self):
-        with atomic_write(self.path, 'w') as f:
-            w = csv.DictWriter(f, self.columns, restval='')
-            w.writeheader()
-            w.writerows(self.rows)
+        try:
+            with atomic_write(self.path, 'w') as f:
+                w = csv.DictWriter(f, self.columns, restval='')
+                w.writeheader()
+                w.writerows(self.rows)
+        except OSError as e:  # atomic_write left the previous file as it was
+            raise self._failed(e) from e
 
     def append(self, row: dict):
         "Add a row (a dict of scalars)."
@@ -528,8 +557,16 @@ class MetricsLog:
             self.columns += new
             self._rewrite()
         else:
-            with open(self.path, 'a', newline='') as f:
-                csv.DictWriter(f, self.columns, restval='').writerow(row)
+            size = self.path.stat().st_size
+            try:
+                with open(self.path, 'a', newline='') as f:
+                    csv.DictWriter(f, self.columns, restval='').writerow(row)
+            except OSError as e:
+                # cut a half-written row off: a resume must read whole rows only (a row cut to "step 1" of
+                # step 12 would pass for an early row)
+                with contextlib.suppress(OSError):
+                    os.truncate(self.path, size)
+                raise self._failed(e) from e
 
     def update_last(self, values: dict):
         "Add `values` to the last row (e.g. evaluation metrics) and rewrite the file."
@@ -877,10 +914,18 @@ class Trainer:
             # a write killed halfway leaves its temporary file; nothing else writes into a run folder now
             for stale in remove_stale_temporaries(out):
                 print(f"removed {stale.name}, left in {out} by an interrupted write")
-        if cfg.resume not in (False, None, True):
-            return Path(cfg.resume)
+        resume = cfg.resume
+        if restarts := elastic_restarts():
+            # torchrun relaunched the job after a worker died: continue from this run's own newest valid
+            # checkpoint, whatever resume/overwrite said for the first launch (overwrite would delete it)
+            if resume in (False, None, True) or newest_valid_checkpoint(out) is not None:
+                resume = True
+                if self.is_main:
+                    print(f"torchrun restart {restarts}: resuming from the newest valid checkpoint in {out}")
+        if resume not in (False, None, True):
+            return Path(resume)
         last = latest_checkpoint(out)
-        if cfg.resume:
+        if resume:
             # the newest checkpoint that reads back whole; newer damaged ones are named in a warning and set
             # aside (renamed *.damaged, never deleted) so that this run's saves and pruning leave them alone
             found = newest_valid_checkpoint(out)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import copy, dataclasses, math, re, warnings
 from dataclasses import dataclass, fields
+from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -19,14 +20,16 @@ from ..layers import GatedConv
 from ..losses import contrastive_loss, gather_with_grad
 from ..core import unwrap_model
 from ..segment import Segmenter, PAMR, BG_THRESHOLDS
-from ..checkpoint import CheckpointMismatchError, check_state_dict
+from ..checkpoint import CheckpointMismatchError, check_state_dict, check_release_layout
+from ..checkpoint import checkpoint_source, release_sample, fault_row
+from ..groupvit import official_key_shapes, groupvit_config
 
 # %% auto #0
 __all__ = ['GCL_PRESETS', 'GCL_RENAMED', 'TCL_PREFIXES', 'TCL_TOWER_PREFIXES', 'TCL_TOWERS', 'GCL_RECIPES', 'GCL_METHOD',
            'ResConv', 'GatedDecoder', 'ProjHead', 'Sim2Mask', 'logistic_noise', 'gumbel_sigmoid_st', 'masked_pool',
            'extended_info_nce', 'extended_info_nce_code', 'area_terms', 'tv_loss', 'GCLConfig', 'gcl_config', 'GCL',
            'create_gcl', 'gcl_loss', 'GCLSegmenter', 'tcl_key', 'official_tcl_key', 'tcl_tower_key',
-           'tcl_tower_mismatches', 'load_tcl_checkpoint', 'GCLMethod']
+           'tcl_tower_mismatches', 'load_tcl_checkpoint', 'GCLMethod', 'official_fault_report']
 
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0010
 class ResConv(nn.Module):
@@ -441,6 +444,7 @@ def tcl_tower_key(key: str) -> str | None:
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0064
 _MAY_MISS = re.compile(r'clip\..+|logit_scale_.+|step')  # frozen towers, loss temperatures, our phase counter
 TCL_TOWERS = ('clip_image_encoder.', 'clip_text_encoder.')  # frozen towers in a full training checkpoint
+_TCL_BLOCK = re.compile(r'masker\.image_encoder\.backbone\.transformer\.resblocks\.(\d+)\.')
 
 
 def tcl_tower_mismatches(model: GCL, towers: dict) -> list[str]:
@@ -454,30 +458,45 @@ def tcl_tower_mismatches(model: GCL, towers: dict) -> list[str]:
     return [k for k, v in towers.items() if not same(k, v)]
 
 
-def load_tcl_checkpoint(model: GCL, path_or_dict) -> GCL:
-    "Load the official `tcl.pth` or a full TCL training checkpoint (a path or its dict) into `model`."
+def _tower_hint(keys, last: int) -> str:
+    "Why a file's copied block does not map when it is another tower's last block ('' when that is not it)."
+    found = sorted({int(m[1]) for m in map(_TCL_BLOCK.match, keys) if m})
+    if not found or last in found:
+        return ''
+    return (
+        f"; its copied block is resblocks.{found[-1]}, the last of a {found[-1] + 1}-block tower (ViT-B/16 has 12), "
+        f"and the given tower has {last + 1} blocks: build on the CLIP TCL was trained on"
+    )
+
+
+def load_tcl_checkpoint(model: GCL, path_or_dict, source: str | None = None) -> GCL:
+    "Load the official `tcl.pth` or a full TCL training checkpoint (a path or its dict; `source`: its name in messages) into `model`."
     ck = load_weights(path_or_dict)
+    src = source or checkpoint_source(path_or_dict)
+    check_release_layout(ck, src, 'tcl')  # another model's file: said so, with how to load it
     if not isinstance(ck, dict) or not isinstance(ck.get('model'), dict):
         keys = sorted(map(str, ck))[:10] if isinstance(ck, dict) else type(ck).__name__
-        raise CheckpointMismatchError(f"not a TCL checkpoint: no 'model' dict among its keys {keys}")
+        raise CheckpointMismatchError(f"{src} is not a TCL checkpoint: no 'model' dict among its keys {keys}")
     m = unwrap_model(model)
     own, last = m.state_dict(), len(m.clip.visual.transformer.resblocks) - 1
     towers = {k: v for k, v in ck['model'].items() if k.startswith(TCL_TOWERS)}
     names = {k: tcl_key(k, last) for k in ck['model'] if k not in towers}  # official -> ours (None: no rule)
     bad = [k for k, ours in names.items() if ours not in own]
     if bad:
-        raise CheckpointMismatchError(f"the TCL checkpoint has {len(bad)} unexpected key(s): {bad[:20]}")
+        raise CheckpointMismatchError(
+            f"the TCL checkpoint {src} has {len(bad)} unexpected key(s): {bad[:20]}{_tower_hint(bad, last)}"
+        )
     differ = tcl_tower_mismatches(m, towers)
     if differ:
         warnings.warn(
-            f"the TCL checkpoint's frozen towers differ from the given CLIP at {len(differ)} of "
+            f"the TCL checkpoint {src}'s frozen towers differ from the given CLIP at {len(differ)} of "
             f"{len(towers)} entries (e.g. {differ[:3]}): ignored, the given CLIP kept; pass the CLIP TCL "
             "was trained on"
         )
     mapped = {names[k]: v for k, v in ck['model'].items() if k in names}
     sd = {k: mapped.get(k, v) for k, v in own.items() if k in mapped or _MAY_MISS.fullmatch(k)}
     sd['step'] = torch.tensor(max(int(m.step), m.cfg.ust_steps))  # a released model is past the first phase
-    check_state_dict(m, sd, 'TCL checkpoint (official names mapped onto ours)')
+    check_state_dict(m, sd, f'TCL checkpoint {src} (official names mapped onto ours)')
     m.load_state_dict(sd)
     return model
 
@@ -537,7 +556,9 @@ class GCLMethod(CLIPFamily):
 
     def load_official(self, path, preset: str = 'gcl-b16', **build_kw) -> GCL:
         "The released `tcl.pth` on the frozen tower `build_kw` names (e.g. `clip_weights='/w/ViT-B-16.pt'`)."
-        return load_tcl_checkpoint(self.build(preset, **build_kw), path)
+        ck = load_weights(path)  # read and checked before a tower is loaded for it
+        check_release_layout(ck, checkpoint_source(path), 'tcl')
+        return load_tcl_checkpoint(self.build(preset, **build_kw), ck, checkpoint_source(path))
 
     def views(self, model: nn.Module, run_dir=None, dataset=None):
         "The per-word text-grounded mask viewer (`ovs_nb.views.gcl.gcl_views`)."
@@ -548,3 +569,30 @@ class GCLMethod(CLIPFamily):
 
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0070
 GCL_METHOD = register_method(GCLMethod())  # also found as 'tcl' (`aliases`)
+
+# %% ../../nbs/23_methods_gcl.ipynb #c23f0003
+def official_fault_report(folder) -> list[dict]:
+    "Files that are not TCL's release for the tower given, each through `GCL_METHOD.load_official`; rows {input, outcome, message}."
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    g = torch.Generator().manual_seed(0)
+    shapes = official_key_shapes(groupvit_config('groupvit-tiny', depths=(1, 1, 1), text_layers=1))
+    gv = {k: torch.randn(s, generator=g) for k, s in shapes.items()}  # NVlabs' names
+    torch.save({'model': gv, 'epoch': 29}, folder / 'group_vit_gcc_yfcc.pth')
+    torch.save(release_sample('clip'), folder / 'ViT-B-16.pt')
+    torch.save(release_sample('tcl'), folder / 'tcl.pth')
+    tower = dict(clip_name='tiny-test', clip_weights='random')  # 2 blocks
+    load = lambda file: lambda: GCL_METHOD.load_official(folder / file, **tower)
+    return [
+        fault_row(
+            "NVlabs' released GroupViT file given to TCL's load_official",
+            load('group_vit_gcc_yfcc.pth'),
+            folder,
+        ),
+        fault_row(
+            "a CLIP state dict given as TCL's checkpoint (not as clip_weights)", load('ViT-B-16.pt'), folder
+        ),
+        fault_row(
+            "TCL's released tcl.pth (ViT-B/16's 12 blocks) on a 2-block tower", load('tcl.pth'), folder
+        ),
+    ]

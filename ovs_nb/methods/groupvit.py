@@ -4,16 +4,20 @@
 
 # %% ../../nbs/20_methods_groupvit.ipynb #c20a0003
 from __future__ import annotations
+from pathlib import Path
 import torch
 import torch.nn as nn
 from fastcore.basics import patch
-from ..core import register_method, unwrap_model
+from ..core import register_method, unwrap_model, load_weights
 from ..groupvit_family import GroupViTFamily
-from ..groupvit import load_official_groupvit
+from ..groupvit import load_official_groupvit, StateDictMismatchError
+from ..groupvit import official_key_shapes, groupvit_config
 from ..losses import contrastive_loss, multi_label_loss
+from ..checkpoint import CKPT_FORMAT, CheckpointMismatchError, check_release_layout, checkpoint_source
+from ..checkpoint import release_sample, fault_row
 
 # %% auto #0
-__all__ = ['GROUPVIT', 'GroupViTMethod', 'groupvit_loss']
+__all__ = ['GROUPVIT', 'GroupViTMethod', 'official_fault_report', 'groupvit_loss']
 
 # %% ../../nbs/20_methods_groupvit.ipynb #c20a0007
 class GroupViTMethod(GroupViTFamily):
@@ -36,7 +40,42 @@ GROUPVIT = GroupViTMethod()
 @patch
 def load_official(self: GroupViTMethod, path, preset: str = 'groupvit-s', **build_kw) -> nn.Module:
     "NVlabs' released checkpoint at `path` in a fresh `preset` model (`'groupvit-s-redcap'` for the GCC+RedCaps file)."
-    return load_official_groupvit(self.build(preset, **build_kw), path)
+    ck = load_weights(path)  # a released file pickles its OmegaConf config: read it inertly
+    check_release_layout(ck, checkpoint_source(path), 'groupvit')  # before a model is built for it
+    try:
+        return load_official_groupvit(self.build(preset, **build_kw), ck)
+    except StateDictMismatchError as e:
+        raise CheckpointMismatchError(
+            f"{checkpoint_source(path)} does not fit GroupViT preset {preset!r}: {e}"
+        ) from None
+
+# %% ../../nbs/20_methods_groupvit.ipynb #c20f0003
+def official_fault_report(folder) -> list[dict]:
+    "Files that are not the NVlabs GroupViT release asked for, each through `GROUPVIT.load_official`; rows {input, outcome, message}."
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    small = dict(depths=(1, 1, 1), text_layers=1)
+    g = torch.Generator().manual_seed(0)
+    shapes = official_key_shapes(groupvit_config('groupvit-tiny', **small, multi_label=0))
+    redcap = {k: torch.randn(s, generator=g) for k, s in shapes.items()}  # NVlabs' names, no multi-label head
+    torch.save({'model': redcap, 'epoch': 29}, folder / 'group_vit_gcc_redcap.pth')
+    torch.save(release_sample('tcl'), folder / 'tcl.pth')
+    torch.save(release_sample('clip'), folder / 'ViT-B-16.pt')
+    with torch.random.fork_rng():
+        ours = GROUPVIT.build('groupvit-tiny', **small).state_dict()
+    ck = dict(format=CKPT_FORMAT, method='groupvit', preset='groupvit-tiny', overrides=small, model=ours)
+    torch.save(ck, folder / 'ckpt-0000100.pt')
+    load = lambda file: lambda: GROUPVIT.load_official(folder / file, preset='groupvit-tiny', **small)
+    return [
+        fault_row("TCL's released tcl.pth given to GroupViT's load_official", load('tcl.pth'), folder),
+        fault_row("a CLIP state dict given to GroupViT's load_official", load('ViT-B-16.pt'), folder),
+        fault_row("our GroupViT training checkpoint given to load_official", load('ckpt-0000100.pt'), folder),
+        fault_row(
+            "NVlabs' GroupViT layout without the multi-label head (the GCC+RedCaps file's) loaded as a preset with one",
+            load('group_vit_gcc_redcap.pth'),
+            folder,
+        ),
+    ]
 
 # %% ../../nbs/20_methods_groupvit.ipynb #c20a0010
 def groupvit_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:

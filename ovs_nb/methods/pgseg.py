@@ -15,19 +15,21 @@ import torch.nn.functional as F
 import torch.distributed as dist
 from ..core import register_method, get_world_size, load_weights
 from ..groupvit import GroupViT, GroupViTConfig, GroupViTImageEncoder, GROUPVIT_CONFIGS, ProjectMLP
-from ..groupvit import encoder_kwargs, from_official_state_dict
+from ..groupvit import encoder_kwargs, from_official_state_dict, official_key_shapes, groupvit_config
 from ..groupvit_family import GroupViTFamily, caption_batch
 from ..layers import check_choices, derive_config, member_config
 from ..losses import contrastive_loss, multi_label_loss
 from ..core import unwrap_model
 from ..segment import GroupViTSegmenter
-from ..checkpoint import CheckpointMismatchError, check_state_dict
+from ..checkpoint import CheckpointMismatchError, check_state_dict, check_release_layout
+from ..checkpoint import checkpoint_source, release_sample, fault_row
 
 # %% auto #0
 __all__ = ['HRS_MODES', 'PGSEG_CONFIGS', 'OFFICIAL_CODE_SWITCHES', 'PGSEG_RECIPES', 'PGSEG', 'em_prototypes',
            'linear_sum_assignment', 'hungarian', 'pair_similarity', 'pg_loss', 'ema_update', 'ImageNPR', 'TextNPR',
            'PGSegConfig', 'pgseg_config', 'PGSegImageEncoder', 'PGSegOutput', 'PGSeg', 'create_pgseg', 'pgseg_loss',
-           'load_groupvit_weights', 'pgseg_key', 'load_pgseg_checkpoint', 'PGSegSegmenter', 'PGSegMethod']
+           'load_groupvit_weights', 'pgseg_key', 'pgseg_release_shapes', 'load_pgseg_checkpoint', 'PGSegSegmenter',
+           'PGSegMethod', 'official_fault_report']
 
 # %% ../../nbs/26_methods_pgseg.ipynb #c26a0006
 @torch.no_grad()
@@ -508,14 +510,21 @@ def pgseg_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
 
 # %% ../../nbs/26_methods_pgseg.ipynb #c26a0036
 _PGSEG_ONLY = re.compile(r'img_encoder\.npr\..+|text_npr\..+|pg_logit_scale|step')
+_INIT_HINTS = {  # what init_from says of a file that is not GroupViT's
+    'pgseg': "init_from takes a GroupViT checkpoint: load a PGSeg one whole with get_method('pgseg').load_official(path)"
+}
 
 
-def load_groupvit_weights(model: PGSeg, path_or_dict) -> PGSeg:
+def load_groupvit_weights(model: PGSeg, path_or_dict, source: str | None = None) -> PGSeg:
     "Load a GroupViT checkpoint (ours or NVlabs') into `model`'s GroupViT weights; its PGSeg parts stay as they are."
     ck = load_weights(path_or_dict)  # tensors; a pickled config comes back inert, its code never runs
+    src = source or checkpoint_source(path_or_dict)
+    check_release_layout(ck, src, 'groupvit', hints=_INIT_HINTS, ours=True)  # another model's file: said so
     sd = ck.get('model', ck) if isinstance(ck.get('model', ck), dict) else None
     if sd is None:
-        raise CheckpointMismatchError(f"not a GroupViT checkpoint: no 'model' dict among {sorted(ck)[:10]}")
+        raise CheckpointMismatchError(
+            f"{src} is not a GroupViT checkpoint: no 'model' dict among {sorted(ck)[:10]}"
+        )
     if 'method' not in ck:  # the official layout: module. prefixes, Conv1d projector weights
         sd = from_official_state_dict(sd)
     m = unwrap_model(model)
@@ -523,10 +532,10 @@ def load_groupvit_weights(model: PGSeg, path_or_dict) -> PGSeg:
     pg = [k for k in sd if _PGSEG_ONLY.fullmatch(k)]
     if pg:
         raise CheckpointMismatchError(
-            f"init_from expects a GroupViT checkpoint, this one has PGSeg keys: {pg[:5]}"
+            f"init_from expects a GroupViT checkpoint, {src} has PGSeg keys: {pg[:5]}"
         )
     check_state_dict(
-        m, sd | {k: v for k, v in own.items() if _PGSEG_ONLY.fullmatch(k)}, 'GroupViT checkpoint'
+        m, sd | {k: v for k, v in own.items() if _PGSEG_ONLY.fullmatch(k)}, f'GroupViT checkpoint {src}'
     )
     m.load_state_dict(sd, strict=False)
     return model
@@ -537,6 +546,10 @@ OFFICIAL_CODE_SWITCHES = dict(
 )
 _SPATIAL = re.compile(r'img_encoder\.layers\.(\d+)\.downsample_spatial\.(.+)')
 _MAPPING_W = re.compile(r'img_encoder\.npr\.\d+\.mapping_x\.(linear_hidden\.\d+|linear_out)\.weight')
+_RELEASE_HINTS = {  # what the PGSeg loader says of a GroupViT file
+    'groupvit': "to start a PGSeg from it: get_method('pgseg').build(preset, init_from=path); to evaluate it as "
+    "GroupViT: get_method('groupvit').load_official(path)"
+}
 
 
 def pgseg_key(key: str) -> str | None:
@@ -552,12 +565,37 @@ def pgseg_key(key: str) -> str | None:
     return f'img_encoder.npr.{s[1]}.{s[2]}' if s else key
 
 
-def load_pgseg_checkpoint(model: PGSeg, path_or_dict) -> PGSeg:
+def pgseg_release_shapes(preset: str = 'pgseg-s', **overrides) -> dict[str, tuple]:
+    "The keys and shapes of a released PGSeg file (`Ferenas/PGSeg`'s names) for `preset`: GroupViT's and the PG Units'."
+    cfg = pgseg_config(preset, **overrides)
+    C = cfg.embed_dim
+    out = dict(official_key_shapes(cfg))
+
+    def mlp(p, i, H, o):  # ProjectMLP: Conv1d(k=1), BatchNorm1d, ReLU; Conv1d(k=1)
+        out.update({p + 'linear_hidden.0.weight': (H, i, 1), p + 'linear_hidden.0.bias': (H,)})
+        out.update(
+            {p + f'linear_hidden.1.{s}': (H,) for s in ('weight', 'bias', 'running_mean', 'running_var')}
+        )
+        out.update({p + 'linear_hidden.1.num_batches_tracked': (), p + 'linear_out.weight': (o, H, 1)})
+        out[p + 'linear_out.bias'] = (o,)
+
+    for l in range(len(cfg.depths) - 1):
+        out[f'img_encoder.layers.{l}.downsample_spatial.mu'] = (1, cfg.num_output_groups[l], C)
+        mlp(f'img_encoder.layers.{l}.downsample_spatial.mapping_x.', C, cfg.recon_hidden, C)
+    mlp('img_encoder.mapping_text.', C, 4096, 256)  # ProjectMLP's default inner width
+    out['img_encoder.logit_scale'] = ()
+    out['text_encoder.Atten.mu'] = (1, 8, 1)  # the text NPR's default 8 prototypes
+    return out
+
+
+def load_pgseg_checkpoint(model: PGSeg, path_or_dict, source: str | None = None) -> PGSeg:
     "Load the released PGSeg checkpoint into `model`; `mapping_text` dropped with a warning, anything else refused."
     ck = load_weights(path_or_dict)  # tensors; the pickled config comes back inert, its code never runs
+    src = source or checkpoint_source(path_or_dict)
+    check_release_layout(ck, src, 'pgseg', hints=_RELEASE_HINTS)  # another model's file: said so
     if not isinstance(ck.get('model'), dict):
         raise CheckpointMismatchError(
-            f"not a PGSeg checkpoint: no 'model' dict among its keys {sorted(ck)[:10]}"
+            f"{src} is not a PGSeg checkpoint: no 'model' dict among its keys {sorted(ck)[:10]}"
         )
     m = unwrap_model(model)
     own = m.state_dict()
@@ -574,8 +612,8 @@ def load_pgseg_checkpoint(model: PGSeg, path_or_dict) -> PGSeg:
             max(int(m.step), m.cfg.npr_start)
         )  # a released model is past any NPR warm-up
     if dropped:
-        warnings.warn(f"PGSeg checkpoint: {len(dropped)} unused key(s) not loaded: {dropped[:3]}...")
-    check_state_dict(m, sd, 'PGSeg checkpoint (official names mapped onto ours)')
+        warnings.warn(f"PGSeg checkpoint {src}: {len(dropped)} unused key(s) not loaded: {dropped[:3]}...")
+    check_state_dict(m, sd, f'PGSeg checkpoint {src} (official names mapped onto ours)')
     m.load_state_dict(sd)
     return model
 
@@ -645,8 +683,10 @@ class PGSegMethod(GroupViTFamily):
 
     def load_official(self, path, preset: str = 'pgseg-s', **build_kw) -> PGSeg:
         "The released PGSeg checkpoint at `path`, on the released code's switches unless `build_kw` overrides them."
+        ck = load_weights(path)  # read and checked before a model is built for it
+        check_release_layout(ck, checkpoint_source(path), 'pgseg', hints=_RELEASE_HINTS)
         model = self.build(preset, **(OFFICIAL_CODE_SWITCHES | build_kw))
-        return load_pgseg_checkpoint(model, path)
+        return load_pgseg_checkpoint(model, ck, checkpoint_source(path))
 
     def views(self, model: nn.Module, run_dir=None, dataset=None):
         "The prototype viewer (`ovs_nb.views.pgseg.pgseg_views`)."
@@ -657,3 +697,33 @@ class PGSegMethod(GroupViTFamily):
 
 
 PGSEG = register_method(PGSegMethod())
+
+# %% ../../nbs/26_methods_pgseg.ipynb #c26f0002
+def official_fault_report(folder) -> list[dict]:
+    "Files that are not the release a PGSeg loader takes, each through `PGSEG.load_official` or `init_from`; rows {input, outcome, message}."
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    small = dict(depths=(1, 1, 1), text_layers=1)
+    g = torch.Generator().manual_seed(0)
+    rand = lambda shapes: {k: torch.randn(s, generator=g) for k, s in shapes.items()}
+    gv = official_key_shapes(groupvit_config('groupvit-tiny', **small, multi_label=0))  # NVlabs' names
+    torch.save({'model': rand(gv), 'epoch': 29}, folder / 'group_vit_gcc_redcap.pth')
+    torch.save(
+        {'model': rand(pgseg_release_shapes('pgseg-tiny', **small)), 'epoch': 29}, folder / 'pgseg.pth'
+    )
+    torch.save(release_sample('tcl'), folder / 'tcl.pth')
+    torch.save(release_sample('clip'), folder / 'ViT-B-16.pt')
+    official = lambda file: lambda: PGSEG.load_official(folder / file, preset='pgseg-tiny', **small)
+    init = lambda file: lambda: PGSEG.build('pgseg-tiny', init_from=str(folder / file), **small)
+    return [
+        fault_row(
+            "NVlabs' released GroupViT file given to PGSeg's load_official",
+            official('group_vit_gcc_redcap.pth'),
+            folder,
+        ),
+        fault_row("TCL's released tcl.pth given to PGSeg's load_official", official('tcl.pth'), folder),
+        fault_row(
+            "PGSeg's released file given as init_from (which takes a GroupViT one)", init('pgseg.pth'), folder
+        ),
+        fault_row('a CLIP state dict given as init_from', init('ViT-B-16.pt'), folder),
+    ]
