@@ -121,6 +121,11 @@ def run_differences(a, b) -> list[str]:
         out += [f'metrics.csv column {c}' for c in la.columns if not la[c].equals(lb[c])]
     return out
 
+
+def _summary(diffs: list[str], n: int = 3) -> str:
+    "The first `n` differences and how many more: a trial's detail stays one line."
+    return '; '.join(diffs[:n]) + (f'; ... ({len(diffs) - n} more)' if len(diffs) > n else '')
+
 # %% ../nbs/36_faults.ipynb #938c804e27f84196a10c8828c723f798
 def _train_argv(cfg: TrainConfig) -> list[str]:
     "`cfg`'s fields as `python -m ovs_nb.train` options (literals its parser reads back)."
@@ -191,7 +196,7 @@ def rank_kill_trial(folder, kill_rank: int = 1, kill_after: int = 3) -> dict:
     return dict(
         survived=ok,
         lost=0 if resumed_at else 1,  # steps that were checkpointed before the kill and had to be redone
-        detail='; '.join(diffs)
+        detail=_summary(diffs)
         or (
             ''
             if ok
@@ -249,7 +254,7 @@ def damaged_checkpoint_trial(folder, how: str = 'truncated') -> dict:
     return dict(
         survived=named and kept and not diffs,
         lost=int(not kept),
-        detail='; '.join(diffs) or ('' if named else 'no warning naming both files'),
+        detail=_summary(diffs) or ('' if named else 'no warning naming both files'),
         message=said[0] if said else '',
     )
 
@@ -288,7 +293,7 @@ def checkpoint_full_disk_trial(folder) -> dict:
     return dict(
         survived=said and clean and not diffs,
         lost=int(not intact),
-        detail='; '.join(diffs) or ('' if said and clean else f'message {message!r}; clean {clean}'),
+        detail=_summary(diffs) or ('' if said and clean else f'message {message!r}; clean {clean}'),
         message=message,
     )
 
@@ -338,7 +343,7 @@ def log_full_disk_trial(folder) -> dict:
     return dict(
         survived=said and not diffs,
         lost=int(not intact),
-        detail='; '.join(diffs) or ('' if said else f'message {message!r}'),
+        detail=_summary(diffs) or ('' if said else f'message {message!r}'),
         message=message,
     )
 
@@ -398,7 +403,7 @@ def killed_write_trial(folder) -> dict:
     return dict(
         survived=len(left) == 2 and clean and not diffs,
         lost=lost,
-        detail='; '.join(diffs) or ('' if clean else 'temporary files left'),
+        detail=_summary(diffs) or ('' if clean else 'temporary files left'),
         message=f'left by the killed writes: {len(left)} temporary files; after the next start: {len(_temporaries(run) + _temporaries(res))}',
     )
 
@@ -424,7 +429,7 @@ def retention_trial(folder) -> dict:
         warnings.simplefilter('ignore')  # the damaged ones are named in a warning: expected here
         train(tiny_run(folder, out.name, resume=True))
     diffs = run_differences(ref, out)
-    return dict(survived=kept and not diffs, lost=int(not kept), detail='; '.join(diffs), message='')
+    return dict(survived=kept and not diffs, lost=int(not kept), detail=_summary(diffs), message='')
 
 # %% ../nbs/36_faults.ipynb #cdf66aed5cc84ca1b48e60bad68798a8
 def evaluation_kill_trial(folder, after: int = 3) -> dict:
