@@ -21,7 +21,7 @@ from .results import render_table, save_results
 
 # %% auto #0
 __all__ = ['TINY_RUN', 'TIMING_COLUMNS', 'NOT_COMPARED', 'DAMAGES', 'ENOSPC', 'INPUT_REPORTS', 'TRIALS', 'SLOW_TRIALS',
-           'tiny_run', 'reference_run', 'run_differences', 'worker_main', 'torchrun', 'rank_kill_trial',
+           'tiny_run', 'reference_run', 'run_differences', 'train_argv', 'worker_main', 'torchrun', 'rank_kill_trial',
            'damage_checkpoint', 'damaged_checkpoint_trial', 'checkpoint_full_disk_trial', 'log_full_disk_trial',
            'results_full_disk_trial', 'killed_write_trial', 'retention_trial', 'evaluation_kill_trial',
            'official_report', 'bad_input_rows', 'run_fault_suite', 'suite_cli', 'fault_table', 'input_table',
@@ -127,7 +127,7 @@ def _summary(diffs: list[str], n: int = 3) -> str:
     return '; '.join(diffs[:n]) + (f'; ... ({len(diffs) - n} more)' if len(diffs) > n else '')
 
 # %% ../nbs/36_faults.ipynb #938c804e27f84196a10c8828c723f798
-def _train_argv(cfg: TrainConfig) -> list[str]:
+def train_argv(cfg: TrainConfig) -> list[str]:
     "`cfg`'s fields as `python -m ovs_nb.train` options (literals its parser reads back)."
     flags = {f.name for f in dataclasses.fields(TrainConfig) if f.type == 'bool'}  # --x / --no-x
     out = []
@@ -184,7 +184,7 @@ def rank_kill_trial(folder, kill_rank: int = 1, kill_after: int = 3) -> dict:
         cfg = tiny_run(folder, name)  # a first launch into a new folder: neither resume nor overwrite
         log = folder / f'{name}.log'
         rc = torchrun(
-            ['--kill-rank', str(rank), '--kill-after', str(kill_after), '--', *_train_argv(cfg)], log
+            ['--kill-rank', str(rank), '--kill-after', str(kill_after), '--', *train_argv(cfg)], log
         )
         runs[name] = (rc, log.read_text())
     rc, text = runs['ranks2-killed']

@@ -15,13 +15,13 @@ from timm.layers import DropPath, trunc_normal_
 from .core import load_weights
 
 # %% auto #0
-__all__ = ['PATCH_STEMS', 'GROUPVIT_CONFIGS', 'Mlp', 'MixerMlp', 'Attention', 'CrossAttention', 'AttnBlock', 'CrossAttnBlock',
-           'straight_through_one_hot', 'hard_softmax', 'gumbel_softmax', 'AssignAttention', 'GroupingBlock',
-           'GroupingLayer', 'PatchEmbed', 'ConvStem', 'interpolate_pos_embed', 'GroupViTImageEncoder',
+__all__ = ['PATCH_STEMS', 'TEXT_BUCKETS', 'GROUPVIT_CONFIGS', 'Mlp', 'MixerMlp', 'Attention', 'CrossAttention', 'AttnBlock',
+           'CrossAttnBlock', 'straight_through_one_hot', 'hard_softmax', 'gumbel_softmax', 'AssignAttention',
+           'GroupingBlock', 'GroupingLayer', 'PatchEmbed', 'ConvStem', 'interpolate_pos_embed', 'GroupViTImageEncoder',
            'compose_assignments', 'QuickGELU', 'CausalSelfAttention', 'ResidualAttentionBlock', 'Transformer',
-           'TextTransformer', 'ProjectMLP', 'GroupViTConfig', 'groupvit_config', 'GroupViTOutput', 'encoder_kwargs',
-           'GroupViT', 'create_groupvit', 'param_counts', 'official_key_shapes', 'StateDictMismatchError',
-           'from_official_state_dict', 'to_official_state_dict', 'load_official_groupvit']
+           'TextTransformer', 'text_length', 'bucket_text', 'ProjectMLP', 'GroupViTConfig', 'groupvit_config',
+           'GroupViTOutput', 'encoder_kwargs', 'GroupViT', 'create_groupvit', 'param_counts', 'official_key_shapes',
+           'StateDictMismatchError', 'from_official_state_dict', 'to_official_state_dict', 'load_official_groupvit']
 
 # %% ../nbs/10_groupvit.ipynb #1683e6af
 class Mlp(nn.Module):
@@ -572,14 +572,35 @@ class TextTransformer(nn.Module):
     def forward(self, ids: torch.Tensor, trim: bool | None = None):
         eot = ids.argmax(dim=-1)  # [N] EOT position
         trim = self.trim if trim is None else trim
-        # torch.compile: a batch-dependent length makes each batch a new shape (a graph break, recompiles and
-        # symbolic-shape kernels); the full context is just as exact, so a compiled graph never trims
+        # torch.compile: a length read here is a host read (a graph break) and a new shape for nearly every
+        # batch, so a compiled graph never trims: the step cuts its text to a static length first (`bucket_text`)
         if trim and ids.numel() and not torch.compiler.is_compiling():
             ids = ids[:, : int(eot.max()) + 1]  # [N, L*]: causal + EOT pooling => exact
         L = ids.shape[1]
         x = self.token_embedding(ids) + self.positional_embedding[:L]  # [N,L,W]
         x = self.transformer(x)
         return self.ln_final(x[torch.arange(x.shape[0], device=x.device), eot])  # [N,W]
+
+# %% ../nbs/10_groupvit.ipynb #c10b0002
+TEXT_BUCKETS = (16, 32, 48, 77)  # the text lengths a compiled training step sees (`bucket_text`)
+
+
+def text_length(ids: torch.Tensor, buckets: tuple | None = None) -> int:
+    "Tokens trimming keeps of `ids [..., L]`: the last EOT position + 1, rounded up to the next of `buckets` (L past the largest)."
+    L = ids.shape[-1]
+    if not ids.numel():
+        return L
+    n = int(ids.argmax(-1).max()) + 1  # the one host read
+    if buckets is None:
+        return n
+    return min([b for b in buckets if n <= b <= L], default=L)
+
+
+def bucket_text(ids: torch.Tensor, buckets: tuple = TEXT_BUCKETS) -> torch.Tensor:
+    "`ids [..., L]` cut to `text_length(ids, buckets)` tokens, that length marked static for `torch.compile`."
+    out = ids[..., : text_length(ids, buckets)]
+    torch._dynamo.mark_static(out, out.ndim - 1)  # one static graph per bucket, never a symbolic length
+    return out
 
 # %% ../nbs/10_groupvit.ipynb #458b0314
 class ProjectMLP(nn.Module):

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 from .core import Method, MethodDefaults, unwrap_model
-from .groupvit import GROUPVIT_CONFIGS, create_groupvit
+from .groupvit import GROUPVIT_CONFIGS, create_groupvit, bucket_text
 from .segment import GROUPVIT_BG_THRESH, GroupViTSegmenter, TTASegmenter
-from .train import SCENES_CPU_RECIPE, PROVING_RECIPE
+from .text import tokenize
+from .train import SCENES_CPU_RECIPE, PROVING_RECIPE, Progress
 
 # %% auto #0
-__all__ = ['GROUPVIT_RECIPES', 'GroupViTDefaults', 'caption_batch', 'GroupViTFamily']
+__all__ = ['GROUPVIT_RECIPES', 'GroupViTDefaults', 'caption_batch', 'step_text', 'GroupViTFamily', 'step_batch',
+           'forward_graph_breaks']
 
 # %% ../nbs/19_groupvit_family.ipynb #c19a0007
 @dataclass(frozen=True)
@@ -68,6 +70,12 @@ def caption_batch(model: nn.Module, batch: dict) -> tuple[torch.Tensor, bool]:
         return batch['text'], False
     return torch.cat([batch['text'][:, None], prompts], 1), True
 
+# %% ../nbs/19_groupvit_family.ipynb #c19b0002
+def step_text(model: nn.Module, batch: dict) -> tuple[torch.Tensor, bool]:
+    "`caption_batch`, cut to a static length (`bucket_text`) when the model trims its text: what a training step encodes."
+    text, use_ml = caption_batch(model, batch)
+    return (bucket_text(text) if unwrap_model(model).text_encoder.trim else text), use_ml
+
 # %% ../nbs/19_groupvit_family.ipynb #c19a0015
 class GroupViTFamily(Method):
     "The GroupViT family's base: defaults, recipes, model factory, text batch and segmenter; members add `loss`."
@@ -91,6 +99,10 @@ class GroupViTFamily(Method):
         "The text of `batch` for `model` (see `caption_batch`)."
         return caption_batch(model, batch)
 
+    def step_text(self, model: nn.Module, batch: dict) -> tuple[torch.Tensor, bool]:
+        "The text of `batch` a training step of `model` encodes (see `step_text`)."
+        return step_text(model, batch)
+
     def segmenter(self, model: nn.Module, tta: bool | dict | None = None, **options):
         "A `segmenter_cls` of the unwrapped `model` (`options`: `bg_thresh`, `topk`, ...); `tta`: True or `TTASegmenter` kwargs."
         d, cls = self.defaults, self.segmenter_cls or GroupViTSegmenter
@@ -98,3 +110,61 @@ class GroupViTFamily(Method):
         if not tta:
             return seg
         return TTASegmenter(seg, **(tta if isinstance(tta, dict) else {}))
+
+# %% ../nbs/19_groupvit_family.ipynb #c19b0009
+def step_batch(
+    method: Method, model: nn.Module, b: int = 4, captions: list | None = None, seed: int = 0
+) -> dict:
+    "A random batch shaped like the engine's for `method` and `model`: image, text, prompts (K > 0), views (n_views > 1), progress."
+    size, d = unwrap_model(model).cfg.img_size, method.defaults
+    g = torch.Generator().manual_seed(seed)
+    words = ['dog', 'cat', 'car', 'tree', 'boat', 'bird', 'house', 'chair']
+    pick = lambda: words[int(torch.randint(len(words), (1,), generator=g))]
+    captions = captions or [f'a {pick()} and a {pick()}' for _ in range(b)]
+    b = len(captions)
+    batch = dict(image=torch.randn(b, 3, size, size, generator=g), text=tokenize(captions))
+    if d.k_prompts:
+        prompts = [f'a photo of a {pick()}.' for _ in range(b * d.k_prompts)]
+        batch['prompts'] = tokenize(prompts).view(b, d.k_prompts, -1)
+    if d.n_views > 1:
+        batch['views'] = torch.randn(b, d.n_views, 3, size, size, generator=g)
+    batch['progress'] = Progress(step=0, steps_per_epoch=1, total_steps=1)
+    return batch
+
+# %% ../nbs/19_groupvit_family.ipynb #c19b0005
+class _Calls(nn.Module):
+    "Stands in for the compiled model in `method.loss`: runs the model and records each call's arguments."
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        # `_orig_mod`: unwrap_model sees through it, as through torch.compile's wrapper
+        self._orig_mod, self.calls = model, []
+
+    def forward(self, *args, **kwargs):
+        self.calls.append((args, kwargs))
+        return self._orig_mod(*args, **kwargs)
+
+
+def forward_graph_breaks(method: Method, model: nn.Module, batch: dict | None = None) -> dict:
+    "Graph breaks of the forward calls `method.loss(model, batch)` makes, by `torch._dynamo.explain`: {calls, graphs, breaks, reasons}."
+    batch = step_batch(method, model) if batch is None else batch
+    was_training, buffers = model.training, [t.detach().clone() for t in model.buffers()]
+    out = dict(calls=0, graphs=0, breaks=0, reasons=[])
+    with torch.random.fork_rng():  # the caller's random stream goes on as if nothing ran
+        model.train()
+        rec = _Calls(model)
+        method.loss(rec, batch)
+        for args, kwargs in rec.calls:
+            ex = torch._dynamo.explain(model)(*args, **kwargs)
+            out['calls'] += 1
+            out['graphs'] += ex.graph_count
+            out['breaks'] += ex.graph_break_count
+            for r in ex.break_reasons:
+                at = r.user_stack[-1] if r.user_stack else None
+                where = f' ({at.filename.rsplit("/", 1)[-1]}:{at.lineno})' if at else ''
+                out['reasons'].append(r.reason.splitlines()[0] + where)
+    with torch.no_grad():
+        for t, saved in zip(model.buffers(), buffers):
+            t.copy_(saved)
+    model.train(was_training)
+    return out

@@ -81,7 +81,7 @@ def official_fault_report(folder) -> list[dict]:
 def groupvit_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
     "GroupViT's terms: `loss_it` (image-caption), `loss_ml` (noun prompts, with the multi-label head), `scale`."
     m = unwrap_model(model)
-    text, use_ml = GROUPVIT.caption_batch(model, batch)  # [B,1+K,77] or [B,77]
+    text, use_ml = GROUPVIT.step_text(model, batch)  # [B,1+K,L] or [B,L], L one of a few static lengths
     out = model(batch['image'], text)
     terms = {'loss_it': contrastive_loss(out.z_img, out.z_txt, m.scale)}
     if use_ml:

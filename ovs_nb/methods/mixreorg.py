@@ -14,7 +14,7 @@ from timm.layers import DropPath
 from ..core import register_method, get_rank
 from ..groupvit import GroupViT, GroupViTConfig, GroupViTImageEncoder, AttnBlock, ProjectMLP
 from ..groupvit import GROUPVIT_CONFIGS, compose_assignments, encoder_kwargs
-from ..groupvit_family import GroupViTFamily, caption_batch
+from ..groupvit_family import GroupViTFamily, step_text
 from ..layers import check_choices, derive_config, member_config
 from ..losses import contrastive_loss, multi_label_loss, gather_with_grad
 from ..core import unwrap_model
@@ -417,7 +417,7 @@ def mixreorg_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
     m = unwrap_model(model)
     c = m.cfg
     images = batch['image']
-    text, use_ml = caption_batch(model, batch)  # captions, and noun prompts with the head
+    text, use_ml = step_text(model, batch)  # captions, and noun prompts with the head, at a static length
     b, _, H, W = images.shape
     src = sample_mixing(b, c.mix_group, (H // c.patch_size) * (W // c.patch_size), device=images.device)
     # a zero weight skips its branch's compute (the config table's promise)

@@ -16,7 +16,7 @@ import torch.distributed as dist
 from ..core import register_method, get_world_size, load_weights
 from ..groupvit import GroupViT, GroupViTConfig, GroupViTImageEncoder, GROUPVIT_CONFIGS, ProjectMLP
 from ..groupvit import encoder_kwargs, from_official_state_dict, official_key_shapes, groupvit_config
-from ..groupvit_family import GroupViTFamily, caption_batch
+from ..groupvit_family import GroupViTFamily, step_text
 from ..layers import check_choices, derive_config, member_config
 from ..losses import contrastive_loss, multi_label_loss
 from ..core import unwrap_model
@@ -476,7 +476,7 @@ def pgseg_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
     "PGSeg's terms: `loss_it` (+ `loss_ml`), the weighted `loss_inpr<l>`, `loss_tnpr`, and logged values."
     m = unwrap_model(model)
     c = m.cfg
-    text, use_ml = caption_batch(model, batch)
+    text, use_ml = step_text(model, batch)  # at a static length (a compiled forward's shapes)
     out = model(batch['image'], text)
     terms = {'loss_it': contrastive_loss(out.z_img, out.z_txt, m.scale)}
     if use_ml:

@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from ..core import register_method, get_rank
 from ..groupvit import GroupViT, GroupViTConfig, GROUPVIT_CONFIGS, ProjectMLP
-from ..groupvit_family import GroupViTFamily, GROUPVIT_RECIPES
+from ..groupvit_family import GroupViTFamily, GROUPVIT_RECIPES, step_text
 from ..layers import check_choices, derive_config, member_config
 from ..losses import gather_with_grad
 from ..core import unwrap_model
@@ -299,11 +299,12 @@ def simcon_terms(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
     if m.training and progress is not None:  # where training left the model (the viewer's lambda)
         m.step.fill_(progress.step + 1)
         m.lam_index.fill_(k)
+    text, _ = step_text(model, batch)  # the captions (no multi-label head), at a static length
     if c.multi_view:
-        out = model(batch['image'], batch['text'], views=training_views(c, batch))
+        out = model(batch['image'], text, views=training_views(c, batch))
         zv, zt, pv = out.z_img, out.z_txt, out.pred  # [2,b,D], [b,D], [2,b,D] | None
     else:
-        out = model(batch['image'], batch['text'])
+        out = model(batch['image'], text)
         zv, zt, pv = out.z_img[None], out.z_txt, None
     b = zt.shape[0]
     offset = b * get_rank(group_only=True)  # this rank's anchors in the gathered batch
