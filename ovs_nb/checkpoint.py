@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import NamedTuple
 import torch
 import torch.nn as nn
-from .core import project_root, get_method, unwrap_model, load_weights
+from .core import project_root, get_method, unwrap_model, load_weights, stale_temporaries
 
 # %% auto #0
 __all__ = ['CKPT_FORMAT', 'RELEASE_LAYOUTS', 'CheckpointMismatchError', 'checkpoint_path', 'list_checkpoints',
@@ -391,8 +391,7 @@ def prunable_checkpoints(out_dir, keep_last: int = 2, keep_every: int = 0) -> li
 # %% ../nbs/05_checkpoint.ipynb #c05v0009
 def remove_stale_temporaries(out_dir) -> list[Path]:
     "Delete the temporary files an interrupted `atomic_write` left in run folder `out_dir`; the paths removed."
-    out_dir = Path(out_dir)
-    stale = sorted(out_dir.glob('.*.tmp')) if out_dir.is_dir() else []
+    stale = stale_temporaries(out_dir)
     for p in stale:
         p.unlink(missing_ok=True)
     return stale

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #fe155487
 from __future__ import annotations
-import os, random, hashlib, contextlib, tempfile, importlib, pkgutil, pickle, argparse
+import os, random, hashlib, contextlib, tempfile, importlib, pkgutil, pickle, argparse, socket, subprocess, sys
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -15,9 +15,9 @@ from torch import _weights_only_unpickler as _weights_only
 
 # %% auto #0
 __all__ = ['METHODS', 'project_root', 'data_dir', 'figures_dir', 'derive_seed', 'seed_everything', 'rng_scope', 'get_rank',
-           'get_world_size', 'is_main_process', 'unwrap_model', 'atomic_write', 'test_near', 'Unpickled',
-           'load_weights', 'MethodDefaults', 'Method', 'register_method', 'available_methods', 'get_method',
-           'list_presets', 'model_image_size', 'parse_bool', 'add_flag']
+           'get_world_size', 'is_main_process', 'free_port', 'run_ranks', 'unwrap_model', 'atomic_write',
+           'stale_temporaries', 'test_near', 'Unpickled', 'load_weights', 'MethodDefaults', 'Method', 'register_method',
+           'available_methods', 'get_method', 'list_presets', 'model_image_size', 'parse_bool', 'add_flag']
 
 # %% ../nbs/00_core.ipynb #441dd37f
 def project_root() -> Path:
@@ -84,6 +84,41 @@ def get_world_size(group_only: bool = False) -> int:
 def is_main_process() -> bool:
     return get_rank() == 0
 
+# %% ../nbs/00_core.ipynb #960c89a5
+def free_port() -> int:
+    "A TCP port free on the loopback interface now."
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def run_ranks(script: str, tmp: Path, world: int = 2, timeout: float = 120) -> list[str]:
+    "Run `script` (given `tmp` as argument) in `world` local processes with torchrun's environment variables; their outputs."
+    tmp = Path(tmp)
+    (tmp / 'worker.py').write_text(script)
+    env = dict(
+        os.environ,
+        WORLD_SIZE=str(world),
+        LOCAL_WORLD_SIZE=str(world),
+        MASTER_ADDR='127.0.0.1',
+        MASTER_PORT=str(free_port()),
+        OMP_NUM_THREADS='1',
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(tmp / 'worker.py'), str(tmp)],
+            env=dict(env, RANK=str(r), LOCAL_RANK=str(r)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for r in range(world)
+    ]
+    outs = [p.communicate(timeout=timeout)[0] for p in procs]
+    for r, (p, o) in enumerate(zip(procs, outs)):
+        assert p.returncode == 0, f"rank {r} failed:\n{o}"
+    return outs
+
 # %% ../nbs/00_core.ipynb #c0a1e002
 def unwrap_model(model: nn.Module) -> nn.Module:
     "The module inside any DDP (`.module`) / `torch.compile` (`._orig_mod`) wrappers."
@@ -115,6 +150,12 @@ def atomic_write(path, mode: str = 'wb'):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+# %% ../nbs/00_core.ipynb #11055a3e
+def stale_temporaries(folder, name: str = '*') -> list[Path]:
+    "The temporary files that interrupted `atomic_write`s of `name` (a file name or glob) left in `folder`, sorted."
+    folder = Path(folder)
+    return sorted(folder.glob(f'.{name}.*.tmp')) if folder.is_dir() else []
 
 # %% ../nbs/00_core.ipynb #33a5264e
 def test_near(a, b, rtol: float = 1e-5, atol: float = 1e-6, msg: str = ''):

@@ -10,7 +10,7 @@ from pathlib import Path
 from unittest import mock
 import pandas as pd
 import torch
-from .core import atomic_write, get_method
+from .core import atomic_write, get_method, stale_temporaries
 from .checkpoint import checkpoint_problem, latest_checkpoint, read_checkpoint
 from .checkpoint import checkpoint_fault_report
 from .data import write_shards, data_fault_report
@@ -263,7 +263,7 @@ ENOSPC = OSError(errno.ENOSPC, 'No space left on device')
 
 
 def _temporaries(folder) -> list[str]:
-    return sorted(p.name for p in Path(folder).glob('.*.tmp'))
+    return [p.name for p in stale_temporaries(folder)]
 
 
 def checkpoint_full_disk_trial(folder) -> dict:

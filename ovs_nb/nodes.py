@@ -4,11 +4,12 @@
 
 # %% ../nbs/37_nodes.ipynb #9a63283cbaf04dbcab1f6479b197f3a8
 from __future__ import annotations
-import os, signal, socket, subprocess, sys
+import os, signal, subprocess, sys
 from pathlib import Path
+from .core import free_port
 
 # %% auto #0
-__all__ = ['node_commands', 'free_port', 'run_local_nodes']
+__all__ = ['node_commands', 'run_local_nodes']
 
 # %% ../nbs/37_nodes.ipynb #8edb47106e1a46a883d545849b8ab81b
 def node_commands(
@@ -39,13 +40,6 @@ def node_commands(
     return [head + rdzv + ['--node-rank', str(i)] + tail for i in range(nnodes)]
 
 # %% ../nbs/37_nodes.ipynb #7623eae2785240b9bd12b16a66d81610
-def free_port() -> int:
-    "A TCP port free on the loopback interface now."
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def run_local_nodes(
     nnodes: int, nproc_per_node: int, args: list[str], logs, timeout: float = 600, **kw
 ) -> list[int]:

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 import pandas as pd
 import yaml
-from .core import atomic_write, figures_dir, project_root
+from .core import atomic_write, figures_dir, project_root, stale_temporaries
 
 # %% auto #0
 __all__ = ['PROVENANCE', 'KEYS', 'results_dir', 'git_commit', 'gpu_names', 'machine_description', 'Results', 'save_results',
@@ -198,7 +198,7 @@ def save_results(
     path = results_dir(folder) / f'{name}.yaml'
     text = yaml.safe_dump(res.to_dict(), sort_keys=False, allow_unicode=True, width=110)
     # a write of this file killed halfway (the process, not an error) left its temporary file behind
-    for stale in path.parent.glob(f'.{path.name}.*.tmp'):
+    for stale in stale_temporaries(path.parent, path.name):
         stale.unlink(missing_ok=True)
     try:
         with atomic_write(path, 'w') as f:
