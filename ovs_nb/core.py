@@ -84,7 +84,7 @@ def get_world_size(group_only: bool = False) -> int:
 def is_main_process() -> bool:
     return get_rank() == 0
 
-# %% ../nbs/00_core.ipynb #960c89a5
+# %% ../nbs/00_core.ipynb #479ab947
 def free_port() -> int:
     "A TCP port free on the loopback interface now."
     with socket.socket() as s:
@@ -151,7 +151,7 @@ def atomic_write(path, mode: str = 'wb'):
             os.unlink(tmp)
         raise
 
-# %% ../nbs/00_core.ipynb #11055a3e
+# %% ../nbs/00_core.ipynb #5a15dde9
 def stale_temporaries(folder, name: str = '*') -> list[Path]:
     "The temporary files that interrupted `atomic_write`s of `name` (a file name or glob) left in `folder`, sorted."
     folder = Path(folder)
