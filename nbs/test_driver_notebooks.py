@@ -421,6 +421,13 @@ def test_gpu_figures(tmp_path, monkeypatch):
         str(tmp_path / 'gpu-out.ipynb'),
         dict(
             device='cpu',
+            proving='groupvit',
+            proving_params=dict(
+                eval_limit=3,
+                standard_limit=0,
+                diag_limit=2,
+                train_params=tiny_train(shards, scenes_level='easy', calib_limit=3, n_show=1),
+            ),
             presets='groupvit-tiny,mixreorg-tiny',
             clip_presets='gcl:gcl-cpu',
             clip_batch=2,
@@ -445,6 +452,15 @@ def test_gpu_figures(tmp_path, monkeypatch):
         ),
     )
     t = pd.read_csv(csv)
+    # the GPU proving ground, run first with the `gpu` recipe and tiny settings: a mIoU and its trivial rows
+    pg = t[t.figure.str.startswith('proving_')].set_index('figure')
+    assert sorted(pg.index) == sorted(
+        ['proving_miou', 'proving_miou_random_init', 'proving_miou_all_background']
+    )
+    assert pg.value.between(0, 100).all() and (pg.method == 'groupvit').all() and (pg.steps == 2).all(), pg
+    assert pg.command.str.contains("-p recipe gpu").all() and pg.note.str.contains('six-methods-gpu.md').all()
+    assert (tmp_path / 'figures' / 'six-methods-gpu.md').exists()
+    t = t[~t.figure.str.startswith('proving_')]
     assert {
         'figure',
         'value',

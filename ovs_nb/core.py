@@ -288,6 +288,30 @@ class Method:
         "Loss terms of one batch (keys with 'loss' are summed and optimised); the engine adds `batch['progress']`."
         raise NotImplementedError(f"method {self.name!r} does not define loss")
 
+    def embed(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+        "What `model` computes per sample of `batch` for the loss: tensors with the samples on dim 0 (gradient caching)."
+        raise NotImplementedError(
+            f"method {self.name!r} does not split its loss into `embed` and `embedded_loss`, so it cannot "
+            "train with grad_cache (set grad_cache=0)"
+        )
+
+    def embedded_loss(self, model: nn.Module, emb: dict, batch: dict) -> dict[str, torch.Tensor]:
+        "`loss`'s terms from `embed`'s outputs over the whole batch (`emb`: concatenated over the chunks)."
+        raise NotImplementedError(f"method {self.name!r} does not define embedded_loss")
+
+    @property
+    def grad_cache(self) -> bool:
+        "Whether the method trains with gradient caching: it defines `embed` and `embedded_loss`."
+        cls = type(self)
+        return cls.embed is not Method.embed and cls.embedded_loss is not Method.embedded_loss
+
+    def chunk_multiple(self, model: nn.Module) -> int:
+        "A grad-cached chunk holds a multiple of this many samples (MixReorg: its mixing group)."
+        return 1
+
+    def after_backward(self, model: nn.Module):
+        "Called by the engine after each micro-batch's backward (plain or grad-cached): once-per-step state updates."
+
     def segmenter(self, model: nn.Module, **options):
         "A zero-shot segmenter (`ovs_nb.segment`) of the trained `model`."
         raise NotImplementedError(f"method {self.name!r} does not define segmenter")

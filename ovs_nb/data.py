@@ -21,12 +21,12 @@ from .core import derive_seed, rng_scope, get_rank, get_world_size, atomic_write
 from .text import tokenize, NounPrompts, caption_nouns
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'TEXT_EXTS', 'MAX_IMAGE_PIXELS', 'BACKGROUND', 'IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGENET_MEAN_255',
-           'IMAGENET_STD_255', 'CLIP_MEAN', 'CLIP_STD', 'TRANSFORMS', 'expand_urls', 'check_shards', 'write_shards',
-           'tar_samples', 'BadSample', 'DataWarning', 'hostile_samples', 'decode_image', 'decode_caption',
-           'decode_sample', 'to_rgb', 'posterize_compat', 'deit_transform', 'clip_transform', 'eval_transform',
-           'light_transform', 'flip_transform', 'get_transform', 'SampleProcessor', 'collate', 'check_split',
-           'shards_for_worker', 'ImageTextPipeline', 'make_loader', 'data_fault_report']
+__all__ = ['IMAGE_EXTS', 'TEXT_EXTS', 'MAX_IMAGE_PIXELS', 'BACKGROUND', 'DECODES', 'IMAGENET_MEAN', 'IMAGENET_STD',
+           'IMAGENET_MEAN_255', 'IMAGENET_STD_255', 'CLIP_MEAN', 'CLIP_STD', 'TRANSFORMS', 'expand_urls',
+           'check_shards', 'write_shards', 'tar_samples', 'BadSample', 'DataWarning', 'hostile_samples', 'decode_image',
+           'decode_caption', 'decode_sample', 'encoded_image', 'to_rgb', 'posterize_compat', 'deit_transform',
+           'clip_transform', 'eval_transform', 'light_transform', 'flip_transform', 'get_transform', 'SampleProcessor',
+           'collate', 'check_split', 'shards_for_worker', 'ImageTextPipeline', 'make_loader', 'data_fault_report']
 
 # %% ../nbs/02_data.ipynb #d4ba0436
 def _scheme(url: str) -> str:
@@ -406,8 +406,9 @@ def _token_text(text: str, context_length: int) -> str:
     return ' '.join(text.split())[:limit]
 
 # %% ../nbs/02_data.ipynb #ba1b9490
-def decode_sample(raw: dict) -> tuple[Image.Image, str, dict | None]:
+def decode_sample(raw: dict, image_decoder: Callable | None = None) -> tuple[Image.Image, str, dict | None]:
     "`(RGB image, caption, json metadata or None)` of a raw sample; raises `BadSample` saying what is wrong."
+    # `image_decoder(data, ext)` replaces `decode_image`: `encoded_image` for decode='device', below
     img_ext = next((e for e in IMAGE_EXTS if e in raw), None)
     txt_ext = next((e for e in TEXT_EXTS if e in raw), None)
     if img_ext is None:
@@ -419,7 +420,7 @@ def decode_sample(raw: dict) -> tuple[Image.Image, str, dict | None]:
         raise BadSample(
             f'empty caption (the .{txt_ext} member is {"only whitespace" if raw[txt_ext] else "0 bytes"})'
         )
-    img = decode_image(raw[img_ext], img_ext)
+    img = (image_decoder or decode_image)(raw[img_ext], img_ext)
     meta = None
     if 'json' in raw:
         try:
@@ -429,6 +430,22 @@ def decode_sample(raw: dict) -> tuple[Image.Image, str, dict | None]:
         if not isinstance(meta, dict):
             meta = None
     return img, caption, meta
+
+# %% ../nbs/02_data.ipynb #8044d2a3
+# where images are decoded and augmented: in the DataLoader workers, or on the training device
+DECODES = ('cpu', 'device')
+_SOI, _EOI = b'\xff\xd8\xff', b'\xff\xd9'
+
+
+def encoded_image(data: bytes, ext: str = 'jpg') -> torch.Tensor:
+    "For `decode='device'`: a checked baseline RGB JPEG as its bytes (1-D uint8), any other image decoded here (uint8 `[3,H,W]`)."
+    if not data:
+        raise BadSample(f'empty (0 bytes) .{ext} member')
+    if data[:3] == _SOI and data[-2:] == _EOI:
+        img = _open_image(data, ext)  # the header only: format, size and the decompression-bomb guard
+        if img.format == 'JPEG' and img.mode == 'RGB' and not img.info.get('progressive'):
+            return torch.frombuffer(bytearray(data), dtype=torch.uint8)
+    return torch.from_numpy(np.array(decode_image(data, ext))).permute(2, 0, 1).contiguous()
 
 # %% ../nbs/02_data.ipynb #c02a0002
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -563,7 +580,7 @@ def get_transform(transform='deit', size: int = 224) -> Callable:
 
 # %% ../nbs/02_data.ipynb #19216a29
 class SampleProcessor:
-    "Raw sample -> {'image', 'text', 'prompts' (k>0), 'views' (n_views>1), 'key', 'caption'}; seeded by the key."
+    "Raw sample -> {'image' ('jpeg' for decode='device'), 'text', 'prompts' (k>0), 'views' (n_views>1), 'key', 'caption'}; seeded by the key."
 
     def __init__(
         self,
@@ -574,24 +591,43 @@ class SampleProcessor:
         context_length: int = 77,
         seed: int = 0,
         n_views: int = 1,
+        decode: str = 'cpu',
     ):
         if n_views < 1:
             raise ValueError(f"n_views must be >= 1, got {n_views}")
-        self.transform = get_transform(transform, image_size)
+        if decode not in DECODES:
+            raise ValueError(
+                f"decode={decode!r} unknown; use 'cpu' (decode and augment in the DataLoader workers) or 'device' "
+                "(the workers ship the JPEG bytes; ovs_nb.gpu_input.device_batch decodes and augments on the device)"
+            )
+        if decode == 'device' and not (isinstance(transform, str) and transform in TRANSFORMS):
+            raise ValueError(
+                f"decode='device' applies the training transform on the device by name; got {transform!r}, "
+                f"expected one of {sorted(TRANSFORMS)} (a callable transform needs decode='cpu')"
+            )
+        self.decode = decode
+        self.image_decoder = encoded_image if decode == 'device' else decode_image
+        # decode='device': nothing to build here, device_batch applies the transform
+        self.transform = get_transform(transform, image_size) if decode == 'cpu' else None
         self.prompts = NounPrompts(k_prompts, templates) if k_prompts > 0 else None
         self.context_length, self.seed, self.n_views = context_length, seed, n_views
 
     def __call__(self, raw: dict, epoch: int = 0, repeat: int = 0) -> dict:
-        img, caption, meta = decode_sample(raw)
+        img, caption, meta = decode_sample(raw, self.image_decoder)
         key = raw['__key__']
         parts = (self.seed, epoch, key) + ((repeat,) if repeat else ())
-        with rng_scope(derive_seed(*parts)):
-            image = self.transform(img)
         texts = [caption]
         if self.prompts is not None:
             rng = random.Random(derive_seed(*parts, 'prompts'))
             texts += self.prompts(caption, caption_nouns(caption, meta), rng)
         ids = tokenize([_token_text(t, self.context_length) for t in texts], self.context_length)
+        if self.decode == 'device':  # augmented on the device, views included
+            out = {'jpeg': img, 'text': ids[0], 'key': key, 'caption': caption}
+            if self.prompts is not None:
+                out['prompts'] = ids[1:]
+            return out
+        with rng_scope(derive_seed(*parts)):
+            image = self.transform(img)
         out = {'image': image, 'text': ids[0], 'key': key, 'caption': caption}
         if self.prompts is not None:
             out['prompts'] = ids[1:]
@@ -604,10 +640,21 @@ class SampleProcessor:
         return out
 
 # %% ../nbs/02_data.ipynb #52936ac2
+def _packed(items: list[torch.Tensor]) -> list[torch.Tensor]:
+    "The `jpeg` list with the JPEGs' bytes (1-D) as views into one buffer, the decoded images (3-D) as they are."
+    enc = [t for t in items if t.dim() == 1]
+    if len(enc) < 2:
+        return items
+    views = iter(torch.cat(enc).split([len(t) for t in enc]))
+    return [next(views) if t.dim() == 1 else t for t in items]
+
+
 def collate(samples: list[dict]) -> dict:
     "Stack the tensors of processed samples into a batch; keys and captions stay lists."
     keys = ('image', 'text', 'prompts', 'views')
     out = {k: torch.stack([s[k] for s in samples]) for k in keys if k in samples[0]}
+    if 'jpeg' in samples[0]:
+        out['jpeg'] = _packed([s['jpeg'] for s in samples])
     out['key'] = [s['key'] for s in samples]
     out['caption'] = [s['caption'] for s in samples]
     return out
@@ -651,7 +698,8 @@ class ImageTextPipeline(IterableDataset):
     """Webdataset image-text pipeline yielding collated batches; split over ranks and DataLoader workers by shard.
 
     Use with `DataLoader(pipeline, batch_size=None, num_workers=...)` (see `make_loader`) and call `set_epoch(e)`
-    before each epoch. `rank`/`world_size` default to `get_rank()`/`get_world_size()`."""
+    before each epoch. `rank`/`world_size` default to `get_rank()`/`get_world_size()`. `decode='device'`: batches
+    carry `jpeg` (a list of JPEG bytes / uint8 images) for `ovs_nb.gpu_input.device_batch` instead of `image`/`views`."""
 
     STATS = ('samples', 'skipped', 'corrupt_shards', 'shards')
     MAX_WORKERS = 64
@@ -676,6 +724,7 @@ class ImageTextPipeline(IterableDataset):
         context_length: int = 77,
         warn_limit: int = 20,
         n_views: int = 1,
+        decode: str = 'cpu',
     ):
         self.urls = check_shards(urls)
         self.rank = get_rank() if rank is None else rank
@@ -689,8 +738,9 @@ class ImageTextPipeline(IterableDataset):
         if not resample:
             check_split(len(self.urls), self.world_size, 1)
         self.processor = SampleProcessor(
-            transform, image_size, k_prompts, templates, context_length, seed, n_views
+            transform, image_size, k_prompts, templates, context_length, seed, n_views, decode
         )
+        self.decode = decode
         self.batch_size, self.k_prompts, self.shuffle_buffer, self.seed = (
             batch_size,
             k_prompts,
@@ -802,7 +852,8 @@ class ImageTextPipeline(IterableDataset):
         for raw in raws:
             try:
                 if skip:  # delivered before a resume: only check that it decodes
-                    decode_sample(raw)
+                    # with the check of this decode path, so that the same samples are skipped
+                    decode_sample(raw, self.processor.image_decoder)
                     skip -= 1
                     continue
                 yield self.processor(raw, epoch, raw['__pass__'])

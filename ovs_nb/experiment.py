@@ -30,18 +30,19 @@ from .results import frame_table, git_commit, load_results, machine_description,
 
 # %% auto #0
 __all__ = ['RESULTS_FORMAT', 'TRIVIAL_ROWS', 'DIAGNOSTIC_CHANCE', 'TRAIN_KEYS', 'METHOD_TITLES', 'PROTOCOL_OVERRIDES',
-           'BENCH_COLUMNS', 'GPU_COLUMNS', 'TRAIN_FIGURES', 'ModelSpec', 'parse_model_spec', 'LoadedModel',
-           'load_model', 'RunPlan', 'plan_run', 'training_eval_fn', 'calibration_name', 'calibration_split',
-           'ThresholdChoice', 'choose_threshold', 'RunReport', 'score_run', 'save_training_figures', 'save_run_figures',
-           'Experiment', 'papermill_command', 'parameter_names', 'notebook_params', 'driver_command', 'run_experiment',
-           'proving_params', 'planned_steps', 'proving_plan', 'proving_run', 'run_row', 'rescore_run', 'method_title',
-           'pooled_cms', 'compare_methods', 'shown', 'comparison_sentence', 'method_summary', 'summary_sentence',
-           'paper_claims', 'plain_rows', 'runs_table', 'summary_rows', 'comparison_markdown', 'proving_note',
-           'proving_settings', 'write_summary_json', 'copy_run_figures', 'plot_method_bars', 'plot_miou_curves',
-           'eval_datasets', 'Scored', 'score_models', 'scores_frame', 'score_records', 'save_eval_figures',
-           'Evaluation', 'append_results', 'append_csv', 'random_batch', 'timed_steps', 'device_description',
-           'bench_train', 'preset_method', 'FigureLog', 'error_note', 'bench_figures', 'scored', 'ReferenceLabels',
-           'reference_predictions', 'ensure_bench_scenes', 'eval_speed_rows', 'agreement_rows', 'GpuFigures']
+           'BENCH_COLUMNS', 'GPU_COLUMNS', 'TRAIN_FIGURES', 'PROVING_FIGURES', 'ModelSpec', 'parse_model_spec',
+           'LoadedModel', 'load_model', 'RunPlan', 'plan_run', 'training_eval_fn', 'calibration_name',
+           'calibration_split', 'ThresholdChoice', 'choose_threshold', 'RunReport', 'score_run',
+           'save_training_figures', 'save_run_figures', 'Experiment', 'papermill_command', 'parameter_names',
+           'notebook_params', 'driver_command', 'run_experiment', 'proving_params', 'planned_steps', 'proving_plan',
+           'proving_run', 'run_row', 'rescore_run', 'method_title', 'pooled_cms', 'compare_methods', 'shown',
+           'comparison_sentence', 'method_summary', 'summary_sentence', 'paper_claims', 'plain_rows', 'runs_table',
+           'summary_rows', 'comparison_markdown', 'proving_note', 'proving_settings', 'write_summary_json',
+           'copy_run_figures', 'plot_method_bars', 'plot_miou_curves', 'eval_datasets', 'Scored', 'score_models',
+           'scores_frame', 'score_records', 'save_eval_figures', 'Evaluation', 'append_results', 'append_csv',
+           'random_batch', 'timed_steps', 'device_description', 'bench_train', 'preset_method', 'FigureLog',
+           'error_note', 'bench_figures', 'scored', 'ReferenceLabels', 'reference_predictions', 'ensure_bench_scenes',
+           'eval_speed_rows', 'agreement_rows', 'bench_job', 'GpuFigures']
 
 # %% ../nbs/34_experiment.ipynb #exp00005
 @dataclass(frozen=True)
@@ -1940,6 +1941,8 @@ BENCH_COLUMNS = [
     'step_ms',
     'data_wait_pct',
     'peak_mem_gb',
+    'decode',
+    'grad_cache',
 ]
 
 
@@ -1957,6 +1960,8 @@ def bench_train(
     source: str = 'both',
     workers: int | None = None,
     data=None,
+    decode: str = 'cpu',
+    grad_cache: int = 0,
 ) -> list[dict]:
     "Images per second over full optimiser steps, from random input and/or the shards: one row per source."
     if source not in ('random', 'shards', 'both'):
@@ -1975,6 +1980,8 @@ def bench_train(
         source=source,
         workers=workers,
         data=data,
+        decode=decode,
+        grad_cache=grad_cache,
     )
     n_warm = warmup if warmup is not None else (10 if compile else 3)
     rows = []
@@ -1995,6 +2002,8 @@ def bench_train(
             figure=False,
             out_dir=tmp,
             max_train_samples=max(50_000, (n_warm + steps) * batch),
+            decode=decode,
+            grad_cache=grad_cache,
         )
         tr = Trainer(cfg)
         dev, name = tr.device, device_description(tr.device)
@@ -2017,6 +2026,8 @@ def bench_train(
             compile=compile,
             warmup=n_warm,
             steps=steps,
+            decode=decode,
+            grad_cache=grad_cache,
         )
         if source in ('random', 'both'):
             rb = random_batch(batch, size, tr.cfg.k_prompts, dev, n_views=tr.cfg.n_views)
@@ -2070,6 +2081,7 @@ GPU_COLUMNS = [
 
 def preset_method(preset: str) -> str:
     "A preset's method: 'method:preset' names it; else the name before the first '-' (groupvit-s: groupvit)."
+    preset = preset.split('@')[0]
     name = preset.split(':')[0] if ':' in preset else preset.split('-')[0]
     if _method_name(name) is None:
         raise ValueError(f"preset {preset!r}: there is no method {name!r}")
@@ -2154,7 +2166,13 @@ def bench_figures(
             size=p['size'],
             steps=p['steps'],
             warmup=r.get('warmup', p['warmup']),
-            settings=json.dumps(dict(workers=None if w is None or pd.isna(w) else int(w))),
+            settings=json.dumps(
+                dict(
+                    workers=None if w is None or pd.isna(w) else int(w),
+                    decode=p.get('decode', 'cpu'),
+                    grad_cache=p.get('grad_cache', 0),
+                )
+            ),
             command=r['command'],
         )
         for figure, key, unit in TRAIN_FIGURES:
@@ -2279,12 +2297,37 @@ def agreement_rows(
         )
     return rows
 
+# %% ../nbs/34_experiment.ipynb #exp00171
+def bench_job(spec: str, batch: int) -> tuple[str, int, int]:
+    "`'[method:]preset[@batch[/chunk]]'` -> (the preset as bench.ipynb takes it, batch, grad_cache chunk or 0)."
+    preset, _, shape = spec.partition('@')
+    preset_method(preset)
+    if not shape:
+        return preset, batch, 0
+    b, _, chunk = shape.partition('/')
+    try:
+        b, chunk = int(b), int(chunk or 0)
+    except ValueError:
+        raise ValueError(
+            f"{spec!r}: after '@' give a batch and optionally '/chunk', e.g. 'groupvit-s@4096/256'"
+        ) from None
+    if b < 1 or chunk < 0 or (chunk and b % chunk):
+        raise ValueError(f"{spec!r}: the batch must be positive and a multiple of the chunk")
+    return preset, b, chunk
+
 # %% ../nbs/34_experiment.ipynb #exp00155
 @dataclass
 class GpuFigures:
     "Every figure a GPU must measure, with nbs/gpu_figures.ipynb's parameters (see it for each one's use)."
 
     device: str = 'auto'  # 'auto', 'cpu', 'cuda', ...
+    proving: str = 'groupvit,mixreorg,gcl,mgca,simcon,pgseg'  # the GPU proving ground's methods ('': skip it)
+    proving_recipe: str | None = (
+        'gpu'  # their recipe of that name: one budget for all (`GPU_PROVING_CHANGES`)
+    )
+    proving_min: float = 5.5  # the proving ground's share of the budget, in minutes
+    proving_params: dict | None = None  # extra proving_ground.ipynb parameters (the tests: tiny settings)
+    proving_name: str = 'six-methods-gpu'  # its outputs: figures/results/<name>.yaml, figures/<name>.md, ...
     presets: str = 'groupvit-s,mixreorg-s,mvsimcon:simcon-s,pgseg:pgseg-s'  # trained presets, comma-separated
     batch: int = 256  # their batch
     clip_presets: str = 'gcl:gcl-b16,mgca:mgca-b16'  # CLIP-family heads (method:preset), random input, eager
@@ -2297,6 +2340,7 @@ class GpuFigures:
     source: str = 'both'  # bench.ipynb's source: 'random', 'shards' or 'both'
     workers: int | None = None  # loader workers for the shards; None: the engine's default
     data: object = None  # shard URLs instead of the embedded scenes
+    decode: str = 'cpu'  # where the shards' images are decoded and augmented: 'cpu' or 'device' (TrainConfig)
     eval_model: str = 'random:groupvit-s'  # a model spec (`load_model`)
     eval_method: str = 'groupvit'  # its method
     eval_protocol: str = 'groupvit'  # a protocol name
@@ -2326,7 +2370,9 @@ class GpuFigures:
         if set(self.mode_list) - {'eager', 'compiled'}:
             raise ValueError(f"modes are 'eager' and/or 'compiled', not {self.modes!r}")
         for p in self.clip_list + self.preset_list:  # a wrong name fails now, not after minutes of GPU time
-            preset_method(p)
+            bench_job(p, self.batch)
+        for name in split(self.proving):
+            get_method(name)
         self.nb_dir = Path(self.notebooks) if self.notebooks else project_root() / 'runs' / 'gpu-figures'
         self.nb_dir.mkdir(parents=True, exist_ok=True)
         base = dict(
@@ -2361,7 +2407,6 @@ def prepare_data(self) -> str:
 def train_throughput(self, compiled: bool) -> list[dict]:
     "Each preset (and, eager, each CLIP-family head on a random tower) through bench.ipynb: rows, recorded."
     settings = dict(
-        batch=self.batch,
         size=self.size,
         steps=self.steps,
         warmup=self.warmup,
@@ -2369,11 +2414,16 @@ def train_throughput(self, compiled: bool) -> list[dict]:
         source=self.source,
         workers=self.workers,
         data=self.data,
+        decode=self.decode,
     )
-    jobs = [(p, settings, None) for p in self.preset_list]
+    with_shape = lambda spec, b, s: (lambda p, b, c: (p, s | dict(batch=b, grad_cache=c)))(
+        *bench_job(spec, b)
+    )
+    jobs = [(*with_shape(p, self.batch, settings), None) for p in self.preset_list]
     if not compiled:  # the frozen tower's weights do not change the speed: a random one stands in
         clip = dict(clip_name=self.clip_tower, clip_weights='random')
-        jobs += [(p, settings | dict(batch=self.clip_batch, source='random'), clip) for p in self.clip_list]
+        rand = settings | dict(source='random')
+        jobs += [(*with_shape(p, self.clip_batch, rand), clip) for p in self.clip_list]
     rows = []
     for preset, s, overrides in jobs:
         t = time.time()
@@ -2395,6 +2445,60 @@ def train_throughput(self, compiled: bool) -> list[dict]:
         )
         rows += got
     return rows
+
+# %% ../nbs/34_experiment.ipynb #exp00174
+PROVING_FIGURES = (
+    ('proving_miou', 'miou'),
+    ('proving_miou_random_init', 'miou_random_init'),
+    ('proving_miou_all_background', 'miou_all_background'),
+)
+
+
+@patch_to(GpuFigures)
+def proving_ground(self) -> list[dict]:
+    "proving_ground.ipynb on `proving` with `proving_recipe`, one seed, within `proving_min`: 3 rows per method, recorded."
+    names = [m.strip() for m in str(self.proving or '').split(',') if m.strip()]
+    if not names:
+        return []
+    csv_path = self.nb_dir / f'{self.proving_name}.csv'
+    params = dict(
+        methods=','.join(names),
+        seeds='0',
+        recipe=self.proving_recipe,
+        out_root=str(self.nb_dir / 'proving'),
+        csv=str(csv_path),
+        out_name=self.proving_name,
+    ) | dict(self.proving_params or {})
+    command = papermill_command('nbs/proving_ground.ipynb', params)
+    left, t = min(60 * self.proving_min, self.deadline - time.time()), time.time()
+    try:
+        if left < 60:
+            raise TimeoutError(f"skipped: {max(left, 0):.0f} s of the budget left")
+        _execute_notebook(
+            'proving_ground.ipynb', self.nb_dir / 'proving-ground.ipynb', params, timeout=int(left)
+        )
+        runs, note = pd.read_csv(csv_path).to_dict('records'), f'the table: figures/{self.proving_name}.md'
+    except Exception as e:  # rows that say why, and the throughput runs still get their minutes
+        runs, note = [dict(method=m) for m in names], f"not measured: {error_note(e)}"
+    rows = []
+    for r in runs:
+        common = dict(
+            method=r['method'],
+            preset=r.get('preset'),
+            steps=r.get('steps'),
+            n_images=r.get('n_images'),
+            protocol=r.get('protocol'),
+            source='scenes',
+            settings=json.dumps(
+                dict(recipe=self.proving_recipe, level=r.get('level'), minutes=r.get('train_minutes'))
+            ),
+            command=command,
+        )
+        for figure, key in PROVING_FIGURES:
+            v = r.get(key, math.nan)
+            rows.append(dict(common, figure=figure, value=100 * v if v == v else v, unit='% mIoU', note=note))
+    print(f"GPU proving ground, {len(names)} methods: {time.time() - t:.0f} s ({note})")
+    return self.log.record(rows)
 
 # %% ../nbs/34_experiment.ipynb #exp00158
 @patch_to(GpuFigures)

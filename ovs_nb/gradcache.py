@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 
 # %% auto #0
-__all__ = ['chunks', 'torch_rng_state', 'set_torch_rng_state', 'grad_cached_step']
+__all__ = ['chunks', 'torch_rng_state', 'set_torch_rng_state', 'grad_cached_step', 'reference_step', 'method_grad_check']
 
 # %% ../nbs/14_gradcache.ipynb #c14a0007
 def chunks(batch: dict, size: int) -> list[dict]:
@@ -126,3 +126,54 @@ def grad_cached_step(
                 torch.autograd.backward([r for r, _ in roots], [g for _, g in roots])
     set_torch_rng_state(after)
     return {k: v.detach() if torch.is_tensor(v) else v for k, v in terms.items()}
+
+# %% ../nbs/14_gradcache.ipynb #c14b0002
+def reference_step(
+    encode: Callable, loss_fn: Callable, batch: dict, chunk_size: int
+) -> dict[str, torch.Tensor]:
+    "The oracle of `grad_cached_step`: every chunk encoded with its graph kept, one loss over their concatenation, one backward."
+    outs = [encode(c) for c in chunks(batch, chunk_size)]
+    terms = loss_fn({k: torch.cat([o[k] for o in outs]) for k in outs[0]})
+    sum(v for k, v in terms.items() if 'loss' in k).backward()
+    return {k: v.detach() if torch.is_tensor(v) else v for k, v in terms.items()}
+
+
+def _max_rel(a: torch.Tensor, b: torch.Tensor) -> float:
+    "The largest difference of `a` and `b`, relative to the largest magnitude of `b` (0 where both are 0)."
+    a, b = torch.as_tensor(a).float(), torch.as_tensor(b).float()
+    diff = torch.where(a == b, 0.0, (a - b).abs())  # equal infinities (an attention mask's -inf) agree
+    scale = b.abs().nan_to_num(posinf=0.0).max().clamp_min(torch.finfo(torch.float32).tiny)
+    return (diff.max() / scale).item()
+
+
+def method_grad_check(method, model: nn.Module, batch: dict, chunk_size: int, seed: int = 0) -> dict:
+    "`method`'s grad-cached step on `batch` against `reference_step`, from the same seed and buffers: the largest relative differences."
+    encode = lambda c: method.embed(model, c)
+    loss_fn = lambda e: method.embedded_loss(model, e, batch)
+    start = [t.detach().clone() for t in model.buffers()]
+    runs = []
+    for step in (
+        lambda: reference_step(encode, loss_fn, batch, chunk_size),
+        lambda: grad_cached_step(encode, loss_fn, batch, chunk_size, model=model),
+    ):
+        with torch.no_grad():
+            for t, s in zip(model.buffers(), start):
+                t.copy_(s)
+        model.zero_grad(set_to_none=True)
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            terms = step()
+            method.after_backward(model)
+        grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+        runs.append((terms, grads, [t.detach().clone() for t in model.buffers()]))
+    (t_ref, g_ref, b_ref), (t_gc, g_gc, b_gc) = runs
+    if sorted(g_ref) != sorted(g_gc):
+        raise AssertionError(f"parameters with a gradient differ: {sorted(set(g_ref) ^ set(g_gc))}")
+    loss_keys = [k for k in t_ref if torch.is_tensor(t_ref[k]) and t_ref[k].is_floating_point()]
+    return dict(
+        terms=max((_max_rel(t_gc[k], t_ref[k]) for k in loss_keys), default=0.0),
+        grads=max((_max_rel(g_gc[n], g_ref[n]) for n in g_ref), default=0.0),
+        buffers=max((_max_rel(x, y) for x, y in zip(b_gc, b_ref) if y.is_floating_point()), default=0.0),
+        n_grads=len(g_ref),
+        chunks=len(chunks(batch, chunk_size)),
+    )

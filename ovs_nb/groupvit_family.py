@@ -12,7 +12,7 @@ from .core import Method, MethodDefaults, unwrap_model
 from .groupvit import GROUPVIT_CONFIGS, create_groupvit, bucket_text
 from .segment import GROUPVIT_BG_THRESH, GroupViTSegmenter, TTASegmenter
 from .text import tokenize
-from .train import SCENES_CPU_RECIPE, PROVING_RECIPE, Progress
+from .train import SCENES_CPU_RECIPE, PROVING_RECIPE, GPU_PROVING_CHANGES, Progress
 
 # %% auto #0
 __all__ = ['GROUPVIT_RECIPES', 'GroupViTDefaults', 'caption_batch', 'step_text', 'GroupViTFamily', 'step_batch',
@@ -32,6 +32,7 @@ class GroupViTDefaults(MethodDefaults):
 GROUPVIT_RECIPES = {
     'demo': dict(SCENES_CPU_RECIPE, preset='groupvit-cpu', epochs=3.2, warmup_epochs=0.12, max_minutes=6.5),
     'proving': dict(PROVING_RECIPE, preset='groupvit-cpu'),
+    'gpu': dict(PROVING_RECIPE, preset='groupvit-cpu', **GPU_PROVING_CHANGES),
     'paper': dict(
         preset='groupvit-s',
         train_set='gcc3m+gcc12m+yfcc14m',
@@ -46,6 +47,7 @@ GROUPVIT_RECIPES = {
         min_lr=4e-5,
         weight_decay=0.05,
         clip_grad=5.0,
+        grad_cache=256,  # the paper's 256 per GPU (16 GPUs): one GPU runs the whole 4096 in chunks
     ),
 }
 

@@ -18,7 +18,9 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader
 from fastcore.basics import patch
-from .core import figures_dir, derive_seed, seed_everything, atomic_write, get_method
+from .core import figures_dir, derive_seed, seed_everything, atomic_write, get_method, Method
+from .gradcache import grad_cached_step
+from .gpu_input import device_batch
 from .core import model_image_size, parse_bool, add_flag
 from .losses import all_reduce_with_grad
 from .data import ImageTextPipeline, check_split, expand_urls, tar_samples
@@ -31,12 +33,12 @@ from .checkpoint import upgrade_state_dict, read_checkpoint
 from .checkpoint import default_run_dir
 
 # %% auto #0
-__all__ = ['SCENES_CPU_RECIPE', 'PROVING_RECIPE', 'TRAIN_SETS', 'TrainConfig', 'config_dict', 'default_train_samples',
-           'estimate_epoch_samples', 'resolve_config', 'recipe_changes', 'recipe_values', 'with_changes',
-           'WarmupCosine', 'scaled_lrs', 'param_groups', 'elastic_restarts', 'init_distributed', 'resolve_device',
-           'DistBatchNorm', 'convert_batchnorm', 'rng_state', 'set_rng_state', 'MetricsLog', 'Progress',
-           'run_epoch_samples', 'NonFiniteLossError', 'Trainer', 'train', 'plot_history', 'cli_parser', 'cli_config',
-           'cli']
+__all__ = ['SCENES_CPU_RECIPE', 'PROVING_RECIPE', 'GPU_PROVING_CHANGES', 'TRAIN_SETS', 'TrainConfig', 'config_dict',
+           'default_train_samples', 'estimate_epoch_samples', 'resolve_config', 'recipe_changes', 'recipe_values',
+           'with_changes', 'WarmupCosine', 'scaled_lrs', 'param_groups', 'elastic_restarts', 'init_distributed',
+           'resolve_device', 'DistBatchNorm', 'convert_batchnorm', 'rng_state', 'set_rng_state', 'MetricsLog',
+           'Progress', 'run_epoch_samples', 'check_grad_cache', 'NonFiniteLossError', 'Trainer', 'train',
+           'plot_history', 'cli_parser', 'cli_config', 'cli']
 
 # %% ../nbs/32_train.ipynb #c32a0007
 @dataclass
@@ -60,12 +62,14 @@ class TrainConfig:
     n_views: int | None = None  # transform draws per sample (`batch['views']` if > 1); None: the method's (1)
     image_size: int | None = None  # None: method default, else the model's cfg.img_size or CLIP tower size
     shuffle_buffer: int = 1000  # samples each DataLoader worker shuffles among (0: no shuffling)
+    decode: str = 'cpu'  # 'cpu': PIL in the loader workers | 'device': on the training device (gpu_input)
     num_workers: int | None = None  # DataLoader workers per rank; None: min(6, cores per rank - 1)
     # optimisation: the length is `steps` or `epochs` (passes over the data actually used), never both
     steps: int | None = None  # optimiser steps; None: from `epochs`, else 1000
     epochs: float | None = None  # training length in epochs: steps = epochs x (epoch_samples // batch_size)
     batch_size: int = 256  # global batch per optimiser step
     accum_steps: int = 1  # micro-batches per optimiser step (gradient accumulation)
+    grad_cache: int = 0  # samples per encoder chunk, the loss over the whole micro-batch (gradcache); 0: off
     lr: float = 1.6e-3  # peak learning rate, after the warm-up
     warmup_lr: float = 4e-6  # learning rate the warm-up starts from
     min_lr: float = 4e-5  # learning rate the cosine decays to
@@ -332,6 +336,11 @@ SCENES_CPU_RECIPE = dict(
 # the proving ground's budget, shared by every method's `proving` recipe: one pass over 64,000 distinct pairs
 # (1,000 steps of 64), 30 of them warm-up
 PROVING_RECIPE = dict(SCENES_CPU_RECIPE, epochs=1, warmup_epochs=0.03, max_train_samples=64_000)
+
+# what a `gpu` recipe changes in a method's `proving` recipe, the same for every method (the GPU proving ground,
+# `nbs/gpu_figures.ipynb`): the CPU presets and data at batch 256, two passes over the same 64,000 pairs (500 steps,
+# 4x the CPU budget's samples), stopped after 30 s of training so that six methods fit in the GPU figures' minutes
+GPU_PROVING_CHANGES = dict(batch_size=256, epochs=2, warmup_epochs=0.06, max_minutes=0.5)
 
 # the training sets the recipes name, in samples (the dataset lengths in `NVlabs/GroupViT`
 # `configs/default.yml`); 'scenes' is the embedded data
@@ -608,6 +617,23 @@ def run_epoch_samples(cfg: TrainConfig, world_size: int = 1) -> int:
         )
     return estimate_epoch_samples(cfg.data)
 
+# %% ../nbs/32_train.ipynb #c32e0002
+def check_grad_cache(method: Method, model: nn.Module, chunk: int):
+    "Refuse a `grad_cache` chunk size that `method` cannot train with: no split loss, or not whole groups."
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 0:
+        raise ValueError(f"grad_cache must be a number of samples per chunk (0: off), got {chunk!r}")
+    if not method.grad_cache:
+        raise ValueError(
+            f"method {method.name!r} does not split its loss into `embed` and `embedded_loss`, so it cannot "
+            f"train with grad_cache={chunk} (set grad_cache=0)"
+        )
+    k = method.chunk_multiple(model)
+    if chunk % k:
+        raise ValueError(
+            f"grad_cache={chunk} must be a multiple of {k} for method {method.name!r}: its chunks must hold whole "
+            f"groups of {k} samples"
+        )
+
 # %% ../nbs/32_train.ipynb #c32a0029
 class NonFiniteLossError(FloatingPointError):
     "Training stopped on a non-finite loss; `.step`, `.terms` and `.checkpoint` (the last good state) say where and what."
@@ -650,6 +676,8 @@ class Trainer:
         if cfg.image_size is None:
             self.cfg = cfg = dataclasses.replace(cfg, image_size=model_image_size(model))
         model = model.to(self.device)
+        if cfg.grad_cache:
+            check_grad_cache(self.method, model, cfg.grad_cache)
         if self.world > 1:
             model = convert_batchnorm(model, self.device)
         self.model = model  # unwrapped: state dicts, eval, attribute access
@@ -702,19 +730,36 @@ class Trainer:
         buffers = [b.detach().clone() for b in self.model.buffers()]  # to undo a bad forward's BN updates
         acc = None
         for i, batch in enumerate(batches):
+            if 'jpeg' in batch:  # decode='device': decoded and augmented here, with draws a resume repeats
+                seed = derive_seed(cfg.seed, self.rank, self.step, i, 'augment')
+                batch = device_batch(batch, self.device, cfg.transform, cfg.image_size, seed, cfg.n_views)
             batch = dict(_to_device(batch, self.device), progress=progress)
             sync = self.ddp is None or i == n - 1
             with contextlib.nullcontext() if sync else self.ddp.no_sync():
+                cached = 0 < cfg.grad_cache < self.micro_batch
                 with torch.autocast(
                     self.device.type,
                     dtype=self.amp_dtype or torch.float32,
                     enabled=self.amp_dtype is not None,
                 ):
-                    terms = self.method.loss(self.net, batch)
+                    if cached:  # forward and backward together, chunk by chunk
+                        terms = grad_cached_step(
+                            lambda c: self.method.embed(self.net, c),
+                            lambda e: self.method.embedded_loss(self.net, e, batch),
+                            batch,
+                            cfg.grad_cache,
+                            no_sync=self.ddp.no_sync if self.ddp is not None else None,
+                            model=self.model,
+                            grad_scale=(self.scaler.get_scale() if self.scaler else 1.0) / n,
+                        )
+                    else:
+                        terms = self.method.loss(self.net, batch)
                 if self.term_keys is None:
                     self.term_keys = list(terms)
                 loss = sum(v for k, v in terms.items() if 'loss' in k)
-                (self.scaler.scale(loss / n) if self.scaler else loss / n).backward()
+                if not cached:
+                    (self.scaler.scale(loss / n) if self.scaler else loss / n).backward()
+                self.method.after_backward(self.net)
             vec = (
                 torch.stack(
                     [
@@ -889,6 +934,7 @@ class Trainer:
             k_prompts=cfg.k_prompts,
             templates=cfg.templates,
             n_views=cfg.n_views,
+            decode=cfg.decode,
             shuffle_buffer=cfg.shuffle_buffer,
             seed=cfg.seed,
             rank=self.rank,

@@ -16,6 +16,7 @@ from ..core import register_method, get_rank, get_world_size, load_weights
 from ..dense_clip import FrozenCLIP, clip_tokens, self_only_block, patch_size, patch_padding
 from ..dense_clip import resize_to_window
 from ..clip_family import CLIPFamily, CLIP_HEAD_RECIPES
+from ..train import GPU_PROVING_CHANGES
 from ..layers import GatedConv
 from ..losses import contrastive_loss, gather_with_grad
 from ..core import unwrap_model
@@ -28,8 +29,9 @@ from ..groupvit import official_key_shapes, groupvit_config
 __all__ = ['GCL_PRESETS', 'GCL_RENAMED', 'TCL_PREFIXES', 'TCL_TOWER_PREFIXES', 'TCL_TOWERS', 'GCL_RECIPES', 'GCL_METHOD',
            'ResConv', 'GatedDecoder', 'ProjHead', 'Sim2Mask', 'logistic_noise', 'gumbel_sigmoid_st', 'masked_pool',
            'extended_info_nce', 'extended_info_nce_code', 'area_terms', 'tv_loss', 'GCLConfig', 'gcl_config', 'GCL',
-           'create_gcl', 'gcl_loss', 'GCLSegmenter', 'tcl_key', 'official_tcl_key', 'tcl_tower_key',
-           'tcl_tower_mismatches', 'load_tcl_checkpoint', 'GCLMethod', 'official_fault_report']
+           'create_gcl', 'gcl_embed', 'gcl_after_backward', 'gcl_embedded_loss', 'gcl_loss', 'GCLSegmenter', 'tcl_key',
+           'official_tcl_key', 'tcl_tower_key', 'tcl_tower_mismatches', 'load_tcl_checkpoint', 'GCLMethod',
+           'official_fault_report']
 
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0010
 class ResConv(nn.Module):
@@ -282,17 +284,59 @@ def _reencode(model: GCL, images: torch.Tensor) -> torch.Tensor:
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0044
 @patch
 def forward(self: GCL, images: torch.Tensor, text: torch.Tensor) -> dict[str, torch.Tensor]:
-    "Eq. 12's weighted terms (keys with 'loss') and logged values for `images [b,3,H,W]`, captions `text [b,77]`."
+    "Per-sample outputs for `images [b,3,H,W]`, captions `text [b,77]`: `vs`, `t`, `v_g` and the loss's parameters."
     cfg, b, dev = self.cfg, images.shape[0], images.device
     t = _no_grad_text(self.clip, text)  # [b,D] frozen
     vs = self.spatial(images)  # [b,D,H',W'] raw
+    with torch.autocast(dev.type, enabled=False):  # scores in fp32
+        vs, t_hat = vs.float(), F.normalize(t.float(), dim=-1)
+        out = dict(vs=vs, t=t_hat, w=self.sim2mask.w.expand(b), b=self.sim2mask.b.expand(b))
+        out |= {f'scale_{k}': self.scale(k).expand(b) for k in ('v', 'f') + (('cl',) if cfg.w_cl else ())}
+        if cfg.gcl_v:  # each image under its own caption
+            pos_logits = self.sim2mask(torch.einsum('bchw,bc->bhw', F.normalize(vs, dim=1), t_hat))[:, None]
+    if cfg.gcl_v:
+        src = pos_logits if cfg.gumbel_on == 'logits' else torch.sigmoid(pos_logits)
+        keep = gumbel_sigmoid_st(src, cfg.gumbel_tau)  # [b,1,H',W'] over the window padded to whole patches
+        keep = resize_to_window(keep, images.shape[-2:], patch_size(self.clip), mode='nearest')
+        v_g = _reencode(self, images * keep.to(images.dtype))  # [b,D], gradients reach the mask
+        out['v_g'] = F.normalize(v_g.float(), dim=-1)
+    return out
+
+# %% ../../nbs/23_methods_gcl.ipynb #c23a0045
+def _follow_progress(m: GCL, batch: dict):
+    "Set the phase counter to the engine's optimiser step: accumulated micro-batches and chunks must not move it."
+    p = batch.get('progress')
+    if p is not None and m.training:
+        m.step.fill_(p.step)
+
+
+def gcl_embed(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+    "GCL's per-sample outputs for `batch` (`GCL.forward`, through any wrapper): the grad-cached step's `embed`."
+    _follow_progress(unwrap_model(model), batch)
+    return model(batch['image'], batch['text'])
+
+
+def gcl_after_backward(model: nn.Module):
+    "After a micro-batch's backward, in training: the phase counter advances (the engine calls it once per micro-batch)."
+    m = unwrap_model(model)
+    if m.training:
+        m.step += 1
+
+# %% ../../nbs/23_methods_gcl.ipynb #c23g0001
+def gcl_embedded_loss(model: nn.Module, emb: dict, batch: dict) -> dict[str, torch.Tensor]:
+    "Eq. 12's weighted terms (keys with 'loss') and logged values from `gcl_embed`'s outputs over the whole micro-batch."
+    m = unwrap_model(model)
+    _follow_progress(m, batch)
+    cfg, vs, t_hat = m.cfg, emb['vs'], emb['t']
+    b, dev = vs.shape[0], vs.device
+    w, bias, scale = emb['w'][0], emb['b'][0], lambda k: emb[f'scale_{k}'][0]  # copy 0 of each parameter
     pos = torch.arange(b, device=dev) + b * get_rank(group_only=True)  # each image's own text, globally
     out = {}
     with torch.autocast(dev.type, enabled=False):  # scores, priors and pooling in fp32
-        vs, t_hat = vs.float(), F.normalize(t.float(), dim=-1)
+        vs, t_hat = vs.float(), t_hat.float()
         t_all = gather_with_grad(t_hat)  # [B,D]
-        logits = self.sim2mask(torch.einsum('bchw,nc->bnhw', F.normalize(vs, dim=1), t_all))  # [b,B,H',W']
-        masks = torch.sigmoid(logits)
+        cos = torch.einsum('bchw,nc->bnhw', F.normalize(vs, dim=1), t_all)  # [b,B,H',W']
+        masks = torch.sigmoid(w * cos + bias)  # Sim2Mask
         a_pos, a_neg = area_terms(masks, pos, cfg.p_pos, cfg.p_neg)
         out |= dict(loss_area_pos=cfg.w_area * a_pos, loss_area_neg=cfg.w_area * a_neg)
         out |= dict(loss_tv_mask=cfg.w_tv * tv_loss(masks), loss_tv_emb=cfg.w_tv * tv_loss(vs))
@@ -300,40 +344,25 @@ def forward(self: GCL, images: torch.Tensor, text: torch.Tensor) -> dict[str, to
             vf = F.normalize(masked_pool(vs, masks, cfg.pool_eps), dim=-1)  # [b,B,D]
             S_f = torch.einsum('bnc,nc->bn', vf, t_all)
             if cfg.feature_ddp == 'exact':
-                out['loss_gcl_f'] = cfg.w_gcl * extended_info_nce(S_f, self.scale('f'))
+                out['loss_gcl_f'] = cfg.w_gcl * extended_info_nce(S_f, scale('f'))
             else:
-                out['loss_gcl_f'] = cfg.w_gcl * extended_info_nce_code(vf, t_hat, self.scale('f'))
+                out['loss_gcl_f'] = cfg.w_gcl * extended_info_nce_code(vf, t_hat, scale('f'))
         if cfg.w_cl:
             z = F.normalize(vs.mean((2, 3)), dim=-1)
-            out['loss_cl'] = cfg.w_cl * contrastive_loss(z, t_hat, self.scale('cl'))
-        pos_logits = logits[torch.arange(b, device=dev), pos][:, None]  # [b,1,H',W']
-    if cfg.gcl_v:
-        src = pos_logits if cfg.gumbel_on == 'logits' else torch.sigmoid(pos_logits)
-        keep = gumbel_sigmoid_st(src, cfg.gumbel_tau)  # [b,1,H',W'] over the window padded to whole patches
-        keep = resize_to_window(keep, images.shape[-2:], patch_size(self.clip), mode='nearest')
-        v_g = _reencode(self, images * keep.to(images.dtype))  # [b,D], gradients reach the mask
-        out['loss_gcl_v'] = cfg.w_gcl * contrastive_loss(
-            F.normalize(v_g.float(), dim=-1), t_hat, self.scale('v')
-        )
+            out['loss_cl'] = cfg.w_cl * contrastive_loss(z, t_hat, scale('cl'))
+        if cfg.gcl_v:
+            out['loss_gcl_v'] = cfg.w_gcl * contrastive_loss(emb['v_g'].float(), t_hat, scale('v'))
     eye = masks.detach()[torch.arange(b, device=dev), pos]
-    out |= dict(w=self.sim2mask.w.detach(), b=self.sim2mask.b.detach(), pos_area=eye.mean())
+    out |= dict(w=w.detach(), b=bias.detach(), pos_area=eye.mean())
     out |= dict(neg_area=(masks.detach().sum() - eye.sum()) / max(1, masks.numel() - eye.numel()))
-    out |= dict(scale_v=self.scale('v').detach(), scale_f=self.scale('f').detach())
-    out['phase'] = torch.tensor(float(self.block_trains + 1), device=dev)
+    out |= dict(scale_v=scale('v').detach(), scale_f=scale('f').detach())
+    out['phase'] = torch.tensor(float(m.block_trains + 1), device=dev)
     return out
 
-# %% ../../nbs/23_methods_gcl.ipynb #c23a0045
+
 def gcl_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-    "GCL's terms for `batch` (`GCL.forward`, through any wrapper); in training, the phase counter advances."
-    m = unwrap_model(model)
-    # the engine's optimiser step: accumulated micro-batches must not move the phase
-    p = batch.get('progress')
-    if p is not None and m.training:
-        m.step.fill_(p.step)
-    out = model(batch['image'], batch['text'])
-    if m.training:
-        m.step += 1
-    return out
+    "GCL's terms for `batch`: `gcl_embedded_loss` of `gcl_embed` (the phase counter moves in `gcl_after_backward`)."
+    return gcl_embedded_loss(model, gcl_embed(model, batch), batch)
 
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0057
 @patch
@@ -528,8 +557,11 @@ GCL_RECIPES = {
         eps=1e-6,
         clip_grad=5.0,
         find_unused_parameters=True,
+        # the paper's per-GPU batch (64 x 16 GPUs); with gradient caching one GPU runs the paper's global batch
+        grad_cache=64,
     ),
 }
+GCL_RECIPES['gpu'] = {**GCL_RECIPES['proving'], **GPU_PROVING_CHANGES}  # the GPU proving ground's budget
 
 # %% ../../nbs/23_methods_gcl.ipynb #c23a0069
 class GCLMethod(CLIPFamily):
@@ -546,9 +578,17 @@ class GCLMethod(CLIPFamily):
     recipes = GCL_RECIPES
     create = staticmethod(create_gcl)
 
-    def loss(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-        "`gcl_loss` (above)."
-        return gcl_loss(model, batch)
+    def embed(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+        "`gcl_embed` (above): per-sample outputs; `loss` (the family's) is `embedded_loss` of it."
+        return gcl_embed(model, batch)
+
+    def embedded_loss(self, model: nn.Module, emb: dict, batch: dict) -> dict[str, torch.Tensor]:
+        "`gcl_embedded_loss` (above): the terms over the whole micro-batch."
+        return gcl_embedded_loss(model, emb, batch)
+
+    def after_backward(self, model: nn.Module):
+        "`gcl_after_backward` (above): the phase counter advances."
+        gcl_after_backward(model)
 
     def segmenter(self, model: nn.Module, **options) -> GCLSegmenter:
         "A `GCLSegmenter` of the unwrapped `model`; `options` override `bg_thresh`, `kp_w`, `pamr`."

@@ -17,7 +17,7 @@ from ..checkpoint import CKPT_FORMAT, CheckpointMismatchError, check_release_lay
 from ..checkpoint import release_sample, fault_row
 
 # %% auto #0
-__all__ = ['GROUPVIT', 'GroupViTMethod', 'official_fault_report', 'groupvit_loss']
+__all__ = ['GROUPVIT', 'GroupViTMethod', 'official_fault_report', 'groupvit_embed', 'groupvit_terms', 'groupvit_loss']
 
 # %% ../../nbs/20_methods_groupvit.ipynb #c20a0007
 class GroupViTMethod(GroupViTFamily):
@@ -32,6 +32,14 @@ class GroupViTMethod(GroupViTFamily):
     def loss(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
         "`groupvit_loss` (below)."
         return groupvit_loss(model, batch)
+
+    def embed(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+        "`groupvit_embed` (below): the loss's per-sample half."
+        return groupvit_embed(model, batch)
+
+    def embedded_loss(self, model: nn.Module, emb: dict, batch: dict) -> dict[str, torch.Tensor]:
+        "`groupvit_terms` (below): the loss's batch-global half."
+        return groupvit_terms(model, emb)
 
 
 GROUPVIT = GroupViTMethod()
@@ -78,16 +86,29 @@ def official_fault_report(folder) -> list[dict]:
     ]
 
 # %% ../../nbs/20_methods_groupvit.ipynb #c20a0010
-def groupvit_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-    "GroupViT's terms: `loss_it` (image-caption), `loss_ml` (noun prompts, with the multi-label head), `scale`."
-    m = unwrap_model(model)
+def groupvit_embed(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+    "The embeddings GroupViT's losses compare: `z_img [B,D]`, `z_txt [B,D]` and, with the head and prompts, `z_prompts [B,K,D]`."
     text, use_ml = GROUPVIT.step_text(model, batch)  # [B,1+K,L] or [B,L], L one of a few static lengths
     out = model(batch['image'], text)
-    terms = {'loss_it': contrastive_loss(out.z_img, out.z_txt, m.scale)}
+    emb = dict(z_img=out.z_img, z_txt=out.z_txt)
     if use_ml:
-        terms['loss_ml'] = multi_label_loss(out.z_img, out.z_prompts, m.ml_scale)
+        emb['z_prompts'] = out.z_prompts
+    return emb
+
+
+def groupvit_terms(model: nn.Module, emb: dict) -> dict[str, torch.Tensor]:
+    "GroupViT's terms from `groupvit_embed`'s embeddings: `loss_it` (image-caption), `loss_ml` (noun prompts), `scale`."
+    m = unwrap_model(model)
+    terms = {'loss_it': contrastive_loss(emb['z_img'], emb['z_txt'], m.scale)}
+    if 'z_prompts' in emb:
+        terms['loss_ml'] = multi_label_loss(emb['z_img'], emb['z_prompts'], m.ml_scale)
     terms['scale'] = m.scale.detach()
     return terms
+
+
+def groupvit_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+    "GroupViT's terms: `loss_it` (image-caption), `loss_ml` (noun prompts, with the multi-label head), `scale`."
+    return groupvit_terms(model, groupvit_embed(model, batch))
 
 # %% ../../nbs/20_methods_groupvit.ipynb #c20a0021
 register_method(GROUPVIT)

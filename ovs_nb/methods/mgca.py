@@ -15,6 +15,7 @@ from torch.utils.checkpoint import checkpoint
 from ..core import get_rank, register_method
 from ..dense_clip import FrozenCLIP, dense_embedding, patch_size, resize_to_window
 from ..clip_family import CLIPFamily, CLIP_HEAD_RECIPES
+from ..train import GPU_PROVING_CHANGES
 from ..layers import GatedConv
 from ..losses import gather_with_grad
 from ..core import unwrap_model
@@ -24,7 +25,8 @@ from ..segment import Segmenter, BG_THRESHOLDS, slide_windows
 __all__ = ['MGCA_PRESETS', 'MGCA_RENAMED', 'MGCA_METHOD', 'MGCAConfig', 'MGCADecoder', 'MGCA', 'create_mgca', 'area_counts',
            'pixel_rank', 'correspondences', 'pixel_scale', 'chunk_logits', 'mgca_logits', 'symmetric_ce',
            'mgca_loss_terms', 'correspondence_bytes', 'meta_points', 'semantic_units', 'unit_scores', 'unit_logits',
-           'image_meta_points', 'MGCASegmenter', 'training_text', 'mgca_loss', 'MGCAMethod']
+           'image_meta_points', 'MGCASegmenter', 'training_text', 'mgca_embed', 'mgca_embedded_loss', 'mgca_loss',
+           'MGCAMethod']
 
 # %% ../../nbs/24_methods_mgca.ipynb #c24a0007
 _CHOICES = dict(
@@ -421,17 +423,23 @@ def training_text(batch: dict) -> torch.Tensor:
     pick = torch.randint(cands.shape[1], (len(text),), device=text.device)
     return cands[torch.arange(len(text), device=text.device), pick]
 
-
-def mgca_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-    "MGCA's loss terms for one batch (Eq. 8) and what to watch: object accuracy, Prob entropy, logit size."
+# %% ../../nbs/24_methods_mgca.ipynb #c24g0002
+def mgca_embed(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+    "Per-sample pixel embeddings `X [b,L,C]` (through the wrapper) and frozen text embeddings `T [b,C]`, in fp32."
     m = unwrap_model(model)
-    cfg = m.cfg
     with torch.no_grad():
         T = m.encode_text(training_text(batch), normalize=False)  # [b,C] frozen
     V = model(batch['image'])  # [b,C,h,w] through the wrapper (DDP)
-    b, offset = V.shape[0], get_rank(group_only=True) * V.shape[0]
-    with torch.autocast(V.device.type, enabled=False):  # correspondences and losses in fp32
-        X, T = V.flatten(2).transpose(1, 2).float(), T.float()  # [b,L,C]
+    return dict(X=V.flatten(2).transpose(1, 2).float(), T=T.float())
+
+# %% ../../nbs/24_methods_mgca.ipynb #c24g0003
+def mgca_embedded_loss(model: nn.Module, emb: dict, batch: dict) -> dict[str, torch.Tensor]:
+    "MGCA's loss terms (Eq. 8) from `mgca_embed`'s outputs over the whole micro-batch, and what to watch."
+    m = unwrap_model(model)
+    cfg, X, T = m.cfg, emb['X'], emb['T']
+    b, offset = X.shape[0], get_rank(group_only=True) * X.shape[0]
+    with torch.autocast(X.device.type, enabled=False):  # correspondences and losses in fp32
+        X, T = X.float(), T.float()  # [b,L,C], [b,C]
         T_all = gather_with_grad(T)  # [B,C] every rank's captions (frozen: no gradient)
         O, R, Z = mgca_logits(X, T_all, cfg, offset)
         terms = mgca_loss_terms(O, R, Z, cfg, offset)
@@ -439,13 +447,18 @@ def mgca_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
             Xs, Ts = (X, T) if cfg.raw_similarity else (F.normalize(X, dim=-1), F.normalize(T, dim=-1))
             S = torch.einsum('bpc,bc->bp', Xs, Ts)  # [b,L] S_ii
             p = (S / m.f if cfg.prob_scale == 'f' else S).softmax(-1)
-            labels = torch.arange(b, device=V.device) + offset
+            labels = torch.arange(b, device=X.device) + offset
             terms.update(
                 acc_obj=(O.argmax(1) == labels).float().mean(),
                 prob_entropy=-(p * p.clamp_min(1e-30).log()).sum(-1).mean() / math.log(S.shape[1]),
                 logit_abs=(S.abs() / (m.f * cfg.tau)).mean(),
             )
     return terms
+
+
+def mgca_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+    "MGCA's loss terms for one batch (Eq. 8) and what to watch: `mgca_embedded_loss` of `mgca_embed`."
+    return mgca_embedded_loss(model, mgca_embed(model, batch), batch)
 
 # %% ../../nbs/24_methods_mgca.ipynb #c24a0043
 class MGCAMethod(CLIPFamily):
@@ -467,6 +480,8 @@ class MGCAMethod(CLIPFamily):
         'demo': {**CLIP_HEAD_RECIPES['demo'], 'ckpt_every': 200, 'keep_ckpts': 4},
         # the proving ground's budget every method shares (ovs_nb.train.PROVING_RECIPE)
         'proving': CLIP_HEAD_RECIPES['proving'],
+        # the GPU proving ground's budget (ovs_nb.train.GPU_PROVING_CHANGES)
+        'gpu': {**CLIP_HEAD_RECIPES['proving'], **GPU_PROVING_CHANGES},
         # Sec. 4.1: CC3M (2.56M pairs downloaded), batch 1024, 15 epochs, 2 warm-up, lr 1e-4, end lr 0 [D]
         'paper': dict(
             preset='mgca-b16',
@@ -487,12 +502,18 @@ class MGCAMethod(CLIPFamily):
             clip_grad=5.0,
             k_prompts=3,
             templates='full',
+            # the paper's per-GPU batch (256 x 4 GPUs); with gradient caching one GPU runs the paper's global batch
+            grad_cache=256,
         ),
     }
 
-    def loss(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-        "`mgca_loss` (above)."
-        return mgca_loss(model, batch)
+    def embed(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+        "`mgca_embed` (above): per-sample outputs; `loss` (the family's) is `embedded_loss` of it."
+        return mgca_embed(model, batch)
+
+    def embedded_loss(self, model: nn.Module, emb: dict, batch: dict) -> dict[str, torch.Tensor]:
+        "`mgca_embedded_loss` (above): the terms over the whole micro-batch."
+        return mgca_embedded_loss(model, emb, batch)
 
     def segmenter(self, model: nn.Module, **options) -> MGCASegmenter:
         "An `MGCASegmenter` of the unwrapped `model`; `options` override `bg_thresh`, `n_points`, `unit`, ..."

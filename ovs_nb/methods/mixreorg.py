@@ -22,7 +22,8 @@ from ..core import unwrap_model
 # %% auto #0
 __all__ = ['MIXREORG_CONFIGS', 'MIXREORG', 'sample_mixing', 'mix_tokens', 'invert_mixing', 'unmix_tokens', 'mix_pixels',
            'MixReorgConfig', 'mixreorg_config', 'MixReorgImageEncoder', 'project_batch_stats', 'MixReorgOutput',
-           'MixReorg', 'create_mixreorg', 'mixed_segment_loss', 'mixreorg_loss', 'MixReorgMethod']
+           'MixReorg', 'create_mixreorg', 'mixed_segment_loss', 'mixreorg_embed', 'mixreorg_terms', 'mixreorg_loss',
+           'MixReorgMethod']
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0007
 def sample_mixing(
@@ -412,38 +413,59 @@ def mixed_segment_loss(
         return F.cross_entropy((assign.float() @ S).flatten(0, 1), labels.flatten())  # direct: [b,N,T]
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0031
-def mixreorg_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-    "MixReorg's weighted terms: the original and restored branches' contrastive terms, L_seg, and `scale`."
-    m = unwrap_model(model)
-    c = m.cfg
+def mixreorg_embed(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+    "Per sample: `z_txt`, `z_prompts`, `z_img` (original), `z_re` (restored), and for L_seg `assign`, `seg_feat` and `src_offset`."
+    c = unwrap_model(model).cfg
     images = batch['image']
     text, use_ml = step_text(model, batch)  # captions, and noun prompts with the head, at a static length
     b, _, H, W = images.shape
     src = sample_mixing(b, c.mix_group, (H // c.patch_size) * (W // c.patch_size), device=images.device)
     # a zero weight skips its branch's compute (the config table's promise)
     out = model(images, text, src, restored=c.w_re != 0, mixed=c.w_seg != 0, original=c.w_ori != 0)
+    emb = dict(z_txt=out.z_txt)
+    for key, on in (('z_img', c.w_ori), ('z_re', c.w_re), ('z_prompts', use_ml)):
+        if on:
+            emb[key] = getattr(out, key)
+    if c.w_seg:
+        # each patch's source as an offset from its own image: the same wherever a chunk of whole groups starts
+        offset = src - torch.arange(b, device=src.device)[:, None]  # [b,N]
+        emb.update(assign=out.assign, seg_feat=out.seg_feat, src_offset=offset)
+    return emb
+
+
+def mixreorg_terms(model: nn.Module, emb: dict) -> dict[str, torch.Tensor]:
+    "MixReorg's weighted terms from `mixreorg_embed`'s outputs over the whole batch, and `scale`."
+    m = unwrap_model(model)
+    c = m.cfg
     s, s_ml = m.scale, m.ml_scale
     terms = {}
-    for name, z, w in (('ori', out.z_img, c.w_ori), ('re', out.z_re, c.w_re)):
+    for name, key, w in (('ori', 'z_img', c.w_ori), ('re', 'z_re', c.w_re)):
         if not w:
             continue
-        terms[f'loss_{name}_it'] = w * contrastive_loss(z, out.z_txt, s, reduction=c.reduction)
-        if use_ml:
+        terms[f'loss_{name}_it'] = w * contrastive_loss(emb[key], emb['z_txt'], s, reduction=c.reduction)
+        if 'z_prompts' in emb:
             terms[f'loss_{name}_ml'] = w * multi_label_loss(
-                z, out.z_prompts, s_ml, form=c.ml_form, reduction=c.reduction
+                emb[key], emb['z_prompts'], s_ml, form=c.ml_form, reduction=c.reduction
             )
     if c.w_seg:
-        rank = get_rank(group_only=True)  # labels index the gathered captions
+        b = emb['src_offset'].shape[0]
+        # labels index the gathered captions: this rank's block starts at rank x b
+        src = emb['src_offset'] + torch.arange(b, device=emb['src_offset'].device)[:, None]
         terms['loss_seg'] = c.w_seg * mixed_segment_loss(
-            out.assign,
-            out.seg_feat,
-            gather_with_grad(out.z_txt),
-            src + rank * b,
+            emb['assign'],
+            emb['seg_feat'],
+            gather_with_grad(emb['z_txt']),
+            src + get_rank(group_only=True) * b,
             s,
             one_hot=c.seg_assign == 'hard',
         )
     terms['scale'] = s.detach()
     return terms
+
+
+def mixreorg_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+    "MixReorg's weighted terms: the original and restored branches' contrastive terms, L_seg, and `scale`."
+    return mixreorg_terms(model, mixreorg_embed(model, batch))
 
 # %% ../../nbs/21_methods_mixreorg.ipynb #c21a0040
 class MixReorgMethod(GroupViTFamily):
@@ -477,12 +499,31 @@ class MixReorgMethod(GroupViTFamily):
             'keep_ckpts': 4,
         },
         # GroupViT's published schedule on mixreorg-s, over CC12M (the paper's data; its own schedule is missing)
+        # the GPU proving ground's shared budget (`ovs_nb.train.GPU_PROVING_CHANGES`) over `proving`
+        'gpu': {
+            **GroupViTFamily.recipes['gpu'],
+            'preset': 'mixreorg-cpu',
+            'ckpt_every': 250,
+            'keep_ckpts': 4,
+        },
         'paper': {**GroupViTFamily.recipes['paper'], 'preset': 'mixreorg-s', 'train_set': 'gcc12m'},
     }
 
     def loss(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
         "`mixreorg_loss` (above)."
         return mixreorg_loss(model, batch)
+
+    def embed(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+        "`mixreorg_embed` (above): the loss's per-sample half."
+        return mixreorg_embed(model, batch)
+
+    def embedded_loss(self, model: nn.Module, emb: dict, batch: dict) -> dict[str, torch.Tensor]:
+        "`mixreorg_terms` (above): the loss's batch-global half."
+        return mixreorg_terms(model, emb)
+
+    def chunk_multiple(self, model: nn.Module) -> int:
+        "A grad-cached chunk holds whole mixing groups: a multiple of M (`mix_group`)."
+        return unwrap_model(model).cfg.mix_group
 
     def views(self, model: nn.Module, run_dir=None, dataset=None):
         "The mixed-patch reorganization viewer (`ovs_nb.views.mixreorg.mixreorg_views`)."

@@ -20,6 +20,7 @@ from ..groupvit_family import GroupViTFamily, step_text
 from ..layers import check_choices, derive_config, member_config
 from ..losses import contrastive_loss, multi_label_loss
 from ..core import unwrap_model
+from ..train import GPU_PROVING_CHANGES
 from ..segment import GroupViTSegmenter
 from ..checkpoint import CheckpointMismatchError, check_state_dict, check_release_layout
 from ..checkpoint import checkpoint_source, release_sample, fault_row
@@ -27,9 +28,9 @@ from ..checkpoint import checkpoint_source, release_sample, fault_row
 # %% auto #0
 __all__ = ['HRS_MODES', 'PGSEG_CONFIGS', 'OFFICIAL_CODE_SWITCHES', 'PGSEG_RECIPES', 'PGSEG', 'em_prototypes',
            'linear_sum_assignment', 'hungarian', 'pair_similarity', 'pg_loss', 'ema_update', 'ImageNPR', 'TextNPR',
-           'PGSegConfig', 'pgseg_config', 'PGSegImageEncoder', 'PGSegOutput', 'PGSeg', 'create_pgseg', 'pgseg_loss',
-           'load_groupvit_weights', 'pgseg_key', 'pgseg_release_shapes', 'load_pgseg_checkpoint', 'PGSegSegmenter',
-           'PGSegMethod', 'official_fault_report']
+           'PGSegConfig', 'pgseg_config', 'PGSegImageEncoder', 'PGSegOutput', 'PGSeg', 'create_pgseg', 'pgseg_embed',
+           'pgseg_embedded_loss', 'pgseg_loss', 'load_groupvit_weights', 'pgseg_key', 'pgseg_release_shapes',
+           'load_pgseg_checkpoint', 'PGSegSegmenter', 'PGSegMethod', 'official_fault_report']
 
 # %% ../../nbs/26_methods_pgseg.ipynb #c26a0006
 @torch.no_grad()
@@ -358,8 +359,6 @@ class PGSegImageEncoder(GroupViTImageEncoder):
             x, attn_dict = self._group(layer.downsample, S, g)
             attn_dict.update(P=P, R=R)
             attn_dicts.append(attn_dict)
-            if self.training and self.cfg.img_ema:
-                ema_update(self.npr[i].mu, P, self.cfg.ema_gamma)
         return self.norm(x), attn_dicts
 
     @staticmethod
@@ -396,6 +395,7 @@ class PGSeg(GroupViT):
             self.pg_logit_scale = None
         self.register_buffer('step', torch.zeros((), dtype=torch.long))
         self._pending_text = None  # inside `text_list`: the text prototypes whose update waits
+        self._momentum = None  # the training step's held update: batch means of the image, text prototypes
 
     def build_image_encoder(self, cfg: PGSegConfig) -> PGSegImageEncoder:
         return PGSegImageEncoder(cfg)
@@ -428,6 +428,27 @@ class PGSeg(GroupViT):
         for npr, t in zip(self.text_npr, T):
             ema_update(npr.mu, t, self.cfg.ema_gamma)
 
+    @torch.no_grad()
+    def hold_momentum(self, protos: Sequence[torch.Tensor], text_protos: Sequence[torch.Tensor]):
+        "Hold the step's momentum update: the batch means of each level's `P [B,q,C]` (with `img_ema`) and `T [B,q,1]`."
+        self._momentum = (
+            [P.float().mean(0, keepdim=True) for P in protos] if self.cfg.img_ema else [],
+            [T.float().mean(0, keepdim=True) for T in text_protos],
+        )
+
+    @torch.no_grad()
+    def apply_momentum(self) -> bool:
+        "Apply the held update to the buffers (`ema_update`, all-reduced over ranks), once: False when none is held."
+        if self._momentum is None:
+            return False
+        img, text = self._momentum
+        self._momentum = None
+        for npr, mean in zip(self.img_encoder.npr, img):
+            ema_update(npr.mu, mean, self.cfg.ema_gamma)
+        for npr, mean in zip(self.text_npr, text):
+            ema_update(npr.mu, mean, self.cfg.ema_gamma)
+        return True
+
     @contextlib.contextmanager
     def text_list(self):
         "Everything encoded inside is one list: one text-buffer update, from the mean over all of it ([C])."
@@ -457,7 +478,7 @@ class PGSeg(GroupViT):
     def forward(self, images: torch.Tensor, text: torch.Tensor) -> PGSegOutput:
         "Normalised `z_img`, `z_txt` (`z_prompts` with prompts), and per level `G_l`, `P_l`, and `T` of the captions."
         out = self.encode_image(images, groups=False)
-        update = self.training or self.cfg.text_ema == 'every_forward'
+        update = not self.training and self.cfg.text_ema == 'every_forward'  # training: the step's (above)
         _, z, T = self._text(text if text.ndim == 2 else text[:, 0], update)  # the captions
         z_prompts = None
         if text.ndim == 3 and text.shape[1] > 1:
@@ -472,23 +493,37 @@ def create_pgseg(name: str = 'pgseg-s', **overrides) -> PGSeg:
     return PGSeg(pgseg_config(name, **overrides))
 
 # %% ../../nbs/26_methods_pgseg.ipynb #c26a0032
-def pgseg_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-    "PGSeg's terms: `loss_it` (+ `loss_ml`), the weighted `loss_inpr<l>`, `loss_tnpr`, and logged values."
-    m = unwrap_model(model)
-    c = m.cfg
+def pgseg_embed(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+    "The per-sample part, one forward: `z_img`, `z_txt` (`z_prompts`), each level's `G<l>`, `P<l>` and the text prototypes `T<i>`."
     text, use_ml = step_text(model, batch)  # at a static length (a compiled forward's shapes)
     out = model(batch['image'], text)
-    terms = {'loss_it': contrastive_loss(out.z_img, out.z_txt, m.scale)}
+    emb = dict(z_img=out.z_img, z_txt=out.z_txt)
     if use_ml:
-        terms['loss_ml'] = multi_label_loss(out.z_img, out.z_prompts, m.ml_scale)
+        emb['z_prompts'] = out.z_prompts
+    emb |= {f'G{l}': G for l, G in enumerate(out.groups, 1)}
+    emb |= {f'P{l}': P for l, P in enumerate(out.protos, 1)}
+    return emb | {f'T{i}': T for i, T in enumerate(out.text_protos, 1)}
+
+
+def pgseg_embedded_loss(model: nn.Module, emb: dict, batch: dict) -> dict[str, torch.Tensor]:
+    "The batch-global part: `loss_it` (+ `loss_ml`), the weighted `loss_inpr<l>`, `loss_tnpr` and logged values; holds the momentum update."
+    m = unwrap_model(model)
+    c = m.cfg
+    groups = [emb[f'G{l}'] for l in range(1, len(c.protos) + 1)]
+    protos = [emb[f'P{l}'] for l in range(1, len(c.protos) + 1)]
+    text_protos = [emb[f'T{i}'] for i in range(1, len(m.tnpr_levels) + 1)]
+    terms = {'loss_it': contrastive_loss(emb['z_img'], emb['z_txt'], m.scale)}
+    if 'z_prompts' in emb:
+        terms['loss_ml'] = multi_label_loss(emb['z_img'], emb['z_prompts'], m.ml_scale)
     p = batch.get('progress')  # the engine's optimiser step: the micro-batches of one step share it
     step = p.step if p is not None else int(m.step)  # called by hand: the model's own count of loss calls
     on = step >= c.npr_start
     if m.training:
         m.step.fill_(step + 1)
+        m.hold_momentum(protos, text_protos)  # applied once by `after_backward` (`PGSeg.apply_momentum`)
     if on:
         s = m.pg_scale
-        for l, (G, P) in enumerate(zip(out.groups, out.protos), 1):
+        for l, (G, P) in enumerate(zip(groups, protos), 1):
             if not c.w_inpr:
                 break
             loss, st = pg_loss(G, P, s, c.match, c.hrs_mode, c.phi)
@@ -496,10 +531,10 @@ def pgseg_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
             terms[f'inpr{l}'] = loss.detach()
             terms |= {f'kept{l}_{k[-1]}': v for k, v in st.items() if k.startswith('kept') and v is not None}
             terms[f'pos{l}'] = st['pos']
-        for l, T in zip(m.tnpr_levels, out.text_protos):
+        for l, T in zip(m.tnpr_levels, text_protos):
             if not c.w_tnpr:
                 break
-            A = out.groups[l].mean(-1, keepdim=True)  # AVG over d: [B,q,1]
+            A = groups[l].mean(-1, keepdim=True)  # AVG over d: [B,q,1]
             loss, _ = pg_loss(A, T, s, c.match, c.hrs_mode, c.phi, sim=c.tnpr_sim)
             sfx = '' if len(m.tnpr_levels) == 1 else str(l + 1)
             terms[f'loss_tnpr{sfx}'] = c.w_tnpr * loss
@@ -507,6 +542,11 @@ def pgseg_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
     terms['scale'] = m.scale.detach()
     terms['pg_scale'] = torch.as_tensor(m.pg_scale).detach()
     return terms
+
+
+def pgseg_loss(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+    "PGSeg's terms, `pgseg_embedded_loss` of `pgseg_embed`; in training the momentum update waits for `apply_momentum`."
+    return pgseg_embedded_loss(model, pgseg_embed(model, batch), batch)
 
 # %% ../../nbs/26_methods_pgseg.ipynb #c26a0036
 _PGSEG_ONLY = re.compile(r'img_encoder\.npr\..+|text_npr\..+|pg_logit_scale|step')
@@ -630,6 +670,8 @@ class PGSegSegmenter(GroupViTSegmenter):
 PGSEG_RECIPES = {
     'demo': {**GroupViTFamily.recipes['demo'], 'preset': 'pgseg-cpu'},
     'proving': {**GroupViTFamily.recipes['proving'], 'preset': 'pgseg-cpu'},
+    # the GPU proving ground's shared budget (`ovs_nb.train.GPU_PROVING_CHANGES`) on the proving recipe
+    'gpu': {**GroupViTFamily.recipes['proving'], 'preset': 'pgseg-cpu', **GPU_PROVING_CHANGES},
     'paper': dict(
         preset='pgseg-s',
         train_set='gcc3m+gcc12m+redcap12m',
@@ -646,6 +688,7 @@ PGSEG_RECIPES = {
         min_lr=1e-5,
         weight_decay=0.05,
         clip_grad=5.0,
+        grad_cache=256,  # the paper's per-GPU batch 256; with gradient caching one GPU runs the global batch
     ),
 }
 
@@ -677,9 +720,21 @@ class PGSegMethod(GroupViTFamily):
                 )
         return model
 
+    def embed(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+        "The per-sample embeddings, groups and prototypes (`pgseg_embed`)."
+        return pgseg_embed(model, batch)
+
+    def embedded_loss(self, model: nn.Module, emb: dict, batch: dict) -> dict[str, torch.Tensor]:
+        "The terms from the whole batch's `emb` (`pgseg_embedded_loss`); holds the momentum update."
+        return pgseg_embedded_loss(model, emb, batch)
+
     def loss(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-        "`pgseg_loss` (above)."
-        return pgseg_loss(model, batch)
+        "`pgseg_loss` (above): `embedded_loss` of `embed`."
+        return self.embedded_loss(model, self.embed(model, batch), batch)
+
+    def after_backward(self, model: nn.Module):
+        "The step's momentum update of the prototype buffers, held by `embedded_loss` (`PGSeg.apply_momentum`)."
+        unwrap_model(model).apply_momentum()
 
     def load_official(self, path, preset: str = 'pgseg-s', **build_kw) -> PGSeg:
         "The released PGSeg checkpoint at `path`, on the released code's switches unless `build_kw` overrides them."

@@ -18,13 +18,13 @@ from ..groupvit_family import GroupViTFamily, GROUPVIT_RECIPES, step_text
 from ..layers import check_choices, derive_config, member_config
 from ..losses import gather_with_grad
 from ..core import unwrap_model
-from ..train import TRAIN_SETS, Progress
+from ..train import TRAIN_SETS, Progress, GPU_PROVING_CHANGES
 
 # %% auto #0
 __all__ = ['SIMCON_CONFIGS', 'SIMCON_PAPER_RECIPE', 'SIMCON_RECIPES', 'SIMCON', 'MVSIMCON', 'random_views', 'SimConConfig',
            'simcon_config', 'training_views', 'lam_index', 'lam_at', 'semantic_positives', 'joint_positives',
-           'simcon_loss', 'ncs_loss', 'build_predictor', 'SimConOutput', 'SimCon', 'create_simcon', 'simcon_terms',
-           'SimConMethod']
+           'simcon_loss', 'ncs_loss', 'build_predictor', 'SimConOutput', 'SimCon', 'create_simcon', 'simcon_embed',
+           'simcon_embedded_loss', 'simcon_terms', 'SimConMethod']
 
 # %% ../../nbs/25_methods_simcon.ipynb #c25a0007
 def random_views(
@@ -289,8 +289,22 @@ def create_simcon(name: str = 'simcon-s', **overrides) -> SimCon:
     return SimCon(simcon_config(name, **overrides))
 
 # %% ../../nbs/25_methods_simcon.ipynb #c25a0036
-def simcon_terms(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-    "SimCon's (MV-SimCon's) weighted loss terms `loss_i2t`, `loss_t2i` (`loss_ncs`) and the logged `lam`, `pos_img`, `pos_txt`, `scale`."
+def simcon_embed(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+    "The per-sample part of the loss, one forward: `z_img [b,V,D]` (V views; 1 for SimCon), `z_txt [b,D]` (and `pred [b,V,D]`)."
+    c = unwrap_model(model).cfg
+    text, _ = step_text(model, batch)  # the captions (no multi-label head), at a static length
+    if not c.multi_view:
+        out = model(batch['image'], text)
+        return dict(z_img=out.z_img[:, None], z_txt=out.z_txt)
+    out = model(batch['image'], text, views=training_views(c, batch))  # [2,b,D], [b,D], [2,b,D] | None
+    emb = dict(z_img=out.z_img.transpose(0, 1), z_txt=out.z_txt)
+    if out.pred is not None:
+        emb['pred'] = out.pred.transpose(0, 1)
+    return emb
+
+
+def simcon_embedded_loss(model: nn.Module, emb: dict, batch: dict) -> dict[str, torch.Tensor]:
+    "The batch-global part: λ (and its record), the gathered positives and the SimCon (NCS) terms from `simcon_embed`'s `emb` of the whole batch."
     m = unwrap_model(model)
     c = m.cfg
     progress = batch.get('progress')  # the trainer's `ovs_nb.train.Progress`; None when called by hand
@@ -299,13 +313,8 @@ def simcon_terms(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
     if m.training and progress is not None:  # where training left the model (the viewer's lambda)
         m.step.fill_(progress.step + 1)
         m.lam_index.fill_(k)
-    text, _ = step_text(model, batch)  # the captions (no multi-label head), at a static length
-    if c.multi_view:
-        out = model(batch['image'], text, views=training_views(c, batch))
-        zv, zt, pv = out.z_img, out.z_txt, out.pred  # [2,b,D], [b,D], [2,b,D] | None
-    else:
-        out = model(batch['image'], text)
-        zv, zt, pv = out.z_img[None], out.z_txt, None
+    zv, zt = emb['z_img'].transpose(0, 1), emb['z_txt']  # [V,b,D], [b,D]
+    pv = emb['pred'].transpose(0, 1) if 'pred' in emb else None  # [V,b,D] | None
     b = zt.shape[0]
     offset = b * get_rank(group_only=True)  # this rank's anchors in the gathered batch
     zt_all, zv_all = gather_with_grad(zt), [gather_with_grad(z) for z in zv]
@@ -329,6 +338,11 @@ def simcon_terms(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
     )
     return terms
 
+
+def simcon_terms(model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+    "SimCon's (MV-SimCon's) weighted loss terms `loss_i2t`, `loss_t2i` (`loss_ncs`) and the logged `lam`, `pos_img`, `pos_txt`, `scale`."
+    return simcon_embedded_loss(model, simcon_embed(model, batch), batch)
+
 # %% ../../nbs/25_methods_simcon.ipynb #c25a0040
 SIMCON_PAPER_RECIPE = dict(
     GROUPVIT_RECIPES['paper'],
@@ -337,12 +351,15 @@ SIMCON_PAPER_RECIPE = dict(
     epoch_samples=TRAIN_SETS['gcc3m'],
     batch_size=2048,
     scale_lr=False,  # the paper's quoted schedule: 4e-6 -> 1.6e-3 at batch 2048
+    grad_cache=256,  # the paper's per-GPU batch 256; with gradient caching one GPU runs the global batch
 )
 # the short CPU runs: lambda steps at the paper's shares of the run, so a one-epoch run sees all three values
 _SHORT = dict(preset='simcon-cpu', overrides=dict(lam_schedule='fraction'))
 SIMCON_RECIPES = {
     'demo': dict(GROUPVIT_RECIPES['demo'], **_SHORT),
     'proving': dict(GROUPVIT_RECIPES['proving'], **_SHORT),
+    # the GPU proving ground's shared budget (`ovs_nb.train.GPU_PROVING_CHANGES`) on the proving recipe
+    'gpu': {**dict(GROUPVIT_RECIPES['proving'], **_SHORT), **GPU_PROVING_CHANGES},
     'paper': SIMCON_PAPER_RECIPE,
     # the unmodified GroupViT code scales lr, warmup_lr and min_lr by batch/4096: peak 8e-4 at batch 2048
     'paper-code': dict(SIMCON_PAPER_RECIPE, scale_lr=True),
@@ -373,9 +390,17 @@ class SimConMethod(GroupViTFamily):
         "A fresh `SimCon` model, `multi_view` set by the method (an override wins)."
         return self.create(preset or self.defaults.preset, **(dict(multi_view=self.multi_view) | overrides))
 
+    def embed(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+        "The per-sample embeddings (`simcon_embed`): `z_img [b,V,D]`, `z_txt [b,D]` (`pred [b,V,D]`)."
+        return simcon_embed(model, batch)
+
+    def embedded_loss(self, model: nn.Module, emb: dict, batch: dict) -> dict[str, torch.Tensor]:
+        "The terms from the whole batch's embeddings (`simcon_embedded_loss`)."
+        return simcon_embedded_loss(model, emb, batch)
+
     def loss(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-        "`simcon_terms` (above)."
-        return simcon_terms(model, batch)
+        "`simcon_terms` (above): `embedded_loss` of `embed`."
+        return self.embedded_loss(model, self.embed(model, batch), batch)
 
     def views(self, model: nn.Module, run_dir=None, dataset=None):
         "The semantic-positives viewer (`ovs_nb.views.simcon.simcon_views`)."
