@@ -2460,7 +2460,7 @@ def proving_ground(self) -> list[dict]:
     names = [m.strip() for m in str(self.proving or '').split(',') if m.strip()]
     if not names:
         return []
-    csv_path = self.nb_dir / f'{self.proving_name}.csv'
+    csv_path = figures_dir() / f'{self.proving_name}.csv'  # its .md beside it: the CPU table's place
     params = dict(
         methods=','.join(names),
         seeds='0',
@@ -2496,7 +2496,7 @@ def proving_ground(self) -> list[dict]:
         )
         for figure, key in PROVING_FIGURES:
             v = r.get(key, math.nan)
-            rows.append(dict(common, figure=figure, value=100 * v if v == v else v, unit='% mIoU', note=note))
+            rows.append(dict(common, figure=figure, value=v, unit='% mIoU', note=note))  # the table's percent
     print(f"GPU proving ground, {len(names)} methods: {time.time() - t:.0f} s ({note})")
     return self.log.record(rows)
 
