@@ -154,10 +154,6 @@ class CLIPFamily(Method):
         tower = clip_tower(clip_name or d.clip_name, clip_weights or d.clip_weights)
         return self.create(tower, preset, **overrides)
 
-    def loss(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-        "The member's terms: `embedded_loss` of `embed`, the path a grad-cached step splits in chunks."
-        return self.embedded_loss(model, self.embed(model, batch), batch)
-
     def reference_segmenters(self, model: nn.Module) -> dict:
         "The frozen tower's training-free MaskCLIP segmenter, at the family's threshold (a member's may differ)."
         return {

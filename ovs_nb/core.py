@@ -286,6 +286,8 @@ class Method:
 
     def loss(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
         "Loss terms of one batch (keys with 'loss' are summed and optimised); the engine adds `batch['progress']`."
+        if self.grad_cache:  # the split loss: one code path, whether or not a step caches gradients
+            return self.embedded_loss(model, self.embed(model, batch), batch)
         raise NotImplementedError(f"method {self.name!r} does not define loss")
 
     def embed(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:

@@ -182,7 +182,8 @@ def rand_augment(x: torch.Tensor, seed: int, group: int = RANDAUG_GROUP) -> torc
 def _drop(batch: dict, bad: list[int]) -> dict:
     "`batch` without the samples at positions `bad` (every per-sample tensor and list)."
     n = len(batch['jpeg'])
-    keep = [i for i in range(n) if i not in set(bad)]
+    bad = set(bad)
+    keep = [i for i in range(n) if i not in bad]
     idx = torch.tensor(keep, dtype=torch.long)
     out = {}
     for k, v in batch.items():

@@ -80,7 +80,7 @@ def step_text(model: nn.Module, batch: dict) -> tuple[torch.Tensor, bool]:
 
 # %% ../nbs/19_groupvit_family.ipynb #c19a0015
 class GroupViTFamily(Method):
-    "The GroupViT family's base: defaults, recipes, model factory, text batch and segmenter; members add `loss`."
+    "The GroupViT family's base: defaults, recipes, model factory, text batch and segmenter; members add `loss`, or `embed` and `embedded_loss`."
 
     defaults: GroupViTDefaults = GroupViTDefaults()
     recipes: dict[str, dict] = GROUPVIT_RECIPES

@@ -579,7 +579,7 @@ class GCLMethod(CLIPFamily):
     create = staticmethod(create_gcl)
 
     def embed(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-        "`gcl_embed` (above): per-sample outputs; `loss` (the family's) is `embedded_loss` of it."
+        "`gcl_embed` (above): per-sample outputs; `loss` (`Method.loss`) is `embedded_loss` of it."
         return gcl_embed(model, batch)
 
     def embedded_loss(self, model: nn.Module, emb: dict, batch: dict) -> dict[str, torch.Tensor]:

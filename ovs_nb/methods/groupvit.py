@@ -29,10 +29,6 @@ class GroupViTMethod(GroupViTFamily):
         'noun-prompt contrastive losses.'
     )
 
-    def loss(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-        "`groupvit_loss` (below)."
-        return groupvit_loss(model, batch)
-
     def embed(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
         "`groupvit_embed` (below): the loss's per-sample half."
         return groupvit_embed(model, batch)

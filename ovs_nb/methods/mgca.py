@@ -508,7 +508,7 @@ class MGCAMethod(CLIPFamily):
     }
 
     def embed(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-        "`mgca_embed` (above): per-sample outputs; `loss` (the family's) is `embedded_loss` of it."
+        "`mgca_embed` (above): per-sample outputs; `loss` (`Method.loss`) is `embedded_loss` of it."
         return mgca_embed(model, batch)
 
     def embedded_loss(self, model: nn.Module, emb: dict, batch: dict) -> dict[str, torch.Tensor]:

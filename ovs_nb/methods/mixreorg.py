@@ -509,10 +509,6 @@ class MixReorgMethod(GroupViTFamily):
         'paper': {**GroupViTFamily.recipes['paper'], 'preset': 'mixreorg-s', 'train_set': 'gcc12m'},
     }
 
-    def loss(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-        "`mixreorg_loss` (above)."
-        return mixreorg_loss(model, batch)
-
     def embed(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
         "`mixreorg_embed` (above): the loss's per-sample half."
         return mixreorg_embed(model, batch)

@@ -728,10 +728,6 @@ class PGSegMethod(GroupViTFamily):
         "The terms from the whole batch's `emb` (`pgseg_embedded_loss`); holds the momentum update."
         return pgseg_embedded_loss(model, emb, batch)
 
-    def loss(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-        "`pgseg_loss` (above): `embedded_loss` of `embed`."
-        return self.embedded_loss(model, self.embed(model, batch), batch)
-
     def after_backward(self, model: nn.Module):
         "The step's momentum update of the prototype buffers, held by `embedded_loss` (`PGSeg.apply_momentum`)."
         unwrap_model(model).apply_momentum()

@@ -398,10 +398,6 @@ class SimConMethod(GroupViTFamily):
         "The terms from the whole batch's embeddings (`simcon_embedded_loss`)."
         return simcon_embedded_loss(model, emb, batch)
 
-    def loss(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-        "`simcon_terms` (above): `embedded_loss` of `embed`."
-        return self.embedded_loss(model, self.embed(model, batch), batch)
-
     def views(self, model: nn.Module, run_dir=None, dataset=None):
         "The semantic-positives viewer (`ovs_nb.views.simcon.simcon_views`)."
         # optional dependency: the viewer needs ipywidgets, loaded only when a viewer is asked for
